@@ -1,0 +1,252 @@
+"""The ``kefu`` command."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from kefu.rulebook.loader import RulebookError, load_rulebook
+from kefu.rulebook.schema import Rulebook
+
+app = typer.Typer(
+    help="kefu 客服 — 服务规范即数据:按规范质检通话与会话。",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+rules_app = typer.Typer(help="查看与校验规则库。", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+
+out = Console()
+err = Console(stderr=True)
+
+RulesOption = Annotated[
+    list[Path] | None,
+    typer.Option("--rules", "-r", help="中心自己的规则文件(YAML),叠加在默认规则库上;可多次给出。"),
+]
+
+
+class Failure(Exception):
+    """Something the user can fix: printed as one line, exit status 2."""
+
+
+def fail(message: str) -> NoReturn:
+    raise Failure(message)
+
+
+def _rulebook(paths: list[Path] | None) -> Rulebook:
+    try:
+        return load_rulebook(paths or [])
+    except RulebookError as error:
+        fail("rulebook is invalid:\n" + str(error))
+
+
+def example_paths() -> list[Path]:
+    folder = resources.files("kefu") / "examples"
+    return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith((".json", ".jsonl", ".csv", ".txt")))
+
+
+# ---------------------------------------------------------------- qa
+
+
+@app.command()
+def qa(
+    paths: Annotated[list[Path] | None, typer.Argument(help="转写文件或文件夹;不给则质检随包附带的示例通话。")] = None,
+    rules: RulesOption = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table | json | jsonl | csv | html")] = "table",
+    output: Annotated[Path | None, typer.Option("--out", "-o", help="写入文件而不是标准输出。")] = None,
+) -> None:
+    """质检通话转写(JSON、JSON Lines、CSV、文本),输出评分卡。"""
+    from kefu.inspection.engine import Inspector
+    from kefu.inspection.parsers import TranscriptError, iter_paths, parse_file
+    from kefu.inspection.report import OutputFormat, print_table, render, summary_line
+
+    try:
+        output_format = OutputFormat(fmt)
+    except ValueError:
+        fail(f"unknown --format {fmt!r}; choose one of: {', '.join(f.value for f in OutputFormat)}")
+    rulebook = _rulebook(rules)
+    inspector = Inspector(rulebook)
+    try:
+        files = list(iter_paths(paths)) if paths else example_paths()
+    except TranscriptError as error:
+        fail(str(error))
+    if not files:
+        fail("no transcript files found (looked for *.json, *.jsonl, *.csv, *.txt)")
+
+    items, failures = [], []
+    with Progress(
+        TextColumn("质检"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+        TimeRemainingColumn(), console=err, transient=True, disable=len(files) < 2,
+    ) as progress:
+        task = progress.add_task("", total=len(files))
+        for path in files:
+            progress.update(task, description=path.name)
+            for item in parse_file(path):
+                if item.error is not None:
+                    failures.append(str(item.error))
+                    err.print(f"[red]error:[/red] {item.error}", highlight=False, soft_wrap=True)
+                    continue
+                assert item.transcript is not None
+                transcript = item.transcript
+                if not transcript.id:
+                    transcript.id = path.stem
+                items.append((transcript, inspector.inspect(transcript)))
+            progress.advance(task)
+
+    if output_format is OutputFormat.TABLE and output is None:
+        print_table([report for _, report in items], out)
+        out.print(f"\n{summary_line([report for _, report in items])}")
+    else:
+        text = render(output_format, items, failures)
+        if output is None:
+            sys.stdout.write(text)
+        else:
+            try:
+                output.write_text(text, encoding="utf-8")
+            except OSError as error:
+                fail(f"cannot write {output}: {error.strerror}")
+            err.print(f"{summary_line([r for _, r in items])};已写入 {output}")
+    if failures:
+        err.print(f"[red]{len(failures)} 个转写无法读取,见上方错误[/red]")
+        raise typer.Exit(1)
+
+
+# ---------------------------------------------------------------- rules
+
+
+@rules_app.command("list")
+def rules_list(rules: RulesOption = None) -> None:
+    """列出所有质检规则。"""
+    rulebook = _rulebook(rules)
+    table = Table(title=f"{rulebook.name} {rulebook.version} · 合格线 {rulebook.pass_line:g}")
+    for column in ("规则", "名称", "类别", "分值", "每次扣分", "来源"):
+        table.add_column(column, overflow="fold")
+    for rule in rulebook.rules:
+        name = rule.name + (" [red](致命)[/red]" if rule.fatal else "") + ("" if rule.enabled else " [dim](停用)[/dim]")
+        table.add_row(rule.id, name, rulebook.categories[rule.category].name, f"{rule.points:g}",
+                      f"{rule.deduction:g}", rule.source)
+    out.print(table)
+
+
+@rules_app.command("show")
+def rules_show(rule_id: Annotated[str, typer.Argument(help="规则 id,如 forbidden_phrase")], rules: RulesOption = None) -> None:
+    """显示一条规则的全部配置。"""
+    import yaml
+
+    rulebook = _rulebook(rules)
+    try:
+        rule = rulebook.rule(rule_id)
+    except KeyError:
+        fail(f"no rule {rule_id!r}; see `kefu rules list`")
+    data = rule.model_dump(mode="json", by_alias=True, exclude_none=True, exclude_defaults=True)
+    data = {"id": rule.id, **data}
+    out.print(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), highlight=False)
+    used = {name for name in yaml.safe_dump(data).split() if name in rulebook.phrase_sets}
+    for name in sorted(used):
+        entries = rulebook.phrase_sets[name].entries
+        out.print(f"[bold]{name}[/bold] {rulebook.phrase_sets[name].label or ''}:{len(entries)} 条", highlight=False)
+
+
+@rules_app.command("validate")
+def rules_validate(files: Annotated[list[Path], typer.Argument(help="中心规则文件")]) -> None:
+    """校验中心规则文件(叠加在默认规则库上后是否有效)。"""
+    rulebook = _rulebook(files)
+    out.print(f"ok: {', '.join(map(str, files))} — {len(rulebook.rules)} 条规则,合格线 {rulebook.pass_line:g}")
+
+
+@rules_app.command("scripts")
+def rules_scripts(
+    stage: Annotated[str | None, typer.Option(help="通话阶段 id,如 opening")] = None,
+    search: Annotated[str | None, typer.Option("--search", "-s", help="按场景或标题筛选")] = None,
+    rules: RulesOption = None,
+) -> None:
+    """按通话阶段和场景浏览情景话术。"""
+    rulebook = _rulebook(rules)
+    stages = {s.id: s for s in rulebook.stages}
+    if stage is not None and stage not in stages:
+        fail(f"unknown stage {stage!r}; stages: {', '.join(stages)}")
+    shown = 0
+    for script in rulebook.scripts:
+        if stage and script.stage != stage:
+            continue
+        if search and search not in script.scenario + script.title:
+            continue
+        shown += 1
+        out.print(f"\n[bold]{script.title}[/bold]  [dim]{stages[script.stage].name} · {script.scenario} · {script.source}[/dim]", highlight=False)
+        for step in script.steps:
+            out.print(f"  • {step}", highlight=False)
+        for avoid in script.avoid:
+            out.print(f"  [red]✗ 不可说:{avoid}[/red]", highlight=False)
+    if not shown:
+        fail("no script matches")
+
+
+# ---------------------------------------------------------------- greet and check
+
+
+def _parse_moment(value: str | None) -> datetime:
+    if value is None:
+        return datetime.now()
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        fail(f"--at {value!r} is not a date and time like 2026-01-01T08:30")
+
+
+@app.command()
+def greet(
+    at: Annotated[str | None, typer.Option("--at", help="时刻,如 2026-02-17T08:30;默认现在")] = None,
+    rules: RulesOption = None,
+) -> None:
+    """给出此刻应使用的开场白和结束语(分时段、节假日、农历春节)。"""
+    from kefu.rulebook.calendar import moment_greetings
+
+    rulebook = _rulebook(rules)
+    moment = _parse_moment(at)
+    expected = moment_greetings(rulebook.greetings, moment)
+    out.print(f"时间:{moment:%Y-%m-%d %H:%M} 周{'一二三四五六日'[moment.weekday()]}" + (f" · {expected.holiday}" if expected.holiday else ""), highlight=False)
+    out.print(f"开场白:{expected.opening}", highlight=False)
+    out.print(f"结束语:{expected.closing}", highlight=False)
+
+
+@app.command()
+def check(
+    text: Annotated[str, typer.Argument(help="一句客服话术")],
+    rules: RulesOption = None,
+) -> None:
+    """检查一句话里的服务禁语与否定用语,给出推荐说法。"""
+    from kefu.inspection.assist import SentenceChecker
+
+    hits = SentenceChecker(_rulebook(rules)).check(text)
+    if not hits:
+        out.print("[green]未发现服务禁语或否定用语[/green]")
+        return
+    for hit in hits:
+        out.print(f"[red]{hit.label}[/red]「{hit.evidence}」 → 建议:{hit.suggestion or '请换用规范用语'}  [dim]{hit.source or ''}[/dim]", highlight=False)
+    raise typer.Exit(1)
+
+
+def main() -> None:
+    try:
+        app()
+    except Failure as failure:
+        err.print(f"kefu: error: {failure}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as error:  # a bug: still one line for the user, the trace on request
+        if os.environ.get("KEFU_DEBUG"):
+            raise
+        err.print(f"kefu: internal error: {type(error).__name__}: {error} (set KEFU_DEBUG=1 for details)",
+                  highlight=False, soft_wrap=True)
+        sys.exit(70)

@@ -1,0 +1,113 @@
+"""One call or chat as the inspection engine sees it (SPEC §2 "Transcript input")."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class Speaker(StrEnum):
+    AGENT = "agent"
+    CUSTOMER = "customer"
+
+    @property
+    def label(self) -> str:
+        return {"agent": "客服", "customer": "客户"}[self.value]
+
+
+# Every spelling a centre's exports use for the two parties, simplified and traditional.
+SPEAKER_ALIASES: dict[str, Speaker] = {
+    **dict.fromkeys(
+        ["agent", "客服", "坐席", "座席", "话务员", "話務員", "客服代表", "客户代表", "客戶代表"],
+        Speaker.AGENT,
+    ),
+    **dict.fromkeys(["customer", "客户", "客戶", "用户", "用戶", "顾客", "顧客"], Speaker.CUSTOMER),
+}
+
+
+def parse_speaker(value: str) -> Speaker:
+    key = value.strip().lower()
+    try:
+        return SPEAKER_ALIASES[key]
+    except KeyError:
+        known = "、".join(sorted({"agent", "customer", "客服", "坐席", "话务员", "客户", "用户"}))
+        raise ValueError(f"unknown speaker {value!r} (expected one of {known})") from None
+
+
+class Channel(StrEnum):
+    VOICE = "voice"
+    CHAT = "chat"
+
+
+class Direction(StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class HangupBy(StrEnum):
+    AGENT = "agent"
+    CUSTOMER = "customer"
+
+
+class Turn(BaseModel):
+    """One utterance. ``start``/``end`` are seconds from ``answered_at``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    speaker: Speaker
+    text: str = ""
+    start: float | None = Field(default=None, ge=0)
+    end: float | None = Field(default=None, ge=0)
+
+    @field_validator("speaker", mode="before")
+    @classmethod
+    def _speaker_alias(cls, value: object) -> object:
+        return parse_speaker(value) if isinstance(value, str) else value
+
+    @field_validator("text", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: object) -> object:
+        return "" if value is None else value
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> Turn:
+        if self.start is not None and self.end is not None and self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+
+class Transcript(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = ""
+    channel: Channel | None = None
+    direction: Direction | None = None
+    agent_id: str | None = None
+    agent_name: str | None = None
+    company: str | None = None
+    ring_at: datetime | None = None
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+    hangup_by: HangupBy | None = None
+    turns: list[Turn] = Field(min_length=1)
+
+    @field_validator("hangup_by", mode="before")
+    @classmethod
+    def _hangup_alias(cls, value: object) -> object:
+        return parse_speaker(value).value if isinstance(value, str) else value
+
+    @field_validator("id", "agent_id", mode="before")
+    @classmethod
+    def _number_as_text(cls, value: object) -> object:
+        return str(value) if isinstance(value, int) else value
+
+    @property
+    def has_timestamps(self) -> bool:
+        return all(t.start is not None and t.end is not None for t in self.turns)
+
+    @property
+    def call_time(self) -> datetime | None:
+        """The moment the greeting should fit: when the call was answered (or rang)."""
+        return self.answered_at or self.ring_at

@@ -1,0 +1,282 @@
+"""Load the shipped rulebook, lay a centre's file over it, validate, and say where it is wrong.
+
+Merging: scalars and whole conditions are replaced; ``categories`` and ``greetings`` merge
+key by key; lists of things with an id (rules, scripts, stages, holidays, templates) merge
+by id, a rule given again by a centre changes only the fields it names; a phrase set's
+entries merge by text, ``remove`` drops default entries and ``replace: true`` starts afresh.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from kefu.rulebook.schema import Rulebook
+
+DEFAULT_FILES = (
+    "rulebook.yaml",
+    "greetings.yaml",
+    "phrases.yaml",
+    "cues.yaml",
+    "scripts.yaml",
+    "rules.yaml",
+)
+SECTIONS = set(Rulebook.model_fields)
+KEYED_LISTS = {
+    ("rules",): "id",
+    ("scripts",): "id",
+    ("stages",): "id",
+    ("greetings", "holidays"): "id",
+    ("greetings", "templates"): "id",
+}
+Loc = tuple[str | int, ...]
+
+
+class RulebookError(Exception):
+    """A rulebook that cannot be used. Each problem names the file, the line and the reason."""
+
+    def __init__(self, problems: Sequence[tuple[str, int | None, str]]):
+        self.problems = list(problems)
+        super().__init__("\n".join(self._format(p) for p in self.problems))
+
+    @staticmethod
+    def _format(problem: tuple[str, int | None, str]) -> str:
+        file, line, reason = problem
+        return f"{file}:{line}: {reason}" if line else f"{file}: {reason}"
+
+
+@dataclass
+class _Source:
+    name: str
+    node: yaml.Node | None
+
+    def line_of(self, loc: Loc) -> int | None:
+        """The line of the deepest node that ``loc`` reaches in this file (1-based)."""
+        node, found = self.node, self.node
+        for key in loc:
+            if isinstance(node, yaml.MappingNode):
+                node = next((v for k, v in node.value if k.value == key), None)
+            elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
+                node = node.value[key] if 0 <= key < len(node.value) else None
+            else:
+                node = None
+            if node is None:
+                break
+            found = node
+        return found.start_mark.line + 1 if found is not None else None
+
+
+class _Merger:
+    def __init__(self) -> None:
+        self.data: dict[str, Any] = {}
+        self.origin: dict[Loc, tuple[_Source, Loc]] = {}
+
+    def _mark(self, loc: Loc, source: _Source, file_loc: Loc, value: Any) -> None:
+        self.origin[loc] = (source, file_loc)
+        if isinstance(value, dict):
+            for key, item in value.items():
+                self._mark((*loc, key), source, (*file_loc, key), item)
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                self._mark((*loc, index), source, (*file_loc, index), item)
+
+    def add(self, doc: dict[str, Any], source: _Source) -> None:
+        for key, value in doc.items():
+            self._merge_value(self.data, (key,), value, source, (key,))
+
+    def _merge_value(
+        self, target: dict[str, Any], loc: Loc, value: Any, source: _Source, file_loc: Loc
+    ) -> None:
+        key = loc[-1]
+        current = target.get(key)
+        if loc[:1] == ("phrase_sets",) and len(loc) == 2 and isinstance(value, dict):
+            target[key] = self._merge_phrase_set(current, loc, value, source, file_loc)
+        elif loc in KEYED_LISTS and isinstance(value, list) and isinstance(current, list):
+            self._merge_keyed(current, loc, value, source, file_loc, KEYED_LISTS[loc])
+        elif (
+            isinstance(value, dict)
+            and isinstance(current, dict)
+            and loc[0] in ("categories", "greetings", "phrase_sets")
+        ):
+            for sub, item in value.items():
+                self._merge_value(current, (*loc, sub), item, source, (*file_loc, sub))
+        else:
+            target[key] = copy.deepcopy(value)
+            self._mark(loc, source, file_loc, value)
+
+    def _merge_keyed(
+        self,
+        current: list[Any],
+        loc: Loc,
+        value: list[Any],
+        source: _Source,
+        file_loc: Loc,
+        id_key: str,
+    ) -> None:
+        index_of = {item.get(id_key): i for i, item in enumerate(current) if isinstance(item, dict)}
+        for file_index, item in enumerate(value):
+            item_id = item.get(id_key) if isinstance(item, dict) else None
+            if item_id in index_of:
+                position = index_of[item_id]
+                for field, field_value in item.items():
+                    current[position][field] = copy.deepcopy(field_value)
+                    self._mark(
+                        (*loc, position, field), source, (*file_loc, file_index, field), field_value
+                    )
+            else:
+                index_of[item_id] = len(current)
+                self._mark((*loc, len(current)), source, (*file_loc, file_index), item)
+                current.append(copy.deepcopy(item))
+
+    def _merge_phrase_set(
+        self, current: Any, loc: Loc, value: dict[str, Any], source: _Source, file_loc: Loc
+    ) -> Any:
+        if not isinstance(current, dict) or value.get("replace"):
+            self._mark(loc, source, file_loc, value)
+            return copy.deepcopy(value)
+        merged = dict(current)
+        removed = set(value.get("remove") or [])
+        entries = [e for e in merged.get("entries", []) if _entry_text(e) not in removed]
+        by_text = {_entry_text(e): i for i, e in enumerate(entries)}
+        for file_index, entry in enumerate(value.get("entries") or []):
+            text = _entry_text(entry)
+            position = by_text.get(text, len(entries))
+            if position == len(entries):
+                entries.append(entry)
+                by_text[text] = position
+            else:
+                entries[position] = entry
+            self._mark(
+                (*loc, "entries", position), source, (*file_loc, "entries", file_index), entry
+            )
+        merged["entries"] = entries
+        for field in ("label", "source"):
+            if field in value:
+                merged[field] = value[field]
+                self._mark((*loc, field), source, (*file_loc, field), value[field])
+        return merged
+
+    def locate(self, loc: Loc) -> tuple[str, int | None]:
+        for cut in range(len(loc), 0, -1):
+            if loc[:cut] in self.origin:
+                source, file_loc = self.origin[loc[:cut]]
+                return source.name, source.line_of((*file_loc, *loc[cut:]))
+        return "rulebook", None
+
+
+def _entry_text(entry: Any) -> Any:
+    return entry.get("text") if isinstance(entry, dict) else entry
+
+
+def _read(text: str, name: str) -> tuple[dict[str, Any], _Source]:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        reason = getattr(err, "problem", None) or str(err)
+        raise RulebookError([(name, line, f"not valid YAML: {reason}")]) from None
+    source = _Source(name, node)
+    if data is None:
+        return {}, source
+    if not isinstance(data, dict):
+        raise RulebookError(
+            [(name, 1, "a rulebook file is a mapping of sections (rules:, phrase_sets:, …)")]
+        )
+    unknown = [k for k in data if k not in SECTIONS]
+    if unknown:
+        known = ", ".join(sorted(SECTIONS))
+        raise RulebookError(
+            [
+                (name, source.line_of((k,)), f"unknown section {k!r}; known sections: {known}")
+                for k in unknown
+            ]
+        )
+    return data, source
+
+
+def _pydantic_reason(error: dict[str, Any]) -> str:
+    loc = ".".join(str(p) for p in error["loc"])
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        message = "unknown key (a typo?)"
+    return f"{loc}: {message}"
+
+
+def default_texts() -> list[tuple[str, str]]:
+    folder = resources.files("kefu.rulebook") / "data"
+    return [
+        (f"kefu/rulebook/data/{name}", (folder / name).read_text("utf-8")) for name in DEFAULT_FILES
+    ]
+
+
+def load_rulebook(paths: Iterable[Path] = (), *, defaults: bool = True) -> Rulebook:
+    """The shipped rulebook with each file of ``paths`` laid over it, in order."""
+    texts = default_texts() if defaults else []
+    for path in paths:
+        try:
+            raw = path.read_bytes()
+        except OSError as err:
+            raise RulebookError([(str(path), None, f"cannot read: {err.strerror}")]) from None
+        try:
+            texts.append((str(path), raw.decode("utf-8-sig")))
+        except UnicodeDecodeError:
+            try:
+                texts.append((str(path), raw.decode("gb18030")))
+            except UnicodeDecodeError:
+                raise RulebookError([(str(path), None, "not UTF-8 or GB18030 text")]) from None
+    return load_texts(texts)
+
+
+def load_texts(texts: Sequence[tuple[str, str]]) -> Rulebook:
+    merger = _Merger()
+    for name, text in texts:
+        data, source = _read(text, name)
+        merger.add(data, source)
+    try:
+        rulebook = Rulebook.model_validate(merger.data)
+    except ValidationError as err:
+        problems = []
+        for error in err.errors():
+            file, line = merger.locate(tuple(error["loc"]))
+            problems.append((file, line, _pydantic_reason(error)))
+        raise RulebookError(problems) from None
+    problems = [(*merger.locate(loc), reason) for loc, reason in cross_reference_problems(rulebook)]
+    if problems:
+        raise RulebookError(problems)
+    return rulebook
+
+
+def cross_reference_problems(rulebook: Rulebook) -> list[tuple[Loc, str]]:
+    from kefu.inspection.compiler import referenced_sets  # the compiler knows the operators
+
+    problems: list[tuple[Loc, str]] = []
+    seen: set[str] = set()
+    for index, rule in enumerate(rulebook.rules):
+        if rule.id in seen:
+            problems.append((("rules", index, "id"), f"rule id {rule.id!r} is used twice"))
+        seen.add(rule.id)
+        if rule.category not in rulebook.categories:
+            known = ", ".join(rulebook.categories)
+            problems.append(
+                (
+                    ("rules", index, "category"),
+                    f"unknown category {rule.category!r}; known: {known}",
+                )
+            )
+        for loc, name in referenced_sets(rule):
+            if name not in rulebook.phrase_sets:
+                problems.append((("rules", index, *loc), f"unknown phrase set {name!r}"))
+    stage_ids = {stage.id for stage in rulebook.stages}
+    for index, script in enumerate(rulebook.scripts):
+        if script.stage not in stage_ids:
+            problems.append((("scripts", index, "stage"), f"unknown stage {script.stage!r}"))
+    return problems
