@@ -58,9 +58,7 @@ SPEC_CSV = (
     "2026-11-22T08:15:00+08:00,2026-11-22T08:15:06+08:00,2026-11-22T08:18:10+08:00,customer\n"
     "20261122-0001,customer,我是张先生。,4.5,6.0,12345,,,,,,,,\n"
 )
-SPEC_TEXT = (
-    f"id: 20261122-0001\n[00:00.0-00:04.1] 客服: {OPENING}\n[00:04.5-00:06.0] 客户: 我是张先生。\n"
-)
+SPEC_TEXT = f"id: 20261122-0001\n[00:00.0-00:04.1] 客服: {OPENING}\n[00:04.5-00:06.0] 客户: 我是张先生。\n"
 
 CST = timezone(timedelta(hours=8))
 
@@ -163,11 +161,7 @@ def test_text_without_header_takes_the_id_from_the_file_name() -> None:
 
 def test_text_traditional_speakers_and_full_width_colon() -> None:
     text = (
-        f"話務員{FULL_COLON}您好,請問有什麼可以幫您?\n"
-        f"客戶{FULL_COLON}我的寬頻斷了\n"
-        "坐席 : 好的\n"
-        "用戶:嗯\n"
-        "Agent: ok\n"
+        f"話務員{FULL_COLON}您好,請問有什麼可以幫您?\n客戶{FULL_COLON}我的寬頻斷了\n坐席 : 好的\n用戶:嗯\nAgent: ok\n"
     )
     call = only(parse_text(text, "call.txt"))
     assert [t.speaker.value for t in call.turns] == [
@@ -374,9 +368,7 @@ def test_csv_missing_text_column() -> None:
 
 
 def test_csv_conflicting_agent_id_names_both_rows() -> None:
-    text = (
-        "call_id,speaker,text,agent_id\n1,agent,您好,12345\n2,agent,您好,9\n1,customer,嗯,54321\n"
-    )
+    text = "call_id,speaker,text,agent_id\n1,agent,您好,12345\n2,agent,您好,9\n1,customer,嗯,54321\n"
     items = parse_text(text, "calls.csv")
     error = items[0].error
     assert error.position == "row 3 (line 4)"
@@ -471,9 +463,7 @@ def test_transcript_error_is_one_line_and_picklable() -> None:
     assert str(error) == "a b.txt:line 3: bad thing"
     copy = pickle.loads(pickle.dumps(error))
     assert (copy.source, copy.position, copy.reason) == ("a\nb.txt", "line 3", "bad\nthing")
-    assert str(TranscriptError("x.json", "", "no such file or folder")) == (
-        "x.json: no such file or folder"
-    )
+    assert str(TranscriptError("x.json", "", "no such file or folder")) == ("x.json: no such file or folder")
 
 
 # ---------------------------------------------------------------------------- folders
@@ -606,9 +596,7 @@ def test_round_trip_jsonl(calls: list[Transcript]) -> None:
 @given(st.lists(transcripts(), min_size=1, max_size=4, unique_by=lambda c: c.id))
 def test_round_trip_csv(calls: list[Transcript]) -> None:
     back = parsed(write_csv(calls), "<stdin>")
-    assert [(c.id, c.agent_id, c.turns) for c in back] == [
-        (c.id, c.agent_id, c.turns) for c in calls
-    ]
+    assert [(c.id, c.agent_id, c.turns) for c in back] == [(c.id, c.agent_id, c.turns) for c in calls]
 
 
 @PROPERTY
@@ -651,8 +639,6 @@ def test_parse_bytes_never_raises(data: bytes) -> None:
     st.sampled_from([None, "json", "jsonl", "csv", "text"]),
     st.sampled_from(["<stdin>", "a.json", "a.jsonl", "a.csv", "a.txt"]),
 )
-def test_parse_text_never_raises_on_near_miss_documents(
-    text: str, fmt: str | None, source: str
-) -> None:
+def test_parse_text_never_raises_on_near_miss_documents(text: str, fmt: str | None, source: str) -> None:
     assert_well_formed(parse_text(text, source, fmt))
     assert_well_formed(parse_bytes(text.encode("gb18030"), source, fmt))

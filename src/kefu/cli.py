@@ -85,8 +85,14 @@ def qa(
 
     items, failures = [], []
     with Progress(
-        TextColumn("质检"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
-        TimeRemainingColumn(), console=err, transient=True, disable=len(files) < 2,
+        TextColumn("质检"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=len(files) < 2,
     ) as progress:
         task = progress.add_task("", total=len(files))
         for path in files:
@@ -133,13 +139,21 @@ def rules_list(rules: RulesOption = None) -> None:
         table.add_column(column, overflow="fold")
     for rule in rulebook.rules:
         name = rule.name + (" [red](致命)[/red]" if rule.fatal else "") + ("" if rule.enabled else " [dim](停用)[/dim]")
-        table.add_row(rule.id, name, rulebook.categories[rule.category].name, f"{rule.points:g}",
-                      f"{rule.deduction:g}", rule.source)
+        table.add_row(
+            rule.id,
+            name,
+            rulebook.categories[rule.category].name,
+            f"{rule.points:g}",
+            f"{rule.deduction:g}",
+            rule.source,
+        )
     out.print(table)
 
 
 @rules_app.command("show")
-def rules_show(rule_id: Annotated[str, typer.Argument(help="规则 id,如 forbidden_phrase")], rules: RulesOption = None) -> None:
+def rules_show(
+    rule_id: Annotated[str, typer.Argument(help="规则 id,如 forbidden_phrase")], rules: RulesOption = None
+) -> None:
     """显示一条规则的全部配置。"""
     import yaml
 
@@ -182,7 +196,8 @@ def rules_scripts(
         if search and search not in script.scenario + script.title:
             continue
         shown += 1
-        out.print(f"\n[bold]{script.title}[/bold]  [dim]{stages[script.stage].name} · {script.scenario} · {script.source}[/dim]", highlight=False)
+        where = f"{stages[script.stage].name} · {script.scenario} · {script.source}"
+        out.print(f"\n[bold]{script.title}[/bold]  [dim]{where}[/dim]", highlight=False)
         for step in script.steps:
             out.print(f"  • {step}", highlight=False)
         for avoid in script.avoid:
@@ -214,7 +229,11 @@ def greet(
     rulebook = _rulebook(rules)
     moment = _parse_moment(at)
     expected = moment_greetings(rulebook.greetings, moment)
-    out.print(f"时间:{moment:%Y-%m-%d %H:%M} 周{'一二三四五六日'[moment.weekday()]}" + (f" · {expected.holiday}" if expected.holiday else ""), highlight=False)
+    out.print(
+        f"时间:{moment:%Y-%m-%d %H:%M} 周{'一二三四五六日'[moment.weekday()]}"
+        + (f" · {expected.holiday}" if expected.holiday else ""),
+        highlight=False,
+    )
     out.print(f"开场白:{expected.opening}", highlight=False)
     out.print(f"结束语:{expected.closing}", highlight=False)
 
@@ -232,7 +251,9 @@ def check(
         out.print("[green]未发现服务禁语或否定用语[/green]")
         return
     for hit in hits:
-        out.print(f"[red]{hit.label}[/red]「{hit.evidence}」 → 建议:{hit.suggestion or '请换用规范用语'}  [dim]{hit.source or ''}[/dim]", highlight=False)
+        advice = hit.suggestion or "请换用规范用语"
+        source = f"  [dim]{hit.source}[/dim]" if hit.source else ""
+        out.print(f"[red]{hit.label}[/red]「{hit.evidence}」 → 建议:{advice}{source}", highlight=False)
     raise typer.Exit(1)
 
 
@@ -247,6 +268,9 @@ def main() -> None:
     except Exception as error:  # a bug: still one line for the user, the trace on request
         if os.environ.get("KEFU_DEBUG"):
             raise
-        err.print(f"kefu: internal error: {type(error).__name__}: {error} (set KEFU_DEBUG=1 for details)",
-                  highlight=False, soft_wrap=True)
+        err.print(
+            f"kefu: internal error: {type(error).__name__}: {error} (set KEFU_DEBUG=1 for details)",
+            highlight=False,
+            soft_wrap=True,
+        )
         sys.exit(70)

@@ -44,9 +44,16 @@ class SentenceChecker:
             for hit in view.hits.get(name, {}).get(0, []):
                 entry = self.index.sets[name][hit.entry]
                 start, end = offsets[hit.start], offsets[hit.end - 1] + 1
-                hits.append(SentenceHit(
-                    set=name, label=self.rulebook.phrase_sets[name].label or name,
-                    evidence=text[start:end], start=start, end=end,
-                    suggestion=entry.suggestion, source=entry.source, quote=entry.quote,
-                ))
+                hits.append(
+                    SentenceHit(
+                        set=name,
+                        label=self.rulebook.phrase_sets[name].label or name,
+                        evidence=text[start:end],
+                        start=start,
+                        end=end,
+                        suggestion=entry.suggestion,
+                        source=entry.source,
+                        quote=entry.quote,
+                    )
+                )
         return sorted(hits, key=lambda h: h.start)

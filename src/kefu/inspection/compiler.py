@@ -36,7 +36,7 @@ def referenced_sets(rule: Rule) -> Iterator[tuple[Loc, str]]:
         if isinstance(node, TurnCond | CallCond):
             for name in node.model_fields_set:
                 value = getattr(node, name)
-                key = node.model_fields[name].alias or name
+                key = type(node).model_fields[name].alias or name
                 if name in ("set", "only") and isinstance(node, TurnCond):
                     names = [value] if isinstance(value, str) else value
                     for position, set_name in enumerate(names):
@@ -136,9 +136,7 @@ class Compiler:
             options = [self.turn(sub) for sub in cond.any]
             if all(sub.model_fields_set <= {"regex", "note"} for sub in cond.any):
                 joined = "|".join(f"(?:{sub.regex})" for sub in cond.any)
-                steps.append(
-                    _regex(re.compile(joined), keep=True)
-                )  # one search, not one per option
+                steps.append(_regex(re.compile(joined), keep=True))  # one search, not one per option
             else:
                 steps.append(_any(options))
         if cond.not_ is not None:
@@ -237,9 +235,7 @@ class Compiler:
             for name in [cond.set] if isinstance(cond.set, str) else cond.set:
                 out.evidence.extend(_set_evidence(view, name, turn))
         if cond.phrases is not None or cond.all_phrases is not None:
-            needles = _resolve(
-                list(cond.phrases or []) + list(cond.all_phrases or []), view.variables
-            )
+            needles = _resolve(list(cond.phrases or []) + list(cond.all_phrases or []), view.variables)
             out.evidence.extend(_needle_evidence(view, turn, needles))
         if cond.regex is not None:
             match = re.search(cond.regex, view.simple[turn])
@@ -331,9 +327,7 @@ def _last(count: int) -> TurnFn:
     return run
 
 
-def _timed(
-    measure: Callable[[CallView, int], float], low: float | None, high: float | None
-) -> TurnFn:
+def _timed(measure: Callable[[CallView, int], float], low: float | None, high: float | None) -> TurnFn:
     def run(view: CallView, candidates: int) -> int:
         return sum(1 << i for i in bits(candidates) if _within(measure(view, i), low, high))
 
@@ -399,15 +393,13 @@ def _window(inner: TurnFn, window: Window, *, backwards: bool) -> TurnFn:
         mask = _everywhere(inner, view)
         if not mask:
             return 0
+        if distance is None:  # any distance: everything after the first / before the last match
+            after_first = view.full & ~((1 << (lowest(mask) + 1)) - 1)
+            before_last = (1 << (mask.bit_length() - 1)) - 1
+            return candidates & (after_first if backwards else before_last)
         reach = 0
-        if distance is None:
-            if backwards:
-                reach = view.full & ~((1 << (lowest(mask) + 1)) - 1)
-            else:
-                reach = (1 << (mask.bit_length() - 1)) - 1
-        else:
-            for step in range(1, distance + 1):
-                reach |= (mask << step) if backwards else (mask >> step)
+        for step in range(1, distance + 1):
+            reach |= (mask << step) if backwards else (mask >> step)
         return candidates & reach & view.full
 
     return run
@@ -422,13 +414,8 @@ def _echoed(echo: Echo) -> TurnFn:
         for i in bits(candidates):
             tokens = [m.group(0) for m in pattern.finditer(view.simple[i])]
             end = view.n if echo.turns is None else min(view.n, i + 1 + echo.turns)
-            later = [
-                view.simple[j].replace(" ", "") for j in range(i + 1, end) if listeners >> j & 1
-            ]
-            if all(
-                any(token.replace(" ", "")[-echo.tail :] in text for text in later)
-                for token in tokens
-            ):
+            later = [view.simple[j].replace(" ", "") for j in range(i + 1, end) if listeners >> j & 1]
+            if all(any(token.replace(" ", "")[-echo.tail :] in text for text in later) for token in tokens):
                 found |= 1 << i
         return found
 

@@ -204,9 +204,7 @@ class Inspector:
 
 def phrase_sets(rulebook: Rulebook) -> dict[str, list[Phrase]]:
     return {
-        name: [
-            Phrase(e.text, e.suggestion, e.source, e.quote, tuple(e.except_)) for e in ps.entries
-        ]
+        name: [Phrase(e.text, e.suggestion, e.source, e.quote, tuple(e.except_)) for e in ps.entries]
         for name, ps in rulebook.phrase_sets.items()
     }
 

@@ -9,8 +9,9 @@ page through Jinja2 autoescaping or :func:`markupsafe.escape`.
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -146,7 +147,7 @@ def _segments(text: str, spans: list[tuple[int, int, int]]) -> list[Segment]:
     """Cut ``text`` at every span boundary so overlapping spans become flat, disjoint runs."""
     cuts = sorted({0, len(text)} | {s for s, _, _ in spans} | {e for _, e, _ in spans})
     segments: list[Segment] = []
-    for a, b in zip(cuts, cuts[1:], strict=False):
+    for a, b in itertools.pairwise(cuts):
         if a >= b:
             continue
         hits = [i for s, e, i in spans if s <= a and b <= e]
@@ -358,7 +359,9 @@ def _hbars(
         else:
             out.append(f"<g {attrs}>{body}</g>")
     if not rows:
-        out.append(f'<text class="caption" x="{w / 2}" y="{h / 2 + 4}" text-anchor="middle">无</text>')
+        out.append(
+            f'<text class="caption" x="{w / 2}" y="{h / 2 + 4}" text-anchor="middle">无</text>'
+        )
     out.append("</svg>")
     return Markup("".join(out))
 

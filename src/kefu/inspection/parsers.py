@@ -189,9 +189,7 @@ def parse_text(text: str, source: str = "<text>", fmt: str | None = None) -> lis
     if fmt is not None and fmt not in FORMATS:
         return [_fail(source, "", f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")]
     if not text.strip():
-        return [
-            _fail(source, "", "the file is empty; expected a transcript as JSON, CSV or text lines")
-        ]
+        return [_fail(source, "", "the file is empty; expected a transcript as JSON, CSV or text lines")]
     stem = "" if source.startswith("<") else Path(source).stem
     try:
         fmt = fmt or _detect(text, source)
@@ -249,9 +247,7 @@ _CALL_KEYS = ", ".join(Transcript.model_fields)
 _TURN_KEYS = ", ".join(Turn.model_fields)
 
 
-def _build(
-    data: dict[str, Any], source: str, locate: Callable[[Loc], str], default_id: str
-) -> ParsedItem:
+def _build(data: dict[str, Any], source: str, locate: Callable[[Loc], str], default_id: str) -> ParsedItem:
     if data.get("id") in (None, "") and default_id:
         data = {**data, "id": default_id}
     try:
@@ -269,9 +265,7 @@ def _describe(problem: Any) -> str:
     loc, kind, msg = tuple(problem["loc"]), problem["type"], problem["msg"]
     in_turn = len(loc) >= 2 and loc[0] == "turns" and isinstance(loc[1], int)
     name = (
-        "turn"
-        if in_turn and len(loc) == 2
-        else next((part for part in reversed(loc) if isinstance(part, str)), "call")
+        "turn" if in_turn and len(loc) == 2 else next((part for part in reversed(loc) if isinstance(part, str)), "call")
     )
     got = _short(problem.get("input"))
     if loc[:1] == ("turns",) and (kind == "too_short" or (kind == "missing" and len(loc) == 1)):
@@ -320,11 +314,7 @@ def _parse_json(text: str, source: str, stem: str) -> list[ParsedItem]:
     if isinstance(value, dict):
         return [_build(value, source, _json_path, stem)]
     if not isinstance(value, list):
-        return [
-            _fail(
-                source, "", f"expected a call object {{…}} or a list of them, got {_short(value)}"
-            )
-        ]
+        return [_fail(source, "", f"expected a call object {{…}} or a list of them, got {_short(value)}")]
     if not value:
         return [_fail(source, "", "the list holds no calls")]
     items = []
@@ -410,9 +400,7 @@ _COLUMN_FIELD = {
     for fieldname, aliases in table.items()
     for alias in aliases
 }
-_CALL_COLUMNS_BY_KEY = {
-    _key(alias): fieldname for fieldname, aliases in _CALL_COLUMNS.items() for alias in aliases
-}
+_CALL_COLUMNS_BY_KEY = {_key(alias): fieldname for fieldname, aliases in _CALL_COLUMNS.items() for alias in aliases}
 # A bare "id" column is often a row number; it names the call only if nothing better does.
 _WEAK_COLUMNS = {"id"}
 
@@ -424,9 +412,7 @@ _TURN_LINE = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _STAMPED_LINE = re.compile(rf"\s*{_STAMP}\s*(?P<rest>.*)", re.DOTALL)
-_HEADER_LINE = re.compile(
-    r"\s*(?P<key>[^\s:\uff1a][^:\uff1a]{0,30}?)\s*[:\uff1a]\s*(?P<value>.*)", re.DOTALL
-)
+_HEADER_LINE = re.compile(r"\s*(?P<key>[^\s:\uff1a][^:\uff1a]{0,30}?)\s*[:\uff1a]\s*(?P<value>.*)", re.DOTALL)
 
 
 def _seconds(value: str) -> float:

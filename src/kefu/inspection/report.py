@@ -93,15 +93,11 @@ def to_csv(reports: Sequence[Report]) -> str:
 def print_table(reports: Sequence[Report], console: Console) -> None:
     for report in reports:
         verdict = (
-            "[red]致命[/red]"
-            if report.fatal
-            else ("[green]合格[/green]" if report.passed else "[red]不合格[/red]")
+            "[red]致命[/red]" if report.fatal else ("[green]合格[/green]" if report.passed else "[red]不合格[/red]")
         )
         agent = " ".join(x for x in (report.agent_name, report.agent_id) if x) or "—"
         parts = " · ".join(f"{c.name} {c.score:g}/{c.max:g}" for c in report.categories.values())
-        console.print(
-            f"\n[bold]{report.id}[/bold]  客服 {agent}  得分 [bold]{report.score:g}[/bold] {verdict}"
-        )
+        console.print(f"\n[bold]{report.id}[/bold]  客服 {agent}  得分 [bold]{report.score:g}[/bold] {verdict}")
         console.print(f"  {parts}")
         if report.not_applicable_reasons:
             na = "、".join(f"{n.rule}(缺{n.missing})" for n in report.not_applicable_reasons)
@@ -132,14 +128,10 @@ def summary_line(reports: Sequence[Report]) -> str:
         return "没有可质检的通话"
     passed = sum(r.passed for r in reports)
     average = sum(r.score for r in reports) / len(reports)
-    return (
-        f"共 {len(reports)} 通,平均分 {average:.1f},合格 {passed} 通({passed / len(reports):.0%})"
-    )
+    return f"共 {len(reports)} 通,平均分 {average:.1f},合格 {passed} 通({passed / len(reports):.0%})"
 
 
-def render(
-    fmt: OutputFormat, items: Sequence[tuple[Transcript, Report]], failures: Sequence[str]
-) -> str:
+def render(fmt: OutputFormat, items: Sequence[tuple[Transcript, Report]], failures: Sequence[str]) -> str:
     reports = [report for _, report in items]
     if fmt is OutputFormat.JSON:
         return to_json(reports)

@@ -35,11 +35,7 @@ def holiday_on(greetings: Greetings, day: date) -> Holiday | None:
                     lunar = LunarDate.from_solar_date(day.year, day.month, day.day)
                 except ValueError:  # outside the library's 1900–2099 table
                     continue
-            if (
-                not lunar.isLeapMonth
-                and lunar.month == holiday.lunar.month
-                and lunar.day in holiday.lunar.days
-            ):
+            if not lunar.isLeapMonth and lunar.month == holiday.lunar.month and lunar.day in holiday.lunar.days:
                 return holiday
     return None
 

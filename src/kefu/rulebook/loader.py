@@ -91,9 +91,7 @@ class _Merger:
         for key, value in doc.items():
             self._merge_value(self.data, (key,), value, source, (key,))
 
-    def _merge_value(
-        self, target: dict[str, Any], loc: Loc, value: Any, source: _Source, file_loc: Loc
-    ) -> None:
+    def _merge_value(self, target: dict[str, Any], loc: Loc, value: Any, source: _Source, file_loc: Loc) -> None:
         key = loc[-1]
         current = target.get(key)
         if loc[:1] == ("phrase_sets",) and len(loc) == 2 and isinstance(value, dict):
@@ -127,17 +125,13 @@ class _Merger:
                 position = index_of[item_id]
                 for field, field_value in item.items():
                     current[position][field] = copy.deepcopy(field_value)
-                    self._mark(
-                        (*loc, position, field), source, (*file_loc, file_index, field), field_value
-                    )
+                    self._mark((*loc, position, field), source, (*file_loc, file_index, field), field_value)
             else:
                 index_of[item_id] = len(current)
                 self._mark((*loc, len(current)), source, (*file_loc, file_index), item)
                 current.append(copy.deepcopy(item))
 
-    def _merge_phrase_set(
-        self, current: Any, loc: Loc, value: dict[str, Any], source: _Source, file_loc: Loc
-    ) -> Any:
+    def _merge_phrase_set(self, current: Any, loc: Loc, value: dict[str, Any], source: _Source, file_loc: Loc) -> Any:
         if not isinstance(current, dict) or value.get("replace"):
             self._mark(loc, source, file_loc, value)
             return copy.deepcopy(value)
@@ -153,9 +147,7 @@ class _Merger:
                 by_text[text] = position
             else:
                 entries[position] = entry
-            self._mark(
-                (*loc, "entries", position), source, (*file_loc, "entries", file_index), entry
-            )
+            self._mark((*loc, "entries", position), source, (*file_loc, "entries", file_index), entry)
         merged["entries"] = entries
         for field in ("label", "source"):
             if field in value:
@@ -188,17 +180,12 @@ def _read(text: str, name: str) -> tuple[dict[str, Any], _Source]:
     if data is None:
         return {}, source
     if not isinstance(data, dict):
-        raise RulebookError(
-            [(name, 1, "a rulebook file is a mapping of sections (rules:, phrase_sets:, …)")]
-        )
+        raise RulebookError([(name, 1, "a rulebook file is a mapping of sections (rules:, phrase_sets:, …)")])
     unknown = [k for k in data if k not in SECTIONS]
     if unknown:
         known = ", ".join(sorted(SECTIONS))
         raise RulebookError(
-            [
-                (name, source.line_of((k,)), f"unknown section {k!r}; known sections: {known}")
-                for k in unknown
-            ]
+            [(name, source.line_of((k,)), f"unknown section {k!r}; known sections: {known}") for k in unknown]
         )
     return data, source
 
@@ -213,9 +200,7 @@ def _pydantic_reason(error: dict[str, Any]) -> str:
 
 def default_texts() -> list[tuple[str, str]]:
     folder = resources.files("kefu.rulebook") / "data"
-    return [
-        (f"kefu/rulebook/data/{name}", (folder / name).read_text("utf-8")) for name in DEFAULT_FILES
-    ]
+    return [(f"kefu/rulebook/data/{name}", (folder / name).read_text("utf-8")) for name in DEFAULT_FILES]
 
 
 def load_rulebook(paths: Iterable[Path] = (), *, defaults: bool = True) -> Rulebook:

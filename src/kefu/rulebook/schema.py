@@ -84,18 +84,14 @@ class TurnCond(Strict):
     last: int | None = Field(default=None, ge=1)
     time: Range | None = Field(default=None, description="turn starts within [min, max] seconds")
     set: str | list[str] | None = Field(default=None, description="phrase set name(s): any hit")
-    phrases: list[str] | None = Field(
-        default=None, description="literal phrases, any of them; may use {placeholders}"
-    )
+    phrases: list[str] | None = Field(default=None, description="literal phrases, any of them; may use {placeholders}")
     all_phrases: list[str] | None = None
     only: str | None = Field(default=None, description="the turn says nothing but this set")
     regex: str | None = None
     exclude: str | None = Field(default=None, description="regex that rules the turn out")
     chars: Range | None = Field(default=None, description="length once normalised")
     gap_before: float | None = Field(default=None, ge=0, description="silence before, seconds")
-    overlap: float | None = Field(
-        default=None, ge=0, description="starts while the other party still talks, seconds"
-    )
+    overlap: float | None = Field(default=None, ge=0, description="starts while the other party still talks, seconds")
     echoed_by: Echo | None = None
     after: TurnCond | None = None
     before: TurnCond | None = None
@@ -188,9 +184,7 @@ class Capture(Strict):
 class ChecklistItem(Strict):
     name: str
     cond: TurnCond
-    fallback: TurnCond | None = Field(
-        default=None, description="used when cond needs a value this call does not have"
-    )
+    fallback: TurnCond | None = Field(default=None, description="used when cond needs a value this call does not have")
 
 
 # ---------------------------------------------------------------- rules and scorecard
@@ -213,17 +207,13 @@ class Rule(Strict):
     forbid: TurnCond | None = None
     require: CallCond | None = None
     checklist: list[ChecklistItem] | None = None
-    at: TurnCond | None = Field(
-        default=None, description="the turn a require/checklist finding points at"
-    )
+    at: TurnCond | None = Field(default=None, description="the turn a require/checklist finding points at")
 
     @model_validator(mode="after")
     def _one_check(self) -> Rule:
         given = [k for k in ("forbid", "require", "checklist") if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError(
-                f"a rule needs exactly one of forbid, require, checklist (got {given or 'none'})"
-            )
+            raise ValueError(f"a rule needs exactly one of forbid, require, checklist (got {given or 'none'})")
         if self.checklist is not None and self.at is None:
             raise ValueError("a checklist needs `at`: the turn whose content is checked")
         return self

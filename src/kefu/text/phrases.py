@@ -44,9 +44,7 @@ class PhraseIndex:
             for index, entry in enumerate(entries):
                 key = normalize(entry.text)
                 if not key:
-                    raise ValueError(
-                        f"phrase set {name!r}: {entry.text!r} is empty once normalised"
-                    )
+                    raise ValueError(f"phrase set {name!r}: {entry.text!r} is empty once normalised")
                 keyed[key].append((name, index, False))
                 for polite in entry.exceptions:
                     keyed[normalize(polite)].append((name, index, True))

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from kefu.inspection.engine import Inspector
+from kefu.inspection.scorecard import Finding, Report
+from kefu.inspection.transcript import Transcript
+from kefu.rulebook.loader import load_rulebook
+from kefu.rulebook.schema import Rulebook
+
+
+@pytest.fixture(scope="session")
+def rulebook() -> Rulebook:
+    return load_rulebook()
+
+
+@pytest.fixture(scope="session")
+def inspector(rulebook: Rulebook) -> Inspector:
+    return Inspector(rulebook)
+
+
+def agent(text: str, start: float | None = None, end: float | None = None) -> dict[str, Any]:
+    return {"speaker": "agent", "text": text, "start": start, "end": end}
+
+
+def customer(text: str, start: float | None = None, end: float | None = None) -> dict[str, Any]:
+    return {"speaker": "customer", "text": text, "start": start, "end": end}
+
+
+def timed(*turns: tuple[str, str], rate: float = 140.0, gap: float = 0.6) -> list[dict[str, Any]]:
+    """Turns with timestamps: each speaks ``rate`` characters a minute, ``gap`` s apart."""
+    out, clock = [], 0.0
+    for speaker, text in turns:
+        length = max(1.0, len(text) / rate * 60)
+        out.append({"speaker": speaker, "text": text, "start": round(clock, 2), "end": round(clock + length, 2)})
+        clock += length + gap
+    return out
+
+
+def call(turns: list[dict[str, Any]], **fields: Any) -> Transcript:
+    return Transcript.model_validate({"id": fields.pop("id", "t"), **fields, "turns": turns})
+
+
+def found(report: Report, rule: str) -> list[Finding]:
+    return [f for f in report.findings if f.rule == rule]
+
+
+GOOD_OPENING = "您好,感谢致电智能科技客服中心,我是客服小李,工号12345,很高兴为您服务,请问有什么可以帮您?"
+GOOD_CLOSING = "请问还有其他可以帮到您的吗?感谢您的来电,祝您生活愉快,再见!"
+META = {"agent_id": "12345", "agent_name": "小李", "company": "智能科技", "channel": "voice"}
