@@ -91,7 +91,7 @@ def load_replies(path: Path = JDDC) -> list[str]:
         parts = [p.strip(" ~") for p in text.split(",")]
         text = ",".join(p for p in parts if p)
         if 8 <= len(text) <= 90:
-            out.append(text.rstrip("。,,") + "。")
+            out.append(re.sub(r"[。,,]+$", "", text) + "。")
     return out
 
 

@@ -392,6 +392,7 @@ def test_overlapping_spans_keep_every_character(forbidden):
         extra_finding("cc", n, (3, 8)),
         extra_finding("dd", n, (7, 99)),  # past the end: clamped
         extra_finding("ee", n, (4, 4)),  # empty: treated as whole-turn
+        extra_finding("ff", 999, (0, 1)),  # no such turn: listed, not highlighted
     ]
     r = r.model_copy(update={"findings": [*r.findings, *extra]})
     page = render_html([(t, r)])
@@ -412,6 +413,9 @@ def test_overlapping_spans_keep_every_character(forbidden):
     assert "改为dd" in marks["89"].attrs["title"]
     whole = text_of(turn)
     assert "whole" in whole.classes() and "EE" in whole.attrs["title"]
+    (row,) = [tr for tr in root.find_all("tr", class_="finding") if tr.attrs["data-rule"] == "ff"]
+    assert "第 1000 句" in row.text and not row.find_all("a", href="#call-1-t1000")
+    assert all("FF" not in m.attrs["title"] for m in root.find_all("mark"))
 
 
 def test_finding_without_span_highlights_the_whole_turn_lightly(forbidden):

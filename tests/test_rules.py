@@ -453,8 +453,38 @@ def test_deductions_stop_at_the_rules_points(inspector: Inspector, rulebook) -> 
 def test_not_applicable_rules_leave_the_denominator(inspector: Inspector, rulebook) -> None:
     chat = call([agent(GOOD_OPENING), agent("不知道。"), agent(GOOD_CLOSING)], **{**META, "channel": "chat"})
     report = inspector.inspect(chat)
-    skipped = {r.id for r in rulebook.rules if r.id in report.not_applicable}
-    possible = sum(r.points for r in rulebook.rules if r.enabled and r.id not in skipped)
+    assert {"interruption", "dead_air", "speech_rate"} <= set(report.not_applicable)
+    other_kind = {"hangup_order", "silent_call", "outbound_opening"}  # voice-only and outbound rules
+    counted = [r for r in rulebook.rules if r.id not in other_kind and r.id not in report.not_applicable]
+    possible = sum(r.points for r in counted)
     lost = sum(f.deduction for f in report.findings)
-    assert report.score == round(100 * (possible - lost) / possible, 1)
     assert sum(c.max for c in report.categories.values()) == possible
+    assert report.score == round(100 * (possible - lost) / possible, 1)
+    assert not set(report.not_applicable) & other_kind
+
+
+def test_outbound_calls_are_not_scored_on_inbound_rules(inspector: Inspector) -> None:
+    outbound = call(
+        [
+            agent("您好,请问是张先生吗?我是智能科技客服12345,本次致电是关于您的报修回访,请问现在方便吗?"),
+            customer("方便"),
+            agent(GOOD_CLOSING),
+        ],
+        **META,
+        direction="outbound",
+        answered_at="2026-11-23T08:30:00+08:00",
+    )
+    report = inspector.inspect(outbound)
+    assert not {f.rule for f in report.findings} & {"opening", "greeting_variant", "answer_delay"}
+    assert "answer_delay" not in report.not_applicable
+
+
+def test_opening_split_over_two_turns_and_empty_first_turn(inspector: Inspector) -> None:
+    split = [
+        agent(""),
+        agent("您好,智能科技客服中心。"),
+        agent("工号12345,很高兴为您服务。"),
+        customer("你好"),
+        agent(GOOD_CLOSING),
+    ]
+    assert not found(inspector.inspect(call(split, **META)), "opening")

@@ -83,31 +83,21 @@ def qa(
     if not files:
         fail("no transcript files found (looked for *.json, *.jsonl, *.csv, *.txt)")
 
-    items, failures = [], []
-    with Progress(
-        TextColumn("质检"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.description}"),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-        disable=len(files) < 2,
-    ) as progress:
-        task = progress.add_task("", total=len(files))
-        for path in files:
-            progress.update(task, description=path.name)
-            for item in parse_file(path):
-                if item.error is not None:
-                    failures.append(str(item.error))
-                    err.print(f"[red]error:[/red] {item.error}", highlight=False, soft_wrap=True)
-                    continue
-                assert item.transcript is not None
-                transcript = item.transcript
-                if not transcript.id:
-                    transcript.id = path.stem
-                items.append((transcript, inspector.inspect(transcript)))
-            progress.advance(task)
+    transcripts, failures = [], []
+    for path in files:
+        for item in parse_file(path):
+            if item.error is not None:
+                failures.append(str(item.error))
+                err.print(f"[red]error:[/red] {item.error}", highlight=False, soft_wrap=True)
+            elif item.transcript is not None:
+                item.transcript.id = item.transcript.id or path.stem
+                transcripts.append(item.transcript)
+
+    items = []
+    columns = (TextColumn("质检"), BarColumn(), MofNCompleteColumn(), TextColumn("通"), TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=True, disable=len(transcripts) < 2) as progress:
+        for transcript in progress.track(transcripts):
+            items.append((transcript, inspector.inspect(transcript)))
 
     if output_format is OutputFormat.TABLE and output is None:
         print_table([report for _, report in items], out)

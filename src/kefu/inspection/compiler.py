@@ -91,13 +91,14 @@ class Compiler:
         if "speaker" in given and cond.speaker is not None:
             speaker = cond.speaker
             steps.append(lambda v, c: c & v.speaker_mask(speaker))
+        if cond.chars is not None:
+            steps.append(_timed(lambda v, i: len(v.norm[i]), cond.chars.min, cond.chars.max))
+        if cond.time is not None:
+            steps.append(_timed(lambda v, i: v.times()[0][i], cond.time.min, cond.time.max))
         if cond.first is not None:
             steps.append(_first(cond.first))
         if cond.last is not None:
             steps.append(_last(cond.last))
-        if cond.time is not None:
-            low, high = cond.time.min, cond.time.max
-            steps.append(_timed(lambda v, i: v.times()[0][i], low, high))
         if cond.set is not None:
             names = [cond.set] if isinstance(cond.set, str) else list(cond.set)
             self.used_sets.update(names)
@@ -109,9 +110,6 @@ class Compiler:
                 steps.append(self._phrases([phrase]))
         if cond.only is not None:
             steps.append(_only(self.phrase_sets[cond.only]))
-        if cond.chars is not None:
-            low, high = cond.chars.min, cond.chars.max
-            steps.append(_timed(lambda v, i: len(v.norm[i]), low, high))
         if cond.gap_before is not None:
             steps.append(_timed(lambda v, i: v.gaps[i], cond.gap_before, None))
         if cond.overlap is not None:
@@ -302,14 +300,22 @@ def _within(value: float, low: float | None, high: float | None) -> bool:
     return (low is None or value >= low) and (high is None or value <= high)
 
 
+_resolved: dict[str, str] = {}
+
+
 def _resolve(templates: list[str], variables: dict[str, Any]) -> list[str]:
+    """The templates whose placeholders this call has values for, filled in and normalised."""
     out = []
     for template in templates:
         names = placeholders(template)
         if all(variables.get(n) for n in names):
-            needle = normalize(template.format(**{n: variables[n] for n in names}))
-            if needle:
-                out.append(needle)
+            text = template.format(**{n: variables[n] for n in names})
+            if text not in _resolved:
+                if len(_resolved) > 10_000:  # agent ids and names are many but finite
+                    _resolved.clear()
+                _resolved[text] = normalize(text)
+            if _resolved[text]:
+                out.append(_resolved[text])
     return out
 
 

@@ -75,15 +75,18 @@ class Inspector:
         view = self.view(transcript)
         findings: list[Finding] = []
         not_applicable: list[NotApplicable] = []
-        for compiled in self.rules:
+        in_scope = [c for c in self.rules if _in_scope(c.rule, view)]
+        for compiled in in_scope:
+            rule = compiled.rule
             try:
                 found = self._run(compiled, view)
             except MissingInput as missing:
-                not_applicable.append(NotApplicable(rule=compiled.rule.id, missing=missing.what))
+                not_applicable.append(NotApplicable(rule=rule.id, rule_name=rule.name, missing=missing.what))
                 continue
-            findings.extend(_charge(compiled.rule, found))
+            findings.extend(_charge(rule, found))
         return score_call(
             self.rulebook,
+            [c.rule for c in in_scope],
             transcript.id,
             findings,
             not_applicable,
@@ -167,10 +170,10 @@ class Inspector:
         evidence_text, span = None, None
         if t is not None:
             if explanation.evidence:
-                first = explanation.evidence[0]
-                span = (first.start, first.end)
+                quoted = max(explanation.evidence, key=lambda e: e.end - e.start)
+                span = (quoted.start, quoted.end)
                 source_text = t.text if len(t.text) == len(view.simple[turn]) else view.simple[turn]
-                evidence_text = source_text[first.start : first.end]
+                evidence_text = source_text[quoted.start : quoted.end]
             else:
                 evidence_text = t.text
         message = rule.message
@@ -200,6 +203,17 @@ class Inspector:
             source=source,
             suggestion=suggestion,
         )
+
+
+def _in_scope(rule: Rule, view: CallView) -> bool:
+    """A rule for another kind of call is not part of this call's scorecard at all."""
+    scope = rule.applies_to
+    if scope is None:
+        return True
+    direction, channel = view.field_value("direction"), view.field_value("channel")
+    if scope.direction is not None and direction != scope.direction:
+        return False
+    return scope.channel is None or channel is None or channel == scope.channel
 
 
 def phrase_sets(rulebook: Rulebook) -> dict[str, list[Phrase]]:

@@ -158,29 +158,23 @@ def _segments(text: str, spans: list[tuple[int, int, int]]) -> list[Segment]:
     return segments
 
 
-def _call_view(
-    position: int, transcript: Transcript, report: Report, rule_stats: dict[str, RuleStat]
-) -> CallView:
+def _call_view(position: int, transcript: Transcript, report: Report, rule_stats: dict[str, RuleStat]) -> CallView:
     anchor = f"call-{position}"
     findings: list[FindingView] = []
     spans: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
     whole: dict[int, list[int]] = defaultdict(list)
     turn_count = len(transcript.turns)
     for n, f in enumerate(report.findings):
-        has_turn = f.turn is not None and 0 <= f.turn < turn_count
-        if has_turn:
-            assert f.turn is not None
-            text = transcript.turns[f.turn].text
-            span = f.evidence_span
-            if span is not None:
-                start, end = max(0, min(span[0], len(text))), max(0, min(span[1], len(text)))
-                if start < end:
-                    spans[f.turn].append((start, end, n))
-                    span = (start, end)
-                else:
-                    span = None
-            if span is None:
-                whole[f.turn].append(n)
+        # a turn index outside the transcript is shown in the table but cannot be highlighted
+        at = f.turn if f.turn is not None and 0 <= f.turn < turn_count else None
+        if at is not None:
+            length = len(transcript.turns[at].text)
+            start, end = f.evidence_span or (0, 0)
+            start, end = max(0, min(start, length)), max(0, min(end, length))
+            if start < end:
+                spans[at].append((start, end, n))
+            else:  # no span, or one that is empty or outside the text: light whole-turn mark
+                whole[at].append(n)
         category = report.categories.get(f.category)
         findings.append(
             FindingView(
@@ -190,7 +184,7 @@ def _call_view(
                 category=category.name if category else f.category,
                 deduction=_num(f.deduction),
                 turn_number=f.turn + 1 if f.turn is not None else None,
-                turn_anchor=f"{anchor}-t{f.turn + 1}" if has_turn and f.turn is not None else None,
+                turn_anchor=None if at is None else f"{anchor}-t{at + 1}",
                 time=_span_time(f.start, f.end),
                 tooltip=_tooltip(f),
             )
@@ -306,10 +300,7 @@ def _histogram(scores: list[float], pass_lines: list[float]) -> Markup:
                 f'text-anchor="middle">{count}</text>'
             )
         out.append("</g>")
-        out.append(
-            f'<text class="tick" x="{x:.1f}" y="{top + plot_h + 15}" '
-            f'text-anchor="middle">{lo}</text>'
-        )
+        out.append(f'<text class="tick" x="{x:.1f}" y="{top + plot_h + 15}" text-anchor="middle">{lo}</text>')
     out.append(
         f'<line class="axis" x1="{left}" y1="{top + plot_h}" x2="{w - right}" y2="{top + plot_h}"/>'
         f'<text class="tick" x="{w - right}" y="{top + plot_h + 15}" '
@@ -329,84 +320,82 @@ def _histogram(scores: list[float], pass_lines: list[float]) -> Markup:
     return Markup("".join(out))
 
 
-def _hbars(
-    rows: list[dict[str, object]], label: str, *, value_key: str = "count", kind: str = "rule"
-) -> Markup:
+@dataclass
+class Bar:
+    key: str  # goes into data-rule / data-agent
+    name: str
+    sub: str
+    count: int
+    title: str
+    tone: str = "neutral"  # good | bad | neutral
+    href: str | None = None
+
+
+def _hbars(bars: list[Bar], label: str, kind: str) -> Markup:
     """Horizontal bars: two-line label on the left, bar, number at the bar's end."""
     w, row_h, label_w, right = 400, 32, 150, 40
-    h = max(1, len(rows)) * row_h + 8
+    h = max(1, len(bars)) * row_h + 8
     bar_w = w - label_w - right
-    peak = max([int(r[value_key]) for r in rows] + [1])  # type: ignore[call-overload]
+    peak = max([b.count for b in bars] + [1])
     out = [_SVG_OPEN.format(w=w, h=h, label=escape(label))]
-    for i, row in enumerate(rows):
+    for i, bar in enumerate(bars):
         y = 4 + i * row_h
-        value = int(row[value_key])  # type: ignore[call-overload]
-        length = max(2.0, bar_w * value / peak) if value else 0.0
-        attrs = f'class="hbar" data-{kind}="{escape(row["key"])}" data-count="{value}"'
-        inner = [
-            f"<title>{escape(row['title'])}</title>",
+        length = max(2.0, bar_w * bar.count / peak) if bar.count else 0.0
+        body = (
+            f'<g class="hbar" data-{kind}="{escape(bar.key)}" data-count="{bar.count}">'
+            f"<title>{escape(bar.title)}</title>"
             f'<text class="name" x="{label_w - 8}" y="{y + 12}" text-anchor="end">'
-            f"{escape(_short(str(row['name']), 11))}</text>",
+            f"{escape(_short(bar.name, 11))}</text>"
             f'<text class="sub" x="{label_w - 8}" y="{y + 24}" text-anchor="end">'
-            f"{escape(_short(str(row['sub']), 26))}</text>",
-            f'<rect class="bar {escape(row.get("tone", "neutral"))}" x="{label_w}" y="{y + 5}" '
-            f'width="{length:.1f}" height="{row_h - 12}" rx="2"/>',
-            f'<text class="value" x="{label_w + length + 5:.1f}" y="{y + 19}">{value}</text>',
-        ]
-        body = "".join(inner)
-        if row.get("href"):
-            out.append(f'<a href="{escape(row["href"])}"><g {attrs}>{body}</g></a>')
-        else:
-            out.append(f"<g {attrs}>{body}</g>")
-    if not rows:
-        out.append(
-            f'<text class="caption" x="{w / 2}" y="{h / 2 + 4}" text-anchor="middle">无</text>'
+            f"{escape(_short(bar.sub, 26))}</text>"
+            f'<rect class="bar {escape(bar.tone)}" x="{label_w}" y="{y + 5}" '
+            f'width="{length:.1f}" height="{row_h - 12}" rx="2"/>'
+            f'<text class="value" x="{label_w + length + 5:.1f}" y="{y + 19}">{bar.count}</text>'
+            "</g>"
         )
+        out.append(f'<a href="{escape(bar.href)}">{body}</a>' if bar.href else body)
+    if not bars:
+        out.append(f'<text class="caption" x="{w / 2}" y="{h / 2 + 4}" text-anchor="middle">无</text>')
     out.append("</svg>")
     return Markup("".join(out))
 
 
-def _rule_chart(stats: list[RuleStat]) -> Markup:
-    rows: list[dict[str, object]] = [
-        {
-            "key": s.rule,
-            "name": s.name,
-            "sub": s.rule,
-            "count": s.count,
-            "href": f"#{s.anchor}",
-            "tone": "bad",
-            "title": f"{s.name}({s.rule}):{s.count} 条,涉及 {len(s.calls)} 通",
-        }
-        for s in stats[:TOP_RULES]
+def _rule_bars(stats: list[RuleStat]) -> list[Bar]:
+    return [
+        Bar(
+            key=s.rule,
+            name=s.name,
+            sub=s.rule,
+            count=s.count,
+            title=f"{s.name}({s.rule}):{s.count} 条,涉及 {len(s.calls)} 通",
+            tone="bad",
+            href=f"#{s.anchor}",
+        )
+        for s in stats
     ]
-    return _hbars(rows, "问题最多的规则")
 
 
-def _agent_rows(calls: list[CallView]) -> list[dict[str, object]]:
+def _agent_bars(calls: list[CallView]) -> list[Bar]:
+    """Findings per agent, most first (ties: lower average score first)."""
     groups: dict[str, list[CallView]] = defaultdict(list)
     for call in calls:
         groups[call.agent].append(call)
-    rows: list[dict[str, object]] = []
+    ranked: list[tuple[int, float, str, Bar]] = []
     for agent, members in groups.items():
         count = sum(len(c.findings) for c in members)
         average = sum(c.report.score for c in members) / len(members)
         passed = sum(c.report.passed for c in members)
-        rows.append(
-            {
-                "key": agent,
-                "name": agent,
-                "sub": f"均分 {_num(average)} · {len(members)} 通",
-                "count": count,
-                "average": average,
-                "calls": len(members),
-                "passed": passed,
-                "tone": "good" if all(c.report.passed for c in members) else "bad",
-                "title": f"{agent}:{count} 条问题,{len(members)} 通,均分 {_num(average)},"
-                f"合格 {passed} 通",
-            }
+        bar = Bar(
+            key=agent,
+            name=agent,
+            sub=f"均分 {_num(average)} · {len(members)} 通",
+            count=count,
+            title=f"{agent}:{count} 条问题,{len(members)} 通,均分 {_num(average)},合格 {passed} 通",
+            tone="good" if passed == len(members) else "bad",
         )
-    rows.sort(key=lambda r: (-int(r["count"]), float(r["average"]), str(r["key"])))  # type: ignore[call-overload, arg-type]
-    return rows
+        ranked.append((-count, average, agent, bar))
+    ranked.sort(key=lambda r: r[:3])
+    return [r[3] for r in ranked]
 
 
 # --------------------------------------------------------------------------- entry point
@@ -431,15 +420,13 @@ def render_html(
     """One self-contained HTML page for a batch of inspected calls, worst calls first."""
     order = sorted(range(len(items)), key=lambda i: (float(items[i][1].score), i))
     rule_stats: dict[str, RuleStat] = {}
-    calls = [
-        _call_view(position, *items[i], rule_stats) for position, i in enumerate(order, start=1)
-    ]
+    calls = [_call_view(position, *items[i], rule_stats) for position, i in enumerate(order, start=1)]
     reports = [c.report for c in calls]
     total = len(calls)
     passed = sum(r.passed for r in reports)
     stats = sorted(rule_stats.values(), key=lambda s: (-s.count, s.rule))
     pass_lines = sorted({r.pass_line for r in reports})
-    agents = _agent_rows(calls)
+    agents = _agent_bars(calls)
     summary = {
         "calls": total,
         "average": _num(sum(r.score for r in reports) / total) if total else "—",
@@ -456,7 +443,7 @@ def render_html(
     if total:
         charts = {
             "histogram": _histogram([r.score for r in reports], pass_lines),
-            "rules": _rule_chart(stats),
+            "rules": _hbars(_rule_bars(stats[:TOP_RULES]), "问题最多的规则", kind="rule"),
             "agents": _hbars(agents[:TOP_AGENTS], "按客服统计", kind="agent"),
         }
     template = _environment().get_template("report.html.j2")

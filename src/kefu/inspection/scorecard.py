@@ -1,15 +1,18 @@
 """The scorecard of one call (SPEC §2 "Report output") and how it is scored.
 
-Each rule is worth ``points``; its findings deduct up to that. A rule that cannot be
+Each rule in scope for the call (``rules``: enabled, and of the call's direction and
+channel) is worth ``points``; its findings deduct up to that. A rule that cannot be
 checked on this call (missing input) is left out of the denominator, so the score is
 ``100 × earned / possible`` over the rules that apply. A fatal finding makes it 0.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pydantic import BaseModel, Field
 
-from kefu.rulebook.schema import Rulebook
+from kefu.rulebook.schema import Rule, Rulebook
 
 
 class Finding(BaseModel):
@@ -40,6 +43,7 @@ class CategoryScore(BaseModel):
 
 class NotApplicable(BaseModel):
     rule: str
+    rule_name: str
     missing: str
 
 
@@ -69,6 +73,7 @@ def _tidy(value: float) -> float:
 
 def score_call(
     rulebook: Rulebook,
+    rules: Sequence[Rule],
     call_id: str,
     findings: list[Finding],
     not_applicable: list[NotApplicable],
@@ -79,8 +84,8 @@ def score_call(
     skipped = {na.rule for na in not_applicable}
     possible: dict[str, float] = dict.fromkeys(rulebook.categories, 0.0)
     lost: dict[str, float] = dict.fromkeys(rulebook.categories, 0.0)
-    for rule in rulebook.rules:
-        if rule.enabled and rule.id not in skipped:
+    for rule in rules:
+        if rule.id not in skipped:
             possible[rule.category] += rule.points
     for finding in findings:
         lost[finding.category] += finding.deduction

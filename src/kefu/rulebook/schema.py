@@ -75,7 +75,7 @@ class Range(Strict):
 class TurnCond(Strict):
     """Selects turns. All keys given in one mapping must hold for the same turn (AND).
 
-    ``first``/``last`` count among the turns already selected by ``speaker``.
+    ``first``/``last`` count among the turns selected by ``speaker``, ``chars`` and ``time``.
     """
 
     note: str | None = Field(default=None, description="added to the finding when this matches")
@@ -190,6 +190,13 @@ class ChecklistItem(Strict):
 # ---------------------------------------------------------------- rules and scorecard
 
 
+class Scope(Strict):
+    """The kind of call a rule belongs to. A call of unknown channel gets channel rules too."""
+
+    direction: Literal["inbound", "outbound"] | None = None
+    channel: Literal["voice", "chat"] | None = None
+
+
 class Rule(Strict):
     id: Id
     name: str
@@ -202,6 +209,7 @@ class Rule(Strict):
     standard: str = Field(description="the standard, in the centre's words")
     message: str
     suggestion: str | None = None
+    applies_to: Scope | None = Field(default=None, description="only calls of this direction/channel")
     capture: dict[Id, Capture] = Field(default_factory=dict)
     when: CallCond | None = None
     forbid: TurnCond | None = None

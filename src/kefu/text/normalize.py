@@ -11,6 +11,7 @@ Two forms of a text are used:
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import cache
 
@@ -20,7 +21,6 @@ FILLERS = "嗯啊呃额哦噢哈呀哎唉"
 CLAUSE_MARKS = frozenset(",.!?;:\n\u2026\u3001\u3002\uff0c\uff01\uff1f\uff1b\uff1a")
 # Kept by ``strip`` so that many turns can be normalised in one call and split again.
 SEPARATOR = "\x1e"
-_FOLD = {"你": "您"}
 
 
 @cache
@@ -32,37 +32,21 @@ def simplify(text: str) -> str:
     return _converter().convert(text) if text else text
 
 
-def _is_dropped(char: str) -> bool:
-    if char in FILLERS or char.isspace():
-        return True
-    return unicodedata.category(char)[0] in "PSZC"
+# Everything that is not a letter or digit (punctuation, symbols, spaces, marks), and fillers.
+_DROP = re.compile(f"(?:[^\\w{SEPARATOR}]|[_{FILLERS}])+")
+_FULL_WIDTH = re.compile("[\uff10-\uff5a]")
+_FULL_WIDTH_TABLE = str.maketrans({chr(c): chr(c - 0xFEE0) for c in range(0xFF10, 0xFF5B)})
 
 
-class _StripTable(dict[int, str | None]):
-    """``str.translate`` table filled lazily: only characters actually seen are classified."""
-
-    def __missing__(self, code: int) -> str | None:
-        char = chr(code)
-        value: str | None
-        if _is_dropped(char):
-            value = None
-        elif "A" <= char <= "Z":
-            value = char.lower()
-        elif code == 0x3000 or 0xFF01 <= code <= 0xFF5E:
-            wide = unicodedata.normalize("NFKC", char).lower()
-            value = None if any(_is_dropped(c) for c in wide) else wide
-        else:
-            value = char
-        self[code] = value
-        return value
-
-
-_TABLE = _StripTable({ord(k): v for k, v in _FOLD.items()} | {ord(SEPARATOR): SEPARATOR})
+def _fold(text: str) -> str:
+    if _FULL_WIDTH.search(text):
+        text = text.translate(_FULL_WIDTH_TABLE)
+    return text.replace("你", "您").lower()
 
 
 def strip(simplified: str) -> str:
     """Reduce already simplified text to its matching form."""
-    return simplified.translate(_TABLE)
+    return _fold(_DROP.sub("", simplified))
 
 
 def normalize(text: str) -> str:
@@ -77,8 +61,7 @@ def strip_with_offsets(simplified: str) -> tuple[str, list[int]]:
     out: list[str] = []
     offsets: list[int] = []
     for index, char in enumerate(simplified):
-        mapped = _TABLE[ord(char)]
-        if mapped:
-            out.append(mapped)
-            offsets.extend([index] * len(mapped))
+        if not _DROP.fullmatch(char):
+            out.append(_fold(char))
+            offsets.append(index)
     return "".join(out), offsets
