@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given, settings
@@ -182,6 +182,20 @@ def test_friday_before_19_and_saturday_evening_have_the_normal_closing(
     assert moment_greetings(greetings, at("2026-11-28T20:00")).closing == NORMAL_CLOSING
     assert moment_greetings(greetings, at("2026-11-26T20:00")).closing == NORMAL_CLOSING  # Thu
     assert moment_greetings(greetings, at("2026-11-28T00:30")).closing == NORMAL_CLOSING
+
+
+# ---------------------------------------------------------------- time zones
+
+BEIJING = timezone(timedelta(hours=8))
+
+
+def test_a_moment_with_a_time_zone_is_judged_on_china_time(greetings: Greetings) -> None:
+    """Call records often carry UTC instants (…Z); the greeting is for the hotline's clock."""
+    morning = datetime(2026, 11, 22, 0, 15, tzinfo=UTC)  # 08:15 in Beijing
+    assert moment_greetings(greetings, morning.astimezone(BEIJING)).greeting == "早上好"
+    assert moment_greetings(greetings, morning).greeting == "早上好"
+    chuyi = datetime(2026, 2, 16, 16, 30, tzinfo=UTC)  # 2026-02-17 00:30 in Beijing, 初一
+    assert moment_greetings(greetings, chuyi).greeting == "春节好"
 
 
 # ---------------------------------------------------------------- any moment

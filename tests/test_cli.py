@@ -161,8 +161,11 @@ def test_qa_json_is_the_spec_report() -> None:
 
 def test_qa_json_for_several_calls_is_an_array() -> None:
     result = kefu(
-        "qa", EXAMPLES / "01_consultation_good.json", EXAMPLES / "03_online_chats.jsonl",
-        "--format", "json",
+        "qa",
+        EXAMPLES / "01_consultation_good.json",
+        EXAMPLES / "03_online_chats.jsonl",
+        "--format",
+        "json",
     )
     assert result.returncode == 0, result.stderr
     reports = json.loads(result.stdout)
@@ -298,6 +301,17 @@ def test_rules_list_lists_every_rule() -> None:
     for rule in load_rulebook().rules:
         assert rule.id in result.stdout, rule.id
         assert rule.name in result.stdout, rule.name
+
+
+def test_rules_list_with_the_centre_rulebook() -> None:
+    result = kefu("rules", "list", "--rules", FIXTURES / "centre.yaml")
+    assert result.returncode == 0, result.stderr
+    assert "85" in result.stdout  # the centre's pass line
+    (disabled,) = [line for line in result.stdout.splitlines() if "call_duration" in line]
+    assert "停用" in disabled
+    (patched,) = [line for line in result.stdout.splitlines() if "forbidden_phrase" in line]
+    assert "停用" not in patched
+    assert "no_competitor" in result.stdout
 
 
 def test_rules_show() -> None:

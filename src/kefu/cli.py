@@ -217,8 +217,8 @@ def greet(
     from kefu.rulebook.calendar import moment_greetings
 
     rulebook = _rulebook(rules)
-    moment = _parse_moment(at)
-    expected = moment_greetings(rulebook.greetings, moment)
+    expected = moment_greetings(rulebook.greetings, _parse_moment(at))
+    moment = expected.moment  # on the centre's clock
     out.print(
         f"时间:{moment:%Y-%m-%d %H:%M} 周{'一二三四五六日'[moment.weekday()]}"
         + (f" · {expected.holiday}" if expected.holiday else ""),

@@ -7,9 +7,10 @@ rules join the rulebook's phrase sets in one automaton, so a call is scanned onc
 
 from __future__ import annotations
 
+import math
 import re
 import string
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,9 +93,9 @@ class Compiler:
             speaker = cond.speaker
             steps.append(lambda v, c: c & v.speaker_mask(speaker))
         if cond.chars is not None:
-            steps.append(_timed(lambda v, i: len(v.norm[i]), cond.chars.min, cond.chars.max))
+            steps.append(_measured(lambda v: v.lengths, cond.chars.min, cond.chars.max))
         if cond.time is not None:
-            steps.append(_timed(lambda v, i: v.times()[0][i], cond.time.min, cond.time.max))
+            steps.append(_measured(lambda v: v.times()[0], cond.time.min, cond.time.max))
         if cond.first is not None:
             steps.append(_first(cond.first))
         if cond.last is not None:
@@ -111,9 +112,9 @@ class Compiler:
         if cond.only is not None:
             steps.append(_only(self.phrase_sets[cond.only]))
         if cond.gap_before is not None:
-            steps.append(_timed(lambda v, i: v.gaps[i], cond.gap_before, None))
+            steps.append(_measured(lambda v: v.gaps, cond.gap_before, None))
         if cond.overlap is not None:
-            steps.append(_timed(lambda v, i: v.overlaps[i], cond.overlap, None))
+            steps.append(_measured(lambda v: v.overlaps, cond.overlap, None))
         if cond.after is not None:
             steps.append(_after(self.turn(cond.after)))
         if cond.before is not None:
@@ -167,10 +168,7 @@ class Compiler:
             if not needles and not fixed_name:
                 missing = {n for p in templated for n in placeholders(p)}
                 raise MissingInput("、".join(sorted({VARIABLE_LABELS.get(n, n) for n in missing})))
-            for i in bits(candidates & ~found):
-                if any(needle in view.norm[i] for needle in needles):
-                    found |= 1 << i
-            return found
+            return found | (candidates & view.needle_mask(tuple(needles)))
 
         return run
 
@@ -333,9 +331,18 @@ def _last(count: int) -> TurnFn:
     return run
 
 
-def _timed(measure: Callable[[CallView, int], float], low: float | None, high: float | None) -> TurnFn:
+def _measured(values: Callable[[CallView], Sequence[float]], low: float | None, high: float | None) -> TurnFn:
+    """Turns whose measure (length, start, silence before, overlap) lies in [low, high]."""
+    low_ = -math.inf if low is None else low
+    high_ = math.inf if high is None else high
+
     def run(view: CallView, candidates: int) -> int:
-        return sum(1 << i for i in bits(candidates) if _within(measure(view, i), low, high))
+        measures = values(view)
+        found = 0
+        for i in bits(candidates):
+            if low_ <= measures[i] <= high_:
+                found |= 1 << i
+        return found
 
     return run
 

@@ -24,13 +24,22 @@ class MissingInput(Exception):
         super().__init__(what)
 
 
+_BITS: dict[int, list[int]] = {}
+
+
 def bits(mask: int) -> list[int]:
-    out = []
-    while mask:
-        low = mask & -mask
-        out.append(low.bit_length() - 1)
-        mask ^= low
-    return out
+    """The turn indices in a mask, ascending. The same few masks recur in every rule."""
+    found = _BITS.get(mask)
+    if found is None:
+        if len(_BITS) > 65_536:
+            _BITS.clear()
+        found, rest = [], mask
+        while rest:
+            low = rest & -rest
+            found.append(low.bit_length() - 1)
+            rest ^= low
+        _BITS[mask] = found
+    return found
 
 
 def lowest(mask: int) -> int:
@@ -52,29 +61,42 @@ class CallView:
     set_masks: dict[str, int] = field(init=False)
     variables: dict[str, Any] = field(init=False)
     memo: dict[int, int] = field(init=False, default_factory=dict)
+    needle_masks: dict[tuple[str, ...], int] = field(init=False, default_factory=dict)
+    _norm_joined: str = field(init=False, repr=False)
+    _starts: list[float] | None = field(init=False, repr=False)
+    _ends: list[float] | None = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         turns = self.transcript.turns
         self.n = len(turns)
         self.full = (1 << self.n) - 1
-        self.agent = sum(1 << i for i, t in enumerate(turns) if t.speaker is Speaker.AGENT)
-        self.customer = self.full & ~self.agent
-        texts = [t.text.replace(SEPARATOR, " ") for t in turns]
-        joined = simplify(SEPARATOR.join(texts))
+        agent, texts, starts, ends = 0, [], [], []
+        for i, turn in enumerate(turns):
+            if turn.speaker is Speaker.AGENT:
+                agent |= 1 << i
+            texts.append(turn.text)
+            starts.append(turn.start)
+            ends.append(turn.end)
+        self.agent, self.customer = agent, self.full & ~agent
+        timed = None not in starts and None not in ends
+        self._starts, self._ends = (starts, ends) if timed else (None, None)
+        joined = SEPARATOR.join(texts)
+        if joined.count(SEPARATOR) != self.n - 1:  # a turn holding the separator itself
+            texts = [text.replace(SEPARATOR, " ") for text in texts]
+            joined = SEPARATOR.join(texts)
+        joined = simplify(joined)
         simple = joined.split(SEPARATOR)
         if len(simple) != self.n:
             simple = [simplify(t) for t in texts]
             joined = SEPARATOR.join(simple)
         self.simple = simple
-        self.norm = strip(joined).split(SEPARATOR)
+        self._norm_joined = strip(joined)
+        self.norm = self._norm_joined.split(SEPARATOR)
         self._scan()
         self.variables = dict(self.constants)
 
     def _scan(self) -> None:
-        offsets, position = [], 0
-        for text in self.norm:
-            offsets.append(position)
-            position += len(text) + 1
+        joined, offsets = self._joined_norm
 
         def crosses(start: int, end: int) -> bool:
             turn = bisect_right(offsets, start) - 1
@@ -83,7 +105,7 @@ class CallView:
             original = self.simple[turn][where[start - base] : where[end - 1 - base] + 1]
             return any(mark in CLAUSE_MARKS for mark in original)
 
-        grouped = self.index.scan(SEPARATOR.join(self.norm), crosses)
+        grouped = self.index.scan(joined, crosses)
         self.hits, self.set_masks = {}, {}
         for name, found in grouped.items():
             per_turn: dict[int, list[Hit]] = {}
@@ -96,22 +118,40 @@ class CallView:
             self.hits[name] = per_turn
             self.set_masks[name] = mask
 
+    @cached_property
+    def lengths(self) -> list[int]:
+        return [len(text) for text in self.norm]
+
+    @cached_property
+    def _joined_norm(self) -> tuple[str, list[int]]:
+        offsets, position = [], 0
+        for text in self.norm:
+            offsets.append(position)
+            position += len(text) + 1
+        return self._norm_joined, offsets
+
+    def needle_mask(self, needles: tuple[str, ...]) -> int:
+        """Turns containing any of these normalised strings (placeholders filled in)."""
+        if needles not in self.needle_masks:
+            joined, offsets = self._joined_norm
+            mask = 0
+            for needle in needles:
+                at = joined.find(needle)
+                while at >= 0:
+                    mask |= 1 << (bisect_right(offsets, at) - 1)
+                    at = joined.find(needle, at + 1)
+            self.needle_masks[needles] = mask
+        return self.needle_masks[needles]
+
     def speaker_mask(self, speaker: Speaker) -> int:
         return self.agent if speaker is Speaker.AGENT else self.customer
 
     # ------------------------------------------------------------ timing
 
-    @cached_property
-    def _times(self) -> tuple[list[float], list[float]] | None:
-        turns = self.transcript.turns
-        if not self.transcript.has_timestamps:
-            return None
-        return [t.start for t in turns], [t.end for t in turns]  # type: ignore[misc]
-
     def times(self) -> tuple[list[float], list[float]]:
-        if self._times is None:
+        if self._starts is None:
             raise MissingInput("逐句时间戳")
-        return self._times
+        return self._starts, self._ends  # type: ignore[return-value]
 
     @cached_property
     def gaps(self) -> list[float]:
@@ -119,20 +159,27 @@ class CallView:
         starts, ends = self.times()
         out, latest = [], 0.0
         for start, end in zip(starts, ends, strict=True):
-            out.append(max(0.0, start - latest))
-            latest = max(latest, end)
+            out.append(start - latest if start > latest else 0.0)
+            if end > latest:
+                latest = end
         return out
 
     @cached_property
     def overlaps(self) -> list[float]:
         """How long each turn runs over speech of the other party that started earlier."""
         starts, ends = self.times()
-        latest_end = {Speaker.AGENT: -1.0, Speaker.CUSTOMER: -1.0}
+        agent_mask = self.agent
+        agent_end = customer_end = -1.0
         out = []
-        for turn, start, end in zip(self.transcript.turns, starts, ends, strict=True):
-            other = Speaker.CUSTOMER if turn.speaker is Speaker.AGENT else Speaker.AGENT
-            out.append(max(0.0, min(latest_end[other], end) - start))
-            latest_end[turn.speaker] = max(latest_end[turn.speaker], end)
+        for i, (start, end) in enumerate(zip(starts, ends, strict=True)):
+            if agent_mask >> i & 1:
+                other_end = customer_end
+                agent_end = max(agent_end, end)
+            else:
+                other_end = agent_end
+                customer_end = max(customer_end, end)
+            overlap = min(other_end, end) - start
+            out.append(overlap if overlap > 0 else 0.0)
         return out
 
     # ------------------------------------------------------------ call metrics

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 
 from lunardate import LunarDate
 
@@ -23,24 +24,32 @@ class MomentGreetings:
     holiday: str | None
 
 
+@lru_cache(maxsize=4096)
+def _lunar(day: date) -> tuple[int, int] | None:
+    """(month, day) in the lunar calendar; None in a leap month or outside 1900–2099."""
+    try:
+        lunar = LunarDate.from_solar_date(day.year, day.month, day.day)
+    except ValueError:
+        return None
+    return None if lunar.is_leap_month else (lunar.month, lunar.day)
+
+
 def holiday_on(greetings: Greetings, day: date) -> Holiday | None:
     month_day = day.strftime("%m-%d")
-    lunar: LunarDate | None = None
     for holiday in greetings.holidays:
         if month_day in holiday.solar:
             return holiday
         if holiday.lunar is not None:
-            if lunar is None:
-                try:
-                    lunar = LunarDate.from_solar_date(day.year, day.month, day.day)
-                except ValueError:  # outside the library's 1900–2099 table
-                    continue
-            if not lunar.isLeapMonth and lunar.month == holiday.lunar.month and lunar.day in holiday.lunar.days:
+            lunar = _lunar(day)
+            if lunar is not None and lunar[0] == holiday.lunar.month and lunar[1] in holiday.lunar.days:
                 return holiday
     return None
 
 
 def moment_greetings(greetings: Greetings, moment: datetime) -> MomentGreetings:
+    """A moment with a time zone is read on the centre's clock; one without is taken as is."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(greetings.tz)
     clock = moment.time()
     holiday = holiday_on(greetings, moment.date())
     if holiday is not None:

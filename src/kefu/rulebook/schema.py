@@ -7,7 +7,7 @@ them in YAML without writing Python.
 from __future__ import annotations
 
 import re
-from datetime import time
+from datetime import time, timedelta, timezone
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -287,6 +287,11 @@ class Template(Strict):
 
 
 class Greetings(Strict):
+    utc_offset: str = Field(
+        default="+08:00",
+        pattern=r"^[+-](0\d|1[0-4]):[0-5]\d$",
+        description="the centre's clock: times that carry a time zone are read on it",
+    )
     default_greeting: str = "您好"
     opening: str = Field(description="opening template; {greeting} is filled in")
     closing: str
@@ -294,6 +299,12 @@ class Greetings(Strict):
     weekday_closings: list[WeekdayClosing] = Field(default_factory=list)
     holidays: list[Holiday] = Field(default_factory=list)
     templates: list[Template] = Field(default_factory=list)
+
+    @property
+    def tz(self) -> timezone:
+        sign = -1 if self.utc_offset.startswith("-") else 1
+        hours, minutes = self.utc_offset[1:].split(":")
+        return timezone(sign * timedelta(hours=int(hours), minutes=int(minutes)))
 
 
 class Stage(Strict):

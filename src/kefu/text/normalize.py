@@ -12,7 +12,6 @@ Two forms of a text are used:
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import cache
 
 import opencc
@@ -29,7 +28,11 @@ def _converter() -> opencc.OpenCC:
 
 
 def simplify(text: str) -> str:
-    return _converter().convert(text) if text else text
+    try:
+        text.encode("gb2312")  # simplified Chinese only (the usual case): nothing to convert
+    except UnicodeEncodeError:
+        return _converter().convert(text)
+    return text
 
 
 # Everything that is not a letter or digit (punctuation, symbols, spaces, marks), and fillers.
