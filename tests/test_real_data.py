@@ -205,31 +205,33 @@ def test_false_positive_rates_on_real_polite_replies(
 
 
 def test_sentence_checker_agrees_with_engine_on_real_replies(
-    replies: list[str], rulebook: Rulebook, inspector: Inspector
+    jddc: list[tuple[Transcript, Report]], rulebook: Rulebook, inspector: Inspector
 ) -> None:
     """``kefu check`` (SentenceChecker) and ``kefu qa`` (Inspector) never disagree about 禁语.
 
-    On the raw replies (nearly none contain a 禁语) and on the same replies with each forbidden
+    On the raw replies (nearly none contain a 禁语) and on 2,000 of them with each forbidden
     phrase of the rulebook, in the seed's own wording, said before or after the real text.
     """
     checker = SentenceChecker(rulebook)
     entries = rulebook.phrase_sets["forbidden"].entries
-    texts = list(replies)
-    for n, text in enumerate(replies[:2000]):
+    cases = [(call.turns[0].text, report) for call, report in jddc]
+    for n, (call, _) in enumerate(jddc[:2000]):
         entry = entries[n % len(entries)]
-        said = entry.quote or entry.text
-        texts.append(f"{said}{text}" if n % 2 else f"{text}{said}")
+        said, text = entry.quote or entry.text, call.turns[0].text
+        text = f"{said}{text}" if n % 2 else f"{text}{said}"
+        cases.append((text, inspector.inspect(_agent_says(text))))
 
     disagreements = []
     engine_total = 0
-    for text in texts:
-        report = inspector.inspect(_agent_says(text))
+    for text, report in cases:
         engine = sorted(f.evidence or "" for f in report.findings if f.rule == "forbidden_phrase")
         check = sorted(h.evidence for h in checker.check(text) if h.set == "forbidden")
         engine_total += len(engine)
         if engine != check:
             disagreements.append(f"{text[:70]!r}: qa {engine} vs check {check}")
-    print(f"\nSentenceChecker vs Inspector: {len(texts)} texts, {engine_total} 禁语 findings, "
-          f"{len(disagreements)} disagreements")
+    print(
+        f"\nSentenceChecker vs Inspector: {len(cases)} texts, {engine_total} 禁语 findings, "
+        f"{len(disagreements)} disagreements"
+    )
     assert disagreements == [], "\n".join(disagreements[:20])
     assert engine_total >= 1900  # the injected phrases were found (the check is not vacuous)

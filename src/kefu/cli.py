@@ -11,6 +11,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -88,7 +89,7 @@ def qa(
         for item in parse_file(path):
             if item.error is not None:
                 failures.append(str(item.error))
-                err.print(f"[red]error:[/red] {item.error}", highlight=False, soft_wrap=True)
+                err.print(f"[red]error:[/red] {escape(str(item.error))}", highlight=False, soft_wrap=True)
             elif item.transcript is not None:
                 item.transcript.id = item.transcript.id or path.stem
                 transcripts.append(item.transcript)
@@ -154,11 +155,14 @@ def rules_show(
         fail(f"no rule {rule_id!r}; see `kefu rules list`")
     data = rule.model_dump(mode="json", by_alias=True, exclude_none=True, exclude_defaults=True)
     data = {"id": rule.id, **data}
-    out.print(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), highlight=False)
+    out.print(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), highlight=False, markup=False)
     used = {name for name in yaml.safe_dump(data).split() if name in rulebook.phrase_sets}
     for name in sorted(used):
-        entries = rulebook.phrase_sets[name].entries
-        out.print(f"[bold]{name}[/bold] {rulebook.phrase_sets[name].label or ''}:{len(entries)} 条", highlight=False)
+        phrase_set = rulebook.phrase_sets[name]
+        out.print(f"\n[bold]{name}[/bold] {escape(phrase_set.label or '')}:{len(phrase_set.entries)} 条", highlight=False)
+        for entry in phrase_set.entries:
+            advice = f" → {entry.suggestion}" if entry.suggestion else ""
+            out.print(f"  {entry.text}{advice}", highlight=False, markup=False)
 
 
 @rules_app.command("validate")
@@ -187,11 +191,11 @@ def rules_scripts(
             continue
         shown += 1
         where = f"{stages[script.stage].name} · {script.scenario} · {script.source}"
-        out.print(f"\n[bold]{script.title}[/bold]  [dim]{where}[/dim]", highlight=False)
+        out.print(f"\n[bold]{escape(script.title)}[/bold]  [dim]{escape(where)}[/dim]", highlight=False)
         for step in script.steps:
-            out.print(f"  • {step}", highlight=False)
+            out.print(f"  • {step}", highlight=False, markup=False)
         for avoid in script.avoid:
-            out.print(f"  [red]✗ 不可说:{avoid}[/red]", highlight=False)
+            out.print(f"  [red]✗ 不可说:{escape(avoid)}[/red]", highlight=False)
     if not shown:
         fail("no script matches")
 
@@ -224,8 +228,8 @@ def greet(
         + (f" · {expected.holiday}" if expected.holiday else ""),
         highlight=False,
     )
-    out.print(f"开场白:{expected.opening}", highlight=False)
-    out.print(f"结束语:{expected.closing}", highlight=False)
+    out.print(f"开场白:{expected.opening}", highlight=False, markup=False)
+    out.print(f"结束语:{expected.closing}", highlight=False, markup=False)
 
 
 @app.command()
@@ -242,8 +246,10 @@ def check(
         return
     for hit in hits:
         advice = hit.suggestion or "请换用规范用语"
-        source = f"  [dim]{hit.source}[/dim]" if hit.source else ""
-        out.print(f"[red]{hit.label}[/red]「{hit.evidence}」 → 建议:{advice}{source}", highlight=False)
+        source = f"  [dim]{escape(hit.source)}[/dim]" if hit.source else ""
+        out.print(
+            f"[red]{escape(hit.label)}[/red]「{escape(hit.evidence)}」 → 建议:{escape(advice)}{source}", highlight=False
+        )
     raise typer.Exit(1)
 
 
@@ -251,7 +257,7 @@ def main() -> None:
     try:
         app()
     except Failure as failure:
-        err.print(f"kefu: error: {failure}", highlight=False, soft_wrap=True)
+        err.print(f"kefu: error: {failure}", highlight=False, soft_wrap=True, markup=False)
         sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)
@@ -262,5 +268,6 @@ def main() -> None:
             f"kefu: internal error: {type(error).__name__}: {error} (set KEFU_DEBUG=1 for details)",
             highlight=False,
             soft_wrap=True,
+            markup=False,
         )
         sys.exit(70)

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from enum import StrEnum
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from kefu.inspection.scorecard import Report
@@ -95,13 +96,13 @@ def print_table(reports: Sequence[Report], console: Console) -> None:
         verdict = (
             "[red]致命[/red]" if report.fatal else ("[green]合格[/green]" if report.passed else "[red]不合格[/red]")
         )
-        agent = " ".join(x for x in (report.agent_name, report.agent_id) if x) or "—"
+        agent = escape(" ".join(x for x in (report.agent_name, report.agent_id) if x) or "—")
         parts = " · ".join(f"{c.name} {c.score:g}/{c.max:g}" for c in report.categories.values())
-        console.print(f"\n[bold]{report.id}[/bold]  客服 {agent}  得分 [bold]{report.score:g}[/bold] {verdict}")
+        console.print(f"\n[bold]{escape(report.id)}[/bold]  客服 {agent}  得分 [bold]{report.score:g}[/bold] {verdict}")
         console.print(f"  {parts}")
         if report.not_applicable_reasons:
-            na = "、".join(f"{n.rule}(缺{n.missing})" for n in report.not_applicable_reasons)
-            console.print(f"  [dim]不适用:{na}[/dim]")
+            na = "、".join(f"{n.rule_name}(缺少{n.missing})" for n in report.not_applicable_reasons)
+            console.print(f"  [dim]不适用:{escape(na)}[/dim]")
         if not report.findings:
             console.print("  [green]未发现问题[/green]")
             continue
@@ -113,12 +114,12 @@ def print_table(reports: Sequence[Report], console: Console) -> None:
             if f.start is not None:
                 where += f" {f.start:g}s"
             table.add_row(
-                f"{f.rule_name}\n[dim]{f.rule}[/dim]",
+                f"{escape(f.rule_name)}\n[dim]{f.rule}[/dim]",
                 f"-{f.deduction:g}" + (" 致命" if f.fatal else ""),
                 where,
-                f.evidence or "",
-                f"{f.message}\n[dim]{f.source}[/dim]",
-                f.suggestion or "",
+                escape(f.evidence or ""),
+                f"{escape(f.message)}\n[dim]{escape(f.source)}[/dim]",
+                escape(f.suggestion or ""),
             )
         console.print(table)
 

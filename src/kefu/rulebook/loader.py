@@ -77,6 +77,7 @@ class _Merger:
     def __init__(self) -> None:
         self.data: dict[str, Any] = {}
         self.origin: dict[Loc, tuple[_Source, Loc]] = {}
+        self.problems: list[tuple[str, int | None, str]] = []
 
     def _mark(self, loc: Loc, source: _Source, file_loc: Loc, value: Any) -> None:
         self.origin[loc] = (source, file_loc)
@@ -136,8 +137,18 @@ class _Merger:
             self._mark(loc, source, file_loc, value)
             return copy.deepcopy(value)
         merged = dict(current)
-        removed = set(value.get("remove") or [])
-        entries = [e for e in merged.get("entries", []) if _entry_text(e) not in removed]
+        removed = value.get("remove") or []
+        known = {_entry_text(e) for e in merged.get("entries", [])}
+        for index, text in enumerate(removed):
+            if text not in known:
+                self.problems.append(
+                    (
+                        source.name,
+                        source.line_of((*file_loc, "remove", index)),
+                        f"remove: {text!r} is not in phrase set {loc[-1]!r}",
+                    )
+                )
+        entries = [e for e in merged.get("entries", []) if _entry_text(e) not in set(removed)]
         by_text = {_entry_text(e): i for i, e in enumerate(entries)}
         for file_index, entry in enumerate(value.get("entries") or []):
             text = _entry_text(entry)
@@ -190,8 +201,25 @@ def _read(text: str, name: str) -> tuple[dict[str, Any], _Source]:
     return data, source
 
 
-def _pydantic_reason(error: dict[str, Any]) -> str:
-    loc = ".".join(str(p) for p in error["loc"])
+def _describe_loc(loc: Loc, data: dict[str, Any]) -> str:
+    """``rules[my_rule].forbid.set`` rather than ``rules.21.forbid.set``: merged positions mean
+    nothing to the author of a file."""
+    parts: list[str] = []
+    node: Any = data
+    for key in loc:
+        named = isinstance(key, int) and isinstance(node, list) and 0 <= key < len(node)
+        item = node[key] if named else (node.get(key) if isinstance(node, dict) else None)
+        label = item.get("id") or item.get("text") if named and isinstance(item, dict) else None
+        if isinstance(key, int):
+            parts.append(f"[{label or key}]")
+        else:
+            parts.append(("." if parts else "") + str(key))
+        node = item
+    return "".join(parts)
+
+
+def _pydantic_reason(error: dict[str, Any], data: dict[str, Any]) -> str:
+    loc = _describe_loc(tuple(error["loc"]), data)
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         message = "unknown key (a typo?)"
@@ -232,9 +260,9 @@ def load_texts(texts: Sequence[tuple[str, str]]) -> Rulebook:
         problems = []
         for error in err.errors():
             file, line = merger.locate(tuple(error["loc"]))
-            problems.append((file, line, _pydantic_reason(error)))
-        raise RulebookError(problems) from None
-    problems = [(*merger.locate(loc), reason) for loc, reason in cross_reference_problems(rulebook)]
+            problems.append((file, line, _pydantic_reason(error, merger.data)))
+        raise RulebookError(merger.problems + problems) from None
+    problems = merger.problems + [(*merger.locate(loc), reason) for loc, reason in cross_reference_problems(rulebook)]
     if problems:
         raise RulebookError(problems)
     return rulebook
