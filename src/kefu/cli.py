@@ -159,7 +159,8 @@ def rules_show(
     used = {name for name in yaml.safe_dump(data).split() if name in rulebook.phrase_sets}
     for name in sorted(used):
         phrase_set = rulebook.phrase_sets[name]
-        out.print(f"\n[bold]{name}[/bold] {escape(phrase_set.label or '')}:{len(phrase_set.entries)} 条", highlight=False)
+        title = f"{escape(phrase_set.label or '')}:{len(phrase_set.entries)} 条"
+        out.print(f"\n[bold]{name}[/bold] {title}", highlight=False)
         for entry in phrase_set.entries:
             advice = f" → {entry.suggestion}" if entry.suggestion else ""
             out.print(f"  {entry.text}{advice}", highlight=False, markup=False)
