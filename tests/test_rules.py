@@ -488,3 +488,30 @@ def test_opening_split_over_two_turns_and_empty_first_turn(inspector: Inspector)
         agent(GOOD_CLOSING),
     ]
     assert not found(inspector.inspect(call(split, **META)), "opening")
+
+
+def test_the_rulebooks_own_friday_closing_passes(inspector: Inspector) -> None:
+    friday = call(
+        [
+            agent("晚上好,感谢致电智能科技客服中心,工号12345,很高兴为您服务!请问有什么可以帮您?"),
+            customer("我想查一下话费。"),
+            agent("请问还有其他可以帮到您的吗?"),
+            customer("没有了。"),
+            agent("祝您周末愉快,再见!"),
+        ],
+        **META,
+        answered_at="2026-11-20T19:30:00+08:00",
+    )
+    assert not found(inspector.inspect(friday), "closing")
+    untimed = call(
+        [
+            agent(GOOD_OPENING),
+            customer("没有了。"),
+            agent("请问还有其他可以帮到您的吗?"),
+            customer("没有了。"),
+            agent("祝您周末愉快,再见!"),
+        ],
+        **META,
+    )
+    [finding] = found(inspector.inspect(untimed), "closing")
+    assert "致谢" in finding.message

@@ -203,8 +203,7 @@ class Compiler:
         if cond.all is not None:
             checks.extend(self.call(sub) for sub in cond.all)
         if cond.any is not None:
-            options = [self.call(sub) for sub in cond.any]
-            checks.append(lambda v: any(option(v) for option in options))
+            checks.append(_any_call([self.call(sub) for sub in cond.any]))
         if cond.not_ is not None:
             inner = self.call(cond.not_)
             checks.append(lambda v: not inner(v))
@@ -447,11 +446,34 @@ def _regex(pattern: re.Pattern[str], *, keep: bool) -> TurnFn:
 
 
 def _any(options: list[TurnFn]) -> TurnFn:
+    """Either option; one that lacks its input counts as not holding, unless all of them do."""
+
     def run(view: CallView, candidates: int) -> int:
-        mask = 0
+        mask, missing = 0, []
         for option in options:
-            mask |= option(view, candidates & ~mask)
+            try:
+                mask |= option(view, candidates & ~mask)
+            except MissingInput as error:
+                missing.append(error)
+        if len(missing) == len(options):
+            raise missing[0]
         return mask
+
+    return run
+
+
+def _any_call(options: list[CallFn]) -> CallFn:
+    def run(view: CallView) -> bool:
+        missing = []
+        for option in options:
+            try:
+                if option(view):
+                    return True
+            except MissingInput as error:
+                missing.append(error)
+        if len(missing) == len(options):
+            raise missing[0]
+        return False
 
     return run
 

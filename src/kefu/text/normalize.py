@@ -35,8 +35,9 @@ def simplify(text: str) -> str:
     return text
 
 
-# Everything that is not a letter or digit (punctuation, symbols, spaces, marks), and fillers.
-_DROP = re.compile(f"(?:[^\\w{SEPARATOR}]|[_{FILLERS}])+")
+# What matching keeps: letters and digits but fillers (and the separator). Joining the runs
+# is faster than deleting punctuation and spaces with re.sub.
+_KEEP = re.compile(f"[^\\W_{FILLERS}]+|{SEPARATOR}")
 _FULL_WIDTH = re.compile("[\uff10-\uff5a]")
 _FULL_WIDTH_TABLE = str.maketrans({chr(c): chr(c - 0xFEE0) for c in range(0xFF10, 0xFF5B)})
 
@@ -49,7 +50,7 @@ def _fold(text: str) -> str:
 
 def strip(simplified: str) -> str:
     """Reduce already simplified text to its matching form."""
-    return _fold(_DROP.sub("", simplified))
+    return _fold("".join(_KEEP.findall(simplified)))
 
 
 def normalize(text: str) -> str:
@@ -64,7 +65,7 @@ def strip_with_offsets(simplified: str) -> tuple[str, list[int]]:
     out: list[str] = []
     offsets: list[int] = []
     for index, char in enumerate(simplified):
-        if not _DROP.fullmatch(char):
+        if _KEEP.fullmatch(char):
             out.append(_fold(char))
             offsets.append(index)
     return "".join(out), offsets
