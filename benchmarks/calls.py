@@ -104,9 +104,7 @@ def build_calls(
     return [_call(rng, rulebook, replies, forbidden, n) for n in range(count)]
 
 
-def _call(
-    rng: random.Random, rulebook: Rulebook, replies: list[str], forbidden: list[str], n: int
-) -> Transcript:
+def _call(rng: random.Random, rulebook: Rulebook, replies: list[str], forbidden: list[str], n: int) -> Transcript:
     company = rng.choice(COMPANIES)
     agent_id = str(rng.randint(10000, 99999))
     agent_name = rng.choice(AGENT_NAMES)
@@ -121,8 +119,12 @@ def _call(
 
     # (speaker, text, extra silence before the turn in seconds)
     script: list[tuple[str, str, float]] = [
-        ("agent", f"{sorry}{greeting},欢迎致电{company}客服中心,客服代表{agent_name},"
-                  f"工号{agent_id},很高兴为您服务,请问有什么可以帮您?", 0.0),
+        (
+            "agent",
+            f"{sorry}{greeting},欢迎致电{company}客服中心,客服代表{agent_name},"
+            f"工号{agent_id},很高兴为您服务,请问有什么可以帮您?",
+            0.0,
+        ),
         ("customer", f"你好,我姓{surname},我想问一下我的订单。", 0.0),
     ]
     if rng.random() < 0.6:  # identity check (004 核实身份话术) before account details
@@ -174,23 +176,24 @@ def _call(
         start = clock + (0.0 if not turns else rng.uniform(0.3, 1.0) + silence)
         spoken = sum(ch.isalnum() for ch in text)  # punctuation takes no time to say
         end = start + max(0.6, spoken / rate)
-        turns.append({"speaker": speaker, "start": round(start, 2), "end": round(end, 2),
-                      "text": text})
+        turns.append({"speaker": speaker, "start": round(start, 2), "end": round(end, 2), "text": text})
         clock = end
     hangup = "customer" if rng.random() < 0.95 else "agent"
-    return Transcript.model_validate({
-        "id": f"bench-{n:05d}",
-        "channel": "voice",
-        "direction": "inbound",
-        "agent_id": agent_id,
-        "agent_name": agent_name,
-        "company": company,
-        "ring_at": ring,
-        "answered_at": answered,
-        "ended_at": answered + timedelta(seconds=round(clock + 2.0)),
-        "hangup_by": hangup,
-        "turns": turns,
-    })
+    return Transcript.model_validate(
+        {
+            "id": f"bench-{n:05d}",
+            "channel": "voice",
+            "direction": "inbound",
+            "agent_id": agent_id,
+            "agent_name": agent_name,
+            "company": company,
+            "ring_at": ring,
+            "answered_at": answered,
+            "ended_at": answered + timedelta(seconds=round(clock + 2.0)),
+            "hangup_by": hangup,
+            "turns": turns,
+        }
+    )
 
 
 if __name__ == "__main__":

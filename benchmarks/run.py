@@ -52,6 +52,7 @@ from kefu.inspection.transcript import Speaker, Transcript
 from kefu.inspection.view import MissingInput
 from kefu.rulebook.loader import load_rulebook
 from kefu.rulebook.schema import Rulebook
+from kefu.text.normalize import FILLERS, normalize, simplify
 
 TARGET = 2000.0  # SPEC: calls per second per core
 MAX_ROUNDS = 50
@@ -59,15 +60,36 @@ MAX_ROUNDS = 50
 
 def naive_checker(rulebook: Rulebook) -> Callable[[Transcript], list[str]]:
     """One regex per forbidden phrase over every agent turn: the obvious implementation."""
-    patterns = [
-        (e.text, re.compile(re.escape(e.text))) for e in rulebook.phrase_sets["forbidden"].entries
-    ]
+    patterns = [(e.text, re.compile(re.escape(e.text))) for e in rulebook.phrase_sets["forbidden"].entries]
 
     def check(call: Transcript) -> list[str]:
         hits = []
         for turn in call.turns:
             if turn.speaker is Speaker.AGENT:
                 text = turn.text
+                for phrase, pattern in patterns:
+                    if pattern.search(text):
+                        hits.append(phrase)
+        return hits
+
+    return check
+
+
+def tolerant_checker(rulebook: Rulebook) -> Callable[[Transcript], list[str]]:
+    """The same job as kefu's forbidden_phrase, done naively: each agent turn converted to
+    simplified characters on its own, then one regex per phrase that lets punctuation, spaces
+    and filler characters stand between the characters and takes 你 for 您."""
+    gap = f"[\\W_{FILLERS}]*"
+    patterns = []
+    for entry in rulebook.phrase_sets["forbidden"].entries:
+        chars = ["[你您]" if c == "您" else re.escape(c) for c in normalize(entry.text)]
+        patterns.append((entry.text, re.compile(gap.join(chars))))
+
+    def check(call: Transcript) -> list[str]:
+        hits = []
+        for turn in call.turns:
+            if turn.speaker is Speaker.AGENT:
+                text = simplify(turn.text)
                 for phrase, pattern in patterns:
                     if pattern.search(text):
                         hits.append(phrase)
@@ -135,9 +157,7 @@ def rule_costs(inspector: Inspector, calls: list[Transcript]) -> None:
         print(f"\n(time per rule unavailable, the engine's internals changed: {err})")
 
 
-def _rule_costs(
-    inspector: Inspector, calls: list[Transcript], in_scope: Callable[..., bool]
-) -> None:
+def _rule_costs(inspector: Inspector, calls: list[Transcript], in_scope: Callable[..., bool]) -> None:
     costs: Counter[str] = Counter()
     gc.disable()
     try:
@@ -159,9 +179,7 @@ def _rule_costs(
         gc.enable()
     n = len(calls)
     print(f"\nper call, µs ({total / n * 1e6:,.0f} in all, without the scorecard):")
-    print(
-        "  " + ", ".join(f"{name} {t / n * 1e6:,.0f}" for name, t in costs.most_common(10))
-    )
+    print("  " + ", ".join(f"{name} {t / n * 1e6:,.0f}" for name, t in costs.most_common(10)))
 
 
 def revision() -> str:
@@ -170,7 +188,11 @@ def revision() -> str:
         root = Path(__file__).resolve().parents[1]
         found = subprocess.run(
             ["git", "describe", "--always", "--dirty=+edits"],
-            cwd=root, capture_output=True, text=True, timeout=5, check=True,
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
         )
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -204,9 +226,8 @@ def main(argv: list[str] | None = None) -> int:
     n = len(calls)
     jsonl = "\n".join(call.model_dump_json(exclude_none=True) for call in calls) + "\n"
     naive = naive_checker(rulebook)
-    one_rule = rulebook.model_copy(
-        update={"rules": [r for r in rulebook.rules if r.id == "forbidden_phrase"]}
-    )
+    tolerant = tolerant_checker(rulebook)
+    one_rule = rulebook.model_copy(update={"rules": [r for r in rulebook.rules if r.id == "forbidden_phrase"]})
     only_forbidden = Inspector(one_rule)
 
     # Warm-up, and the figures that show the engine did real work.
@@ -214,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     parsed = parse_text(jsonl, "<bench>", fmt="jsonl")
     assert all(item.transcript is not None for item in parsed), "the generated calls must parse"
     naive_hits = [naive(call) for call in calls]
+    tolerant_hits = [tolerant(call) for call in calls]
     for call in calls[:200]:
         only_forbidden.inspect(call)
 
@@ -229,6 +251,10 @@ def main(argv: list[str] | None = None) -> int:
         for call in calls:
             naive(call)
 
+    def run_tolerant() -> None:
+        for call in calls:
+            tolerant(call)
+
     def run_one_rule() -> None:
         for call in calls:
             only_forbidden.inspect(call)
@@ -236,9 +262,10 @@ def main(argv: list[str] | None = None) -> int:
     kefu = Timing("kefu inspect, all rules", run_kefu)
     e2e = Timing("kefu parse JSONL + inspect", run_end_to_end)
     base = Timing("baseline: 1 regex per 禁语", run_naive)
+    tol = Timing("baseline, tolerant regexes", run_tolerant)
     one = Timing("kefu forbidden_phrase only", run_one_rule)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    rounds = measure([kefu, e2e, base, one], args.seconds)
+    rounds = measure([kefu, e2e, base, tol, one], args.seconds)
 
     turns = sum(len(c.turns) for c in calls) / n
     minutes = statistics.mean(c.turns[-1].end or 0.0 for c in calls) / 60
@@ -255,22 +282,20 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(jsonl.encode()) / 1e6:.1f} MB as JSON Lines; rulebook {rulebook.version}, "
         f"{len(inspector.rules)} rules, compiled in {compile_ms:.0f} ms; {rounds} rounds\n"
     )
-    print(
-        f"{'':28}{'best calls/s':>13}{'median':>9}{'µs/call':>9}"
-        f"{'CPU-time best':>15}{'median':>9}"
-    )
-    for t in (kefu, e2e, base, one):
+    print(f"{'':28}{'best calls/s':>13}{'median':>9}{'µs/call':>9}{'CPU-time best':>15}{'median':>9}")
+    for t in (kefu, e2e, base, tol, one):
         print(
             f"{t.name:28}{t.rate(n):>13,.0f}{t.rate(n, median=True):>9,.0f}"
             f"{1e6 / t.rate(n):>9,.0f}{t.rate(n, cpu=True):>15,.0f}"
             f"{t.rate(n, cpu=True, median=True):>9,.0f}"
         )
-    ratios = [b / k for k, b in zip(kefu.wall, base.wall, strict=True)]
-    print(
-        f"\nratio kefu/baseline: {kefu.rate(n) / base.rate(n):.2f} (best), "
-        f"{statistics.median(ratios):.2f} (median of rounds) — the baseline checks 1 rule, "
-        f"kefu {len(inspector.rules)}; forbidden_phrase alone: {one.rate(n) / base.rate(n):.2f}"
-    )
+    for baseline, what in ((base, "exact wording"), (tol, "tolerant, the same job as kefu's rule")):
+        ratios = [b / k for k, b in zip(kefu.wall, baseline.wall, strict=True)]
+        print(
+            f"\nratio kefu/baseline ({what}): {kefu.rate(n) / baseline.rate(n):.2f} (best), "
+            f"{statistics.median(ratios):.2f} (median of rounds) — the baseline checks 1 rule, "
+            f"kefu {len(inspector.rules)}; forbidden_phrase alone: {one.rate(n) / baseline.rate(n):.2f}"
+        )
     verdict = "PASS" if kefu.rate(n) >= TARGET else "BELOW"
     print(
         f"SPEC target {TARGET:,.0f} calls/s per core: {verdict} (best {kefu.rate(n):,.0f}, "
@@ -280,15 +305,12 @@ def main(argv: list[str] | None = None) -> int:
         f"\nfindings per call: {sum(findings.values()) / n:.2f}; top rules fired: "
         + ", ".join(f"{rule} {count}" for rule, count in findings.most_common(5))
     )
-    polite = sum(
-        "稍等一下" in t.text for c in calls for t in c.turns if t.speaker is Speaker.AGENT
-    )
+    polite = sum("稍等一下" in t.text for c in calls for t in c.turns if t.speaker is Speaker.AGENT)
     note = f"; {polite} are in the polite 「稍等一下」, which kefu lets pass" if polite else ""
     print(
-        f"calls with a 禁语: kefu {kefu_flagged}, baseline {sum(map(bool, naive_hits))} "
-        "(baseline hits: "
-        + ", ".join(f"「{p}」×{c}" for p, c in base_phrases.most_common(4))
-        + f"{note})"
+        f"calls with a 禁语: kefu {kefu_flagged}, baseline {sum(map(bool, naive_hits))}, "
+        f"tolerant baseline {sum(map(bool, tolerant_hits))} "
+        "(baseline hits: " + ", ".join(f"「{p}」×{c}" for p, c in base_phrases.most_common(4)) + f"{note})"
     )
     if args.profile:
         profile(run_kefu, n)

@@ -187,9 +187,7 @@ def test_summary_numbers(batch):
     root = parse(page)
     reports = [r for _, r in items]
     assert by_id(root, "sum-calls").text == "3"
-    assert float(by_id(root, "sum-average").text) == pytest.approx(
-        sum(r.score for r in reports) / 3, abs=0.05
-    )
+    assert float(by_id(root, "sum-average").text) == pytest.approx(sum(r.score for r in reports) / 3, abs=0.05)
     passed = sum(r.passed for r in reports)
     assert by_id(root, "sum-passed").text == f"{passed}/3"
     assert by_id(root, "sum-pass-rate").text == f"{100 * passed / 3:.1f}%"
@@ -292,11 +290,7 @@ def test_rule_bar_shows_count_and_links_to_the_calls(batch):
 def test_agent_chart(batch):
     items, page = batch
     root = parse(page)
-    bars = {
-        g.attrs["data-agent"]: g
-        for g in root.find_all("g", class_="hbar")
-        if "data-agent" in g.attrs
-    }
+    bars = {g.attrs["data-agent"]: g for g in root.find_all("g", class_="hbar") if "data-agent" in g.attrs}
     assert set(bars) == {"小王(12346)", "12347", "未知"}
     bad = next(r for _, r in items if r.id == "bad-1")
     assert bars["小王(12346)"].attrs["data-count"] == str(len(bad.findings))
@@ -435,10 +429,7 @@ def test_empty_turn_and_speaker_labels(batch, forbidden):
     anchor = call_anchor(root, "bad-1")
     empty = turn_node(root, anchor, 3)
     assert text_of(empty).text == "(空)"
-    labels = [
-        turn_node(root, anchor, i).find_all("span", class_="who")[0].text
-        for i in range(len(forbidden[0].turns))
-    ]
+    labels = [turn_node(root, anchor, i).find_all("span", class_="who")[0].text for i in range(len(forbidden[0].turns))]
     assert labels == ["客服", "客户", "客服", "客户", "客服"]
 
 

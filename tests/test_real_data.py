@@ -134,16 +134,12 @@ def test_stc3_reports_are_well_formed(stc3: list[tuple[Transcript, Report]]) -> 
     assert sum(len(report.findings) for _, report in stc3) > 390
 
 
-def test_customer_speech_is_never_the_agents_fault(
-    stc3: list[tuple[Transcript, Report]], inspector: Inspector
-) -> None:
+def test_customer_speech_is_never_the_agents_fault(stc3: list[tuple[Transcript, Report]], inspector: Inspector) -> None:
     blamed = [
         f"{call.id} {f.rule} {f.evidence!r} in {call.turns[f.turn].text[:60]!r}"
         for call, report in stc3
         for f in report.findings
-        if f.rule in AGENT_SPEECH_RULES
-        and f.turn is not None
-        and call.turns[f.turn].speaker is Speaker.CUSTOMER
+        if f.rule in AGENT_SPEECH_RULES and f.turn is not None and call.turns[f.turn].speaker is Speaker.CUSTOMER
     ]
     assert blamed == [], "\n".join(blamed)
 
@@ -155,11 +151,7 @@ def test_customer_speech_is_never_the_agents_fault(
             update={
                 "turns": [
                     turn.model_copy(
-                        update={
-                            "speaker": Speaker.AGENT
-                            if turn.speaker is Speaker.CUSTOMER
-                            else Speaker.CUSTOMER
-                        }
+                        update={"speaker": Speaker.AGENT if turn.speaker is Speaker.CUSTOMER else Speaker.CUSTOMER}
                     )
                     for turn in call.turns
                 ]

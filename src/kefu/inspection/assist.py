@@ -41,7 +41,7 @@ class SentenceChecker:
         _, offsets = strip_with_offsets(view.simple[0])
         hits = []
         for name in CHECKED_SETS:
-            for hit in view.hits.get(name, {}).get(0, []):
+            for hit in view.hits_in(name, 0):
                 entry = self.index.sets[name][hit.entry]
                 start, end = offsets[hit.start], offsets[hit.end - 1] + 1
                 hits.append(

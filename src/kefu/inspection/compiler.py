@@ -12,6 +12,7 @@ import re
 import string
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from kefu.inspection.view import CallView, MissingInput, bits, lowest
@@ -26,8 +27,9 @@ Loc = tuple[str | int, ...]
 _FORMATTER = string.Formatter()
 
 
-def placeholders(text: str) -> list[str]:
-    return [name for _, name, _, _ in _FORMATTER.parse(text) if name]
+@cache
+def placeholders(text: str) -> tuple[str, ...]:
+    return tuple(name for _, name, _, _ in _FORMATTER.parse(text) if name)
 
 
 def referenced_sets(rule: Rule) -> Iterator[tuple[Loc, str]]:
@@ -493,7 +495,7 @@ def _field(name: str, expected: str | list[str], missing: str) -> CallFn:
 
 
 def _set_evidence(view: CallView, name: str, turn: int) -> list[Evidence]:
-    hits = view.hits.get(name, {}).get(turn, [])
+    hits = view.hits_in(name, turn)
     if not hits:
         return []
     _, offsets = strip_with_offsets(view.simple[turn])

@@ -236,6 +236,9 @@ _BLANKS = {"company": "[企业名称]", "agent_id": "[工号]", "agent_name": "[
 
 
 def _fill(template: str, variables: dict[str, object]) -> str:
+    if "{" not in template:
+        return template
+
     def value(match: re.Match[str]) -> str:
         found = variables.get(match.group(1))
         return str(found) if found else _BLANKS.get(match.group(1), "…")

@@ -90,7 +90,7 @@ def score_call(
     for finding in findings:
         lost[finding.category] += finding.deduction
     categories = {
-        key: CategoryScore(
+        key: CategoryScore.model_construct(
             name=category.name,
             score=_tidy(max(0.0, possible[key] - lost[key])),
             max=_tidy(possible[key]),
@@ -102,7 +102,7 @@ def score_call(
     earned = sum(max(0.0, possible[k] - lost[k]) for k in possible)
     fatal = any(f.fatal for f in findings)
     score = 0.0 if fatal or total_possible == 0 else round(100 * earned / total_possible, 1)
-    return Report(
+    return Report.model_construct(
         id=call_id,
         agent_id=agent_id,
         agent_name=agent_name,

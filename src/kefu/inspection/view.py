@@ -57,7 +57,7 @@ class CallView:
     customer: int = field(init=False)
     simple: list[str] = field(init=False)
     norm: list[str] = field(init=False)
-    hits: dict[str, dict[int, list[Hit]]] = field(init=False)
+    _raw_hits: dict[str, list[tuple[int, int, int]]] = field(init=False, repr=False)
     set_masks: dict[str, int] = field(init=False)
     variables: dict[str, Any] = field(init=False)
     memo: dict[int, int] = field(init=False, default_factory=dict)
@@ -96,6 +96,8 @@ class CallView:
         self.variables = dict(self.constants)
 
     def _scan(self) -> None:
+        """One pass of the automaton over the whole call: which turns each phrase set hits.
+        Where exactly (``hits_in``) is only worked out for the few turns that get a finding."""
         joined, offsets = self._joined_norm
 
         def crosses(start: int, end: int) -> bool:
@@ -105,18 +107,21 @@ class CallView:
             original = self.simple[turn][where[start - base] : where[end - 1 - base] + 1]
             return any(mark in CLAUSE_MARKS for mark in original)
 
-        grouped = self.index.scan(joined, crosses)
-        self.hits, self.set_masks = {}, {}
-        for name, found in grouped.items():
-            per_turn: dict[int, list[Hit]] = {}
+        self._raw_hits = self.index.scan(joined, crosses)
+        self.set_masks = {}
+        for name, found in self._raw_hits.items():
             mask = 0
-            for entry, start, end in found:
-                turn = bisect_right(offsets, start) - 1
-                base = offsets[turn]
-                per_turn.setdefault(turn, []).append(Hit(entry, start - base, end - base))
-                mask |= 1 << turn
-            self.hits[name] = per_turn
+            for _, start, _ in found:
+                mask |= 1 << (bisect_right(offsets, start) - 1)
             self.set_masks[name] = mask
+
+    def hits_in(self, name: str, turn: int) -> list[Hit]:
+        """Hits of a phrase set in one turn, in that turn's normalised text."""
+        if not self.set_masks.get(name, 0) >> turn & 1:
+            return []
+        _, offsets = self._joined_norm
+        base, end = offsets[turn], offsets[turn] + len(self.norm[turn])
+        return [Hit(entry, s - base, e - base) for entry, s, e in self._raw_hits[name] if base <= s < end]
 
     @cached_property
     def lengths(self) -> list[int]:

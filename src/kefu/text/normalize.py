@@ -45,7 +45,10 @@ _FULL_WIDTH_TABLE = str.maketrans({chr(c): chr(c - 0xFEE0) for c in range(0xFF10
 def _fold(text: str) -> str:
     if _FULL_WIDTH.search(text):
         text = text.translate(_FULL_WIDTH_TABLE)
-    return text.replace("你", "您").lower()
+    lowered = text.replace("你", "您").lower()
+    if len(lowered) != len(text):  # e.g. İ lowers to two characters: keep offsets one-to-one
+        lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text.replace("你", "您"))
+    return lowered
 
 
 def strip(simplified: str) -> str:
@@ -64,8 +67,7 @@ def strip_with_offsets(simplified: str) -> tuple[str, list[int]]:
     """
     out: list[str] = []
     offsets: list[int] = []
-    for index, char in enumerate(simplified):
-        if _KEEP.fullmatch(char):
-            out.append(_fold(char))
-            offsets.append(index)
-    return "".join(out), offsets
+    for run in _KEEP.finditer(simplified):
+        out.append(run.group())
+        offsets.extend(range(run.start(), run.end()))
+    return _fold("".join(out)), offsets
