@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -50,3 +52,19 @@ def found(report: Report, rule: str) -> list[Finding]:
 GOOD_OPENING = "您好,感谢致电智能科技客服中心,我是客服小李,工号12345,很高兴为您服务,请问有什么可以帮您?"
 GOOD_CLOSING = "请问还有其他可以帮到您的吗?感谢您的来电,祝您生活愉快,再见!"
 META = {"agent_id": "12345", "agent_name": "小李", "company": "智能科技", "channel": "voice"}
+
+
+# The real data beside the repository (shared/data, see its README); never inside the package.
+SHARED_DATA = Path(os.environ.get("KEFU_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+
+
+def shared_data(name: str) -> Path:
+    """A real data file. Missing: skipped on a developer's machine, a failure in CI (where
+    shared/ is always checked out beside the repository, so a skip would hide a broken path)."""
+    path = SHARED_DATA / name
+    if not path.is_file():
+        message = f"real data file {path} not found (set KEFU_SHARED_DATA to the shared/data folder)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path

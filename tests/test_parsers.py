@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import SHARED_DATA, shared_data
 from kefu.inspection.parsers import (
     ParsedItem,
     TranscriptError,
@@ -25,7 +26,7 @@ from kefu.inspection.parsers import (
 )
 from kefu.inspection.transcript import SPEAKER_ALIASES, Speaker, Transcript
 
-REAL_DATA = Path(__file__).parents[2] / "shared/data/stc3_test_cn.jsonl"
+REAL_DATA = SHARED_DATA / "stc3_test_cn.jsonl"
 FULL_COLON = "\uff1a"
 
 SPEC_CALL = {
@@ -494,8 +495,7 @@ def test_iter_paths_walks_folders_sorted_and_keeps_files_as_given(tmp_path: Path
 
 
 def test_real_stc3_file_parses_completely() -> None:
-    if not REAL_DATA.exists():
-        pytest.skip(f"{REAL_DATA} is not present")
+    shared_data(REAL_DATA.name)
     items = parse_file(REAL_DATA)
     errors = [str(i.error) for i in items if i.error is not None]
     assert errors == []
@@ -505,8 +505,7 @@ def test_real_stc3_file_parses_completely() -> None:
 
 
 def test_real_stc3_file_reencoded_as_gb18030() -> None:
-    if not REAL_DATA.exists():
-        pytest.skip(f"{REAL_DATA} is not present")
+    shared_data(REAL_DATA.name)
     text = REAL_DATA.read_text(encoding="utf-8")
     assert "\uf8ff" in text  # a private-use icon, which GB18030 detection must tolerate
     items = parse_bytes(text.encode("gb18030"), "stc3_test_cn.jsonl")

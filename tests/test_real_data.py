@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import SHARED_DATA, shared_data
 from kefu.inspection.assist import SentenceChecker
 from kefu.inspection.engine import Inspector
 from kefu.inspection.parsers import ParsedItem, parse_file
@@ -24,7 +25,7 @@ from kefu.inspection.transcript import Speaker, Transcript, Turn
 from kefu.rulebook.loader import load_rulebook
 from kefu.rulebook.schema import Rulebook
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = SHARED_DATA
 STC3 = DATA / "stc3_test_cn.jsonl"
 JDDC = DATA / "jddc_agent_replies.txt"
 
@@ -35,11 +36,7 @@ FP_BOUNDS = {"forbidden_phrase": 0.005, "negative_wording": 0.02, "abuse": 0.000
 
 
 def _need(path: Path) -> Path:
-    if not DATA.is_dir():
-        pytest.skip(f"real data folder {DATA} not found (shared/data is expected next to the repo)")
-    if not path.is_file():
-        pytest.skip(f"real data file {path} not found")
-    return path
+    return shared_data(path.name)
 
 
 @pytest.fixture(scope="module")
