@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from html.parser import HTMLParser
 
 import pytest
 
-from kefu.inspection.engine import Inspector
 from kefu.inspection.html_report import render_html
 from kefu.inspection.scorecard import Finding, Report
 from kefu.inspection.transcript import Transcript
-from kefu.rulebook.loader import load_rulebook
 
 VOID = {"meta", "br", "hr", "img", "input", "link", "col", "area", "base", "wbr", "source"}
 
@@ -96,11 +95,6 @@ def strip_tags(fragment: str) -> str:
 
 
 # --------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="module")
-def inspector() -> Inspector:
-    return Inspector(load_rulebook())
 
 
 def opening(agent_id: str = "12346") -> str:
@@ -199,7 +193,7 @@ def test_summary_numbers(batch):
 
 def test_fatal_count_and_failed_call(forbidden, clean):
     t, r = forbidden
-    fatal = r.model_copy(update={"score": 0, "fatal": True, "passed": False})
+    fatal = replace(r, score=0, fatal=True, passed=False)
     root = parse(render_html([(t, fatal), clean]))
     assert by_id(root, "sum-fatal").text == "1"
     assert by_id(root, "sum-passed").text == "1/2"
@@ -247,7 +241,7 @@ def bins(root: Node) -> dict[str, int]:
 
 def test_histogram_puts_each_score_in_its_bin(forbidden):
     t, r = forbidden
-    scored = [(t, r.model_copy(update={"score": s})) for s in (0, 9.9, 10, 79.9, 80, 100, 100)]
+    scored = [(t, replace(r, score=s)) for s in (0, 9.9, 10, 79.9, 80, 100, 100)]
     root = parse(render_html(scored))
     assert bins(root) == {
         "0-9": 2, "10-19": 1, "20-29": 0, "30-39": 0, "40-49": 0, "50-59": 0,
@@ -388,7 +382,7 @@ def test_overlapping_spans_keep_every_character(forbidden):
         extra_finding("ee", n, (4, 4)),  # empty: treated as whole-turn
         extra_finding("ff", 999, (0, 1)),  # no such turn: listed, not highlighted
     ]
-    r = r.model_copy(update={"findings": [*r.findings, *extra]})
+    r = replace(r, findings=[*r.findings, *extra])
     page = render_html([(t, r)])
     root = parse(page)
     turn = turn_node(root, "call-1", n)
@@ -414,7 +408,7 @@ def test_overlapping_spans_keep_every_character(forbidden):
 
 def test_finding_without_span_highlights_the_whole_turn_lightly(forbidden):
     t, r = forbidden
-    r = r.model_copy(update={"findings": [extra_finding("zz", 0, None, rule_name="整句问题")]})
+    r = replace(r, findings=[extra_finding("zz", 0, None, rule_name="整句问题")])
     root = parse(render_html([(t, r)]))
     first = text_of(turn_node(root, "call-1", 0))
     assert "whole" in first.classes()

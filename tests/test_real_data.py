@@ -22,7 +22,6 @@ from kefu.inspection.engine import Inspector
 from kefu.inspection.parsers import ParsedItem, parse_file
 from kefu.inspection.scorecard import Report
 from kefu.inspection.transcript import Speaker, Transcript, Turn
-from kefu.rulebook.loader import load_rulebook
 from kefu.rulebook.schema import Rulebook
 
 DATA = SHARED_DATA
@@ -37,16 +36,6 @@ FP_BOUNDS = {"forbidden_phrase": 0.005, "negative_wording": 0.02, "abuse": 0.000
 
 def _need(path: Path) -> Path:
     return shared_data(path.name)
-
-
-@pytest.fixture(scope="module")
-def rulebook() -> Rulebook:
-    return load_rulebook()
-
-
-@pytest.fixture(scope="module")
-def inspector(rulebook: Rulebook) -> Inspector:
-    return Inspector(rulebook)
 
 
 @pytest.fixture(scope="module")

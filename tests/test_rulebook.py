@@ -51,11 +51,6 @@ PAIRS_004 = [
 ]
 
 
-@pytest.fixture(scope="module")
-def rulebook() -> Rulebook:
-    return load_rulebook()
-
-
 def cites_seed(source: str | None) -> bool:
     return source is not None and any(seed in source for seed in SEEDS)
 

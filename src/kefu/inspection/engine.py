@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
 
 from kefu.inspection.compiler import CallFn, Compiler, Explanation, TurnFn
 from kefu.inspection.scorecard import Finding, NotApplicable, Report, score_call
@@ -33,6 +35,7 @@ class Inspector:
         sets = phrase_sets(rulebook)
         self.compiler = Compiler(sets)
         self.rules = [self._compile(rule) for rule in rulebook.rules if rule.enabled]
+        self._scoped: dict[tuple[str | None, str | None], list[_CompiledRule]] = {}
         scanned = {name: sets[name] for name in sorted(self.compiler.used_sets)}
         self.index = PhraseIndex({**scanned, **self.compiler.literal_sets})
 
@@ -63,10 +66,13 @@ class Inspector:
         }
         moment = transcript.call_time
         if moment is not None:
-            expected = moment_greetings(self.rulebook.greetings, moment)
-            values["greeting"] = expected.greeting
-            values["closing"] = expected.closing
+            values["greeting"], values["closing"] = self._expected(moment.replace(second=0, microsecond=0))
         return values
+
+    @lru_cache(maxsize=4096)  # noqa: B019 — one Inspector lives as long as its rulebook
+    def _expected(self, minute: datetime) -> tuple[str, str]:
+        expected = moment_greetings(self.rulebook.greetings, minute)
+        return expected.greeting, expected.closing
 
     def view(self, transcript: Transcript) -> CallView:
         return CallView(transcript, self.index, self.constants(transcript))
@@ -75,7 +81,10 @@ class Inspector:
         view = self.view(transcript)
         findings: list[Finding] = []
         not_applicable: list[NotApplicable] = []
-        in_scope = [c for c in self.rules if _in_scope(c.rule, view)]
+        kind = (view.field_value("direction"), view.field_value("channel"))
+        in_scope = self._scoped.get(kind)
+        if in_scope is None:
+            in_scope = self._scoped[kind] = [c for c in self.rules if _in_scope(c.rule, *kind)]
         for compiled in in_scope:
             rule = compiled.rule
             try:
@@ -186,7 +195,7 @@ class Inspector:
         if suggestion:
             suggestion = _fill(suggestion, view.variables)
         source = entry.source if entry is not None and entry.source else rule.source
-        return Finding.model_construct(
+        return Finding(
             rule=rule.id,
             rule_name=rule.name,
             category=rule.category,
@@ -205,12 +214,11 @@ class Inspector:
         )
 
 
-def _in_scope(rule: Rule, view: CallView) -> bool:
+def _in_scope(rule: Rule, direction: str | None, channel: str | None) -> bool:
     """A rule for another kind of call is not part of this call's scorecard at all."""
     scope = rule.applies_to
     if scope is None:
         return True
-    direction, channel = view.field_value("direction"), view.field_value("channel")
     if scope.direction is not None and direction != scope.direction:
         return False
     return scope.channel is None or channel is None or channel == scope.channel

@@ -9,48 +9,50 @@ checked on this call (missing input) is left out of the denominator, so the scor
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-from pydantic import BaseModel, Field
+from dataclasses import asdict, dataclass, field
 
 from kefu.rulebook.schema import Rule, Rulebook
 
+# Plain dataclasses: a report is built for every call (thousands a second), and validation
+# would only re-check what the engine just computed. ``Report.public()`` is the JSON form.
 
-class Finding(BaseModel):
+
+@dataclass(slots=True)
+class Finding:
     rule: str
     rule_name: str
     category: str
     deduction: float
+    message: str
+    standard: str
+    source: str
     fatal: bool = False
-    turn: int | None = Field(default=None, description="index into the transcript's turns")
+    turn: int | None = None  # index into the transcript's turns (0-based)
     speaker: str | None = None
     start: float | None = None
     end: float | None = None
     evidence: str | None = None
-    evidence_span: tuple[int, int] | None = Field(
-        default=None, description="character span of the evidence in the turn's text"
-    )
-    message: str
-    standard: str
-    source: str
+    evidence_span: tuple[int, int] | None = None  # character span of the evidence in the turn's text
     suggestion: str | None = None
 
 
-class CategoryScore(BaseModel):
+@dataclass(slots=True)
+class CategoryScore:
     name: str
     score: float
     max: float
 
 
-class NotApplicable(BaseModel):
+@dataclass(slots=True)
+class NotApplicable:
     rule: str
     rule_name: str
     missing: str
 
 
-class Report(BaseModel):
+@dataclass(slots=True)
+class Report:
     id: str
-    agent_id: str | None = None
-    agent_name: str | None = None
     score: float
     passed: bool
     fatal: bool
@@ -59,11 +61,17 @@ class Report(BaseModel):
     categories: dict[str, CategoryScore]
     findings: list[Finding]
     not_applicable: list[str]
-    not_applicable_reasons: list[NotApplicable] = Field(default_factory=list)
+    not_applicable_reasons: list[NotApplicable] = field(default_factory=list)
+    agent_id: str | None = None
+    agent_name: str | None = None
 
     def public(self) -> dict[str, object]:
-        """The SPEC report format (plus a few helpful extras)."""
-        return self.model_dump(mode="json")
+        """The SPEC §2 report format (plus a few helpful extras), ready for JSON."""
+        data = asdict(self)
+        for finding in data["findings"]:
+            if finding["evidence_span"] is not None:
+                finding["evidence_span"] = list(finding["evidence_span"])
+        return data
 
 
 def _tidy(value: float) -> float:
@@ -90,7 +98,7 @@ def score_call(
     for finding in findings:
         lost[finding.category] += finding.deduction
     categories = {
-        key: CategoryScore.model_construct(
+        key: CategoryScore(
             name=category.name,
             score=_tidy(max(0.0, possible[key] - lost[key])),
             max=_tidy(possible[key]),
@@ -102,7 +110,7 @@ def score_call(
     earned = sum(max(0.0, possible[k] - lost[k]) for k in possible)
     fatal = any(f.fatal for f in findings)
     score = 0.0 if fatal or total_possible == 0 else round(100 * earned / total_possible, 1)
-    return Report.model_construct(
+    return Report(
         id=call_id,
         agent_id=agent_id,
         agent_name=agent_name,
