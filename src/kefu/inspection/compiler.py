@@ -158,15 +158,19 @@ class Compiler:
 
     def _phrases(self, phrases: list[str]) -> TurnFn:
         fixed = tuple(p for p in phrases if not placeholders(p))
-        templated = [p for p in phrases if placeholders(p)]
+        templated = tuple(p for p in phrases if placeholders(p))
         fixed_name = self._literal_set(fixed) if fixed else None
         if not templated:
             assert fixed_name is not None
             return _in_sets([fixed_name])
 
+        key = id(templated)
+
         def run(view: CallView, candidates: int) -> int:
             found = candidates & view.set_masks.get(fixed_name, 0) if fixed_name else 0
-            needles = _resolve(templated, view.variables)
+            needles = view.resolved.get(key)
+            if needles is None:
+                needles = view.resolved[key] = _resolve(templated, view.variables)
             if not needles and not fixed_name:
                 missing = {n for p in templated for n in placeholders(p)}
                 raise MissingInput("、".join(sorted({VARIABLE_LABELS.get(n, n) for n in missing})))
@@ -302,7 +306,7 @@ def _within(value: float, low: float | None, high: float | None) -> bool:
 _resolved: dict[str, str] = {}
 
 
-def _resolve(templates: list[str], variables: dict[str, Any]) -> list[str]:
+def _resolve(templates: Sequence[str], variables: dict[str, Any]) -> list[str]:
     """The templates whose placeholders this call has values for, filled in and normalised."""
     out = []
     for template in templates:

@@ -62,6 +62,7 @@ class CallView:
     variables: dict[str, Any] = field(init=False)
     memo: dict[int, int] = field(init=False, default_factory=dict)
     needle_masks: dict[tuple[str, ...], int] = field(init=False, default_factory=dict)
+    resolved: dict[int, list[str]] = field(init=False, default_factory=dict)  # filled-in phrases
     _norm_joined: str = field(init=False, repr=False)
     _starts: list[float] | None = field(init=False, repr=False)
     _ends: list[float] | None = field(init=False, repr=False)

@@ -50,7 +50,9 @@ class PhraseIndex:
                     keyed[normalize(polite)].append((name, index, True))
         automaton = ahocorasick.Automaton()
         for key, payload in keyed.items():
-            automaton.add_word(key, (len(key), tuple(payload)))
+            hits = tuple((name, index) for name, index, polite in payload if not polite)
+            polite_forms = tuple((name, index) for name, index, polite in payload if polite)
+            automaton.add_word(key, (len(key), hits, polite_forms))
         self._empty = not keyed
         if keyed:
             automaton.make_automaton()
@@ -69,13 +71,15 @@ class PhraseIndex:
             return {}
         grouped: dict[str, list[tuple[int, int, int]]] = {}
         excepted: dict[tuple[str, int], list[tuple[int, int]]] = {}
-        for last, (length, payload) in self._automaton.iter(norm):
+        for last, (length, hits, polite_forms) in self._automaton.iter(norm):
             start, end = last + 1 - length, last + 1
-            for name, index, is_exception in payload:
-                if is_exception:
-                    excepted.setdefault((name, index), []).append((start, end))
+            for name, index in hits:
+                if name in grouped:
+                    grouped[name].append((index, start, end))
                 else:
-                    grouped.setdefault(name, []).append((index, start, end))
+                    grouped[name] = [(index, start, end)]
+            for key in polite_forms:
+                excepted.setdefault(key, []).append((start, end))
         if excepted:
             for name, hits in grouped.items():
                 grouped[name] = [
