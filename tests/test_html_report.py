@@ -136,8 +136,8 @@ def clean(inspector):
     t = call(
         "good-2",
         ("agent", opening("12347")),
-        ("customer", "我想查一下话费。"),
-        ("agent", "好的,您本月话费为58元。"),
+        ("customer", "我想问一下宽带怎么报装。"),
+        ("agent", "好的,您可以在营业厅办理,我也可以现在帮您登记。"),
         ("agent", CLOSING),
         agent_id="12347",
     )

@@ -238,10 +238,19 @@ def test_announced_hold_with_thanks_is_fine_and_without_thanks_is_not(inspector:
     assert "等待后未感谢" in finding.message
 
 
-def test_timing_rules_are_not_applicable_to_a_chat_without_timestamps(inspector: Inspector) -> None:
-    report = inspector.inspect(call([agent(GOOD_OPENING), agent(GOOD_CLOSING)], **{**META, "channel": "chat"}))
+def test_timing_rules_without_timestamps_are_not_applicable(inspector: Inspector) -> None:
+    unknown_channel = {k: v for k, v in META.items() if k != "channel"}
+    report = inspector.inspect(call([agent(GOOD_OPENING), agent(GOOD_CLOSING)], **unknown_channel))
     for rule in ("interruption", "dead_air", "speech_rate"):
         assert rule in report.not_applicable
+    reasons = {r.rule: r.missing for r in report.not_applicable_reasons}
+    assert "时间戳" in reasons["dead_air"]
+
+
+def test_voice_only_rules_are_not_part_of_a_chat_scorecard(inspector: Inspector) -> None:
+    report = inspector.inspect(call([agent(GOOD_OPENING), agent(GOOD_CLOSING)], **{**META, "channel": "chat"}))
+    for rule in ("interruption", "dead_air", "speech_rate", "hangup_order", "silent_call"):
+        assert rule not in report.not_applicable
 
 
 def test_customer_surname_must_be_used(inspector: Inspector) -> None:
@@ -453,8 +462,8 @@ def test_deductions_stop_at_the_rules_points(inspector: Inspector, rulebook) -> 
 def test_not_applicable_rules_leave_the_denominator(inspector: Inspector, rulebook) -> None:
     chat = call([agent(GOOD_OPENING), agent("不知道。"), agent(GOOD_CLOSING)], **{**META, "channel": "chat"})
     report = inspector.inspect(chat)
-    assert {"interruption", "dead_air", "speech_rate"} <= set(report.not_applicable)
-    other_kind = {"hangup_order", "silent_call", "outbound_opening"}  # voice-only and outbound rules
+    assert {"answer_delay", "greeting_variant"} <= set(report.not_applicable)
+    other_kind = {"hangup_order", "silent_call", "outbound_opening", "dead_air", "interruption", "speech_rate"}
     counted = [r for r in rulebook.rules if r.id not in other_kind and r.id not in report.not_applicable]
     possible = sum(r.points for r in counted)
     lost = sum(f.deduction for f in report.findings)
@@ -515,3 +524,31 @@ def test_the_rulebooks_own_friday_closing_passes(inspector: Inspector) -> None:
     )
     [finding] = found(inspector.inspect(untimed), "closing")
     assert "致谢" in finding.message
+
+
+def test_account_disclosure_in_other_words(inspector: Inspector) -> None:
+    for said in (
+        "您的话费余额为50元。",
+        "您本月的账单一共是128元。",
+        "好的,已经帮您修改了地址。",
+        "您的密码已经重置了。",
+    ):
+        turns = [agent(GOOD_OPENING), customer("帮我看一下"), agent(said), agent(GOOD_CLOSING)]
+        assert found(inspector.inspect(call(turns, **META)), "identity_verification"), said
+    for said in ("您可以在App里查看您的账单。", "您的订单已经发货了,请注意查收。"):
+        turns = [agent(GOOD_OPENING), customer("帮我看一下"), agent(said), agent(GOOD_CLOSING)]
+        assert not found(inspector.inspect(call(turns, **META)), "identity_verification"), said
+
+
+def test_dead_air_follows_the_five_second_response_standard(inspector: Inspector) -> None:
+    def reply_after(seconds: float) -> list[dict]:
+        return [
+            agent(GOOD_OPENING, 0, 8),
+            customer("帮我查下话费", 9, 11),
+            agent("您本月话费58元", 11 + seconds, 14 + seconds),
+        ]
+
+    assert found(inspector.inspect(call(reply_after(7), **META)), "dead_air")
+    assert not found(inspector.inspect(call(reply_after(3), **META)), "dead_air")
+    chat = inspector.inspect(call(reply_after(30), **{**META, "channel": "chat"}))
+    assert not found(chat, "dead_air") and "dead_air" not in chat.not_applicable

@@ -52,7 +52,7 @@ class PhraseSet(Strict):
     @classmethod
     def _plain_strings(cls, value: object) -> object:
         if isinstance(value, list):
-            return [{"text": v} if isinstance(v, str) else v for v in value]
+            return [{"text": str(v)} if isinstance(v, str | int | float) else v for v in value]
         return value
 
 
