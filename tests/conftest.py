@@ -68,3 +68,38 @@ def shared_data(name: str) -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return path
+
+
+# ---------------------------------------------------------------- databases
+
+POSTGRES_URL = os.environ.get("KEFU_TEST_POSTGRES_URL")  # .ci/run starts a real server and sets it
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each database test runs on SQLite and on a real PostgreSQL, each time on an empty schema."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'kefu.db'}"
+    if not POSTGRES_URL:
+        message = "KEFU_TEST_POSTGRES_URL is not set (.ci/run starts PostgreSQL and sets it)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(POSTGRES_URL)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return POSTGRES_URL
+
+
+@pytest.fixture
+def sessions(database_url: str):  # type: ignore[no-untyped-def]
+    from kefu.core.db import make_engine, migrate, session_factory
+
+    migrate(database_url)
+    engine = make_engine(database_url)
+    yield session_factory(engine)
+    engine.dispose()

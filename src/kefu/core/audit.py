@@ -1,0 +1,73 @@
+"""The audit log: who did what, when, to which record, with old and new values.
+
+Every write in a service goes through a ``do_*`` function that calls ``record`` in the same
+transaction, so a change and its audit entry are saved together or not at all.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from kefu.core.db import Base, utcnow
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    action: Mapped[str] = mapped_column(String(32))  # create, update, delete, lookup, view, login, …
+    entity: Mapped[str] = mapped_column(String(32), index=True)
+    entity_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    changes: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # {field: [old, new]}
+    detail: Mapped[str | None] = mapped_column(String(500))
+
+
+def record(
+    session: Session,
+    actor_id: int | None,
+    action: str,
+    entity: str,
+    entity_id: object = None,
+    changes: dict[str, list[Any]] | None = None,
+    detail: str | None = None,
+) -> AuditEntry:
+    entry = AuditEntry(
+        actor_id=actor_id,
+        action=action,
+        entity=entity,
+        entity_id=None if entity_id is None else str(entity_id),
+        changes=changes,
+        detail=detail[:500] if detail else None,
+    )
+    session.add(entry)
+    return entry
+
+
+def diff(obj: object, updates: dict[str, Any]) -> dict[str, list[Any]]:
+    """The fields ``updates`` would really change on ``obj``, as {field: [old, new]}."""
+    return {
+        field: [_plain(getattr(obj, field)), _plain(value)]
+        for field, value in updates.items()
+        if getattr(obj, field) != value
+    }
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def entries(
+    session: Session, *, entity: str | None = None, entity_id: object = None, limit: int = 200
+) -> list[AuditEntry]:
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    if entity is not None:
+        query = query.where(AuditEntry.entity == entity)
+    if entity_id is not None:
+        query = query.where(AuditEntry.entity_id == str(entity_id))
+    return list(session.scalars(query))

@@ -1,0 +1,27 @@
+"""Errors a user can act on, shared by the services, the API and the pages."""
+
+from __future__ import annotations
+
+
+class KefuError(Exception):
+    """Something the user can fix; ``str()`` says what and where, in Chinese."""
+
+    status = 400
+
+
+class NotFound(KefuError):
+    status = 404
+
+
+class Forbidden(KefuError):
+    status = 403
+
+
+class Conflict(KefuError):
+    """Somebody else saved first (optimistic locking) or the change contradicts the state."""
+
+    status = 409
+
+
+class Invalid(KefuError):
+    status = 422

@@ -1,0 +1,80 @@
+"""Roles, permissions and password hashing (argon2)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return _hasher.check_needs_rehash(password_hash)
+
+
+class Role(StrEnum):
+    """SPEC roles, with the labels the pages show."""
+
+    AGENT = "agent"
+    TEAM_LEAD = "team_lead"
+    QA = "qa"
+    TRAINER = "trainer"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.AGENT: "话务员",
+    Role.TEAM_LEAD: "班组长",
+    Role.QA: "质检员",
+    Role.TRAINER: "培训师",
+    Role.SUPERVISOR: "主管",
+    Role.ADMIN: "管理员",
+}
+
+
+class Permission(StrEnum):
+    CUSTOMER_VIEW = "customer.view"
+    CUSTOMER_EDIT = "customer.edit"
+    WORKORDER_EDIT = "workorder.edit"
+    WORKORDER_ASSIGN = "workorder.assign"
+    CALL_EDIT = "call.edit"
+    KNOWLEDGE_EDIT = "knowledge.edit"
+    AUDIT_VIEW = "audit.view"
+    USER_ADMIN = "user.admin"
+    IMPORT_EXPORT = "data.import_export"
+
+
+_FRONT_LINE = {Permission.CUSTOMER_VIEW, Permission.CUSTOMER_EDIT, Permission.WORKORDER_EDIT, Permission.CALL_EDIT}
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.AGENT: frozenset(_FRONT_LINE),
+    Role.TEAM_LEAD: frozenset(_FRONT_LINE | {Permission.WORKORDER_ASSIGN, Permission.IMPORT_EXPORT}),
+    Role.QA: frozenset({Permission.CUSTOMER_VIEW}),
+    Role.TRAINER: frozenset({Permission.KNOWLEDGE_EDIT}),
+    Role.SUPERVISOR: frozenset(
+        _FRONT_LINE
+        | {Permission.WORKORDER_ASSIGN, Permission.KNOWLEDGE_EDIT, Permission.AUDIT_VIEW, Permission.IMPORT_EXPORT}
+    ),
+    Role.ADMIN: frozenset(Permission),
+}
+
+
+def allowed(role: Role, permission: Permission) -> bool:
+    return permission in ROLE_PERMISSIONS[role]

@@ -1,0 +1,159 @@
+"""Customers: lookup, identity verification, read-back and changes. Every lookup, check and
+change is written to the audit log (SPEC §4, seed 004)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from kefu.core import audit
+from kefu.core.errors import Conflict, Forbidden, Invalid, NotFound
+from kefu.customers.models import Customer
+from kefu.customers.schemas import CustomerCreate, CustomerOut, CustomerUpdate, Verification
+
+# Changing these needs two verified factors; other fields one (seed 004: 处理敏感操作前必须严格
+# 验证客户身份,包括姓名、证件号码末四位、绑定手机号等多重验证).
+SENSITIVE_FIELDS = frozenset({"name", "phone", "id_number", "account_id"})
+FIELD_LABELS = {
+    "name": "姓名",
+    "phone": "电话",
+    "account_id": "账户",
+    "id_number": "证件号码",
+    "email": "邮箱",
+    "address": "地址",
+    "notes": "备注",
+}
+
+
+def mask_phone(phone: str) -> str:
+    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:] if len(phone) >= 8 else "*" * len(phone)
+
+
+def mask_id_number(value: str) -> str:
+    return value[:1] + "*" * (len(value) - 5) + value[-4:] if len(value) > 5 else "*" * len(value)
+
+
+def mask_name(name: str) -> str:
+    return name[:1] + "*" * (len(name) - 1)
+
+
+def mask_text(value: str) -> str:
+    return value[:2] + "***" if len(value) > 2 else "***"
+
+
+def present(customer: Customer, verified_level: int) -> CustomerOut:
+    """Level 0 shows only what confirms you have the right person; level 1 shows all but the
+    full ID number; level 2 (two factors) shows everything."""
+    masked = verified_level < 1
+    return CustomerOut(
+        id=customer.id,
+        version=customer.version,
+        name=mask_name(customer.name) if masked else customer.name,
+        phone=mask_phone(customer.phone) if masked else customer.phone,
+        account_id=customer.account_id,
+        id_number=(
+            None
+            if customer.id_number is None
+            else customer.id_number
+            if verified_level >= 2
+            else mask_id_number(customer.id_number)
+        ),
+        email=customer.email if not masked or customer.email is None else mask_text(customer.email),
+        address=customer.address if not masked or customer.address is None else mask_text(customer.address),
+        notes=None if masked else customer.notes,
+        verified_level=verified_level,
+        masked=masked,
+    )
+
+
+def get_customer(session: Session, customer_id: int) -> Customer:
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound(f"客户 {customer_id} 不存在")
+    return customer
+
+
+def do_lookup(session: Session, actor_id: int, query: str, limit: int = 20) -> list[Customer]:
+    """By phone (whole number or its last digits), account id, or name."""
+    query = query.strip()
+    if len(query) < 2:
+        raise Invalid("请至少输入两个字符(电话、账户号或姓名)")
+    conditions = [Customer.account_id == query, Customer.name.contains(query)]
+    digits = query.replace(" ", "").replace("-", "")
+    if digits.isdigit():
+        conditions.append(Customer.phone == digits if len(digits) >= 7 else Customer.phone.endswith(digits))
+    found = list(session.scalars(select(Customer).where(or_(*conditions)).order_by(Customer.id).limit(limit)))
+    audit.record(session, actor_id, "lookup", "customer", None, detail=f"query={query!r} results={len(found)}")
+    return found
+
+
+def do_create_customer(session: Session, actor_id: int, data: CustomerCreate) -> Customer:
+    values = data.model_dump(exclude_none=True)
+    if data.account_id and session.scalar(select(Customer).where(Customer.account_id == data.account_id)):
+        raise Conflict(f"账户 {data.account_id} 已属于另一位客户")
+    customer = Customer(**values)
+    session.add(customer)
+    session.flush()
+    audit.record(session, actor_id, "create", "customer", customer.id, {k: [None, v] for k, v in values.items()})
+    return customer
+
+
+def do_verify(session: Session, actor_id: int, customer_id: int, facts: Verification) -> int:
+    """How many stated facts match; any wrong fact makes the check fail (level 0)."""
+    customer = get_customer(session, customer_id)
+    checks = {
+        "phone_last4": lambda v: customer.phone.endswith(v),
+        "id_last4": lambda v: bool(customer.id_number) and customer.id_number.upper().endswith(v.upper()),
+        "name": lambda v: v == customer.name,
+        "account_id": lambda v: v == customer.account_id,
+    }
+    given = {k: v for k, v in facts.model_dump().items() if v}
+    if not given:
+        raise Invalid("请至少提供一项验证信息(手机号后四位、证件号后四位、姓名或账户号)")
+    results = {k: checks[k](v) for k, v in given.items()}
+    level = 0 if not all(results.values()) else len(results)
+    outcome = "passed" if level else "failed"
+    audit.record(
+        session,
+        actor_id,
+        "verify",
+        "customer",
+        customer.id,
+        detail=f"{outcome}: " + ",".join(f"{k}={'ok' if ok else 'wrong'}" for k, ok in results.items()),
+    )
+    return level
+
+
+def preview_update(session: Session, customer_id: int, data: CustomerUpdate) -> dict[str, list[Any]]:
+    """The read-back: what would change, old and new, for the agent to confirm with the caller."""
+    customer = get_customer(session, customer_id)
+    return audit.diff(customer, data.model_dump(exclude_none=True, exclude={"version"}))
+
+
+def do_update_customer(
+    session: Session, actor_id: int, customer_id: int, data: CustomerUpdate, verified_level: int
+) -> Customer:
+    customer = get_customer(session, customer_id)
+    if data.version != customer.version:
+        raise Conflict(
+            f"客户资料已被他人修改(您看到的是第 {data.version} 版,现在是第 {customer.version} 版),"
+            "请刷新后重新核对再保存"
+        )
+    changes = audit.diff(customer, data.model_dump(exclude_none=True, exclude={"version"}))
+    if not changes:
+        raise Invalid("没有需要保存的修改")
+    needed = 2 if SENSITIVE_FIELDS & changes.keys() else 1
+    if verified_level < needed:
+        fields = "、".join(FIELD_LABELS[f] for f in changes)
+        raise Forbidden(f"修改{fields}需要先完成{'两项' if needed == 2 else '一项'}身份验证")
+    for field, (_, new) in changes.items():
+        setattr(customer, field, new)
+    try:
+        session.flush()
+    except StaleDataError:  # saved by someone else between our read and our write
+        raise Conflict("客户资料刚被他人修改,请刷新后重新核对再保存") from None
+    audit.record(session, actor_id, "update", "customer", customer.id, changes)
+    return customer
