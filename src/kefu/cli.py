@@ -254,6 +254,40 @@ def check(
     raise typer.Exit(1)
 
 
+# ---------------------------------------------------------------- serve
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="端口")] = 8000,
+    demo: Annotated[bool, typer.Option("--demo/--no-demo", help="空数据库首次启动时写入演示数据")] = True,
+) -> None:
+    """启动平台:创建或迁移数据库,首次启动写入演示数据,打印地址和演示账号。"""
+    import uvicorn
+
+    from kefu.core.settings import get_settings
+    from kefu.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
+    from kefu.web.app import create_app
+
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        application = create_app(settings)
+    except RulebookError as error:
+        fail("rulebook is invalid:\n" + str(error))
+    except Exception as error:  # the database is the usual suspect: say which one
+        fail(f"cannot open the database {settings.database}: {error}")
+    seeded = demo and seed_demo(application.state.sessions)
+    out.print(f"kefu 客服 正在运行:[bold]http://{host}:{port}/[/bold]  (API 文档 /api/docs)", highlight=False)
+    out.print(f"数据库:{settings.database}", highlight=False, markup=False)
+    if seeded:
+        out.print(f"已写入演示数据。演示账号(密码均为 {DEMO_PASSWORD}):", highlight=False)
+        for agent_no, name, role, _ in DEMO_USERS:
+            out.print(f"  {agent_no}  {name}  {role.label}", highlight=False)
+    uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
 def main() -> None:
     try:
         app()

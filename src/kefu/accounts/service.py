@@ -19,6 +19,7 @@ MIN_PASSWORD_LENGTH = 8
 
 class LoginFailed(KefuError):
     status = 401
+    keep_changes = True
 
 
 @dataclass(frozen=True)

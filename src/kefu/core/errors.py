@@ -7,6 +7,9 @@ class KefuError(Exception):
     """Something the user can fix; ``str()`` says what and where, in Chinese."""
 
     status = 400
+    # A refusal that must still be saved: a failed login counts towards the lock-out, a failed
+    # identity check belongs in the audit log.
+    keep_changes = False
 
 
 class NotFound(KefuError):

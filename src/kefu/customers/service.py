@@ -14,8 +14,13 @@ from kefu.core.errors import Conflict, Forbidden, Invalid, NotFound
 from kefu.customers.models import Customer
 from kefu.customers.schemas import CustomerCreate, CustomerOut, CustomerUpdate, Verification
 
+
 # Changing these needs two verified factors; other fields one (seed 004: 处理敏感操作前必须严格
 # 验证客户身份,包括姓名、证件号码末四位、绑定手机号等多重验证).
+class VerificationFailed(Invalid):
+    keep_changes = True
+
+
 SENSITIVE_FIELDS = frozenset({"name", "phone", "id_number", "account_id"})
 FIELD_LABELS = {
     "name": "姓名",

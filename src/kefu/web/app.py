@@ -1,0 +1,115 @@
+"""The web application: pages for people, ``/api`` for programs, the same services behind both."""
+
+from __future__ import annotations
+
+from importlib import resources
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from kefu.accounts.models import User
+from kefu.core.db import make_engine, migrate, session_factory
+from kefu.core.errors import KefuError
+from kefu.core.settings import Settings, get_settings
+from kefu.inspection.engine import Inspector
+from kefu.rulebook.loader import load_rulebook
+from kefu.web.deps import LoginRequired, PasswordChangeRequired, check_csrf
+from kefu.web.templating import page_context, templates
+
+
+def routers() -> list[APIRouter]:
+    """Every domain's API and pages. A new domain adds its two routers here."""
+    from kefu.accounts.api import router as auth_api
+    from kefu.customers.api import router as customers_api
+    from kefu.web import audit_api
+    from kefu.web.pages import audit as audit_pages
+    from kefu.web.pages import auth, customers, workbench
+
+    return [
+        auth_api,
+        customers_api,
+        audit_api.router,
+        auth.router,
+        workbench.router,
+        customers.router,
+        audit_pages.router,
+    ]
+
+
+def _session_user(request: Request) -> User | None:
+    """The logged-in user for an error page's header (no checks: it only shows the name)."""
+    user_id = request.session.get("user_id")
+    if user_id is None:
+        return None
+    with request.app.state.sessions() as session:
+        return session.get(User, user_id)
+
+
+def create_app(settings: Settings | None = None, *, run_migrations: bool = True) -> FastAPI:
+    settings = settings or get_settings()
+    if run_migrations:
+        migrate(settings.database)
+    app = FastAPI(
+        title="kefu 客服",
+        version="0.1.0",
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+        dependencies=[Depends(check_csrf)],
+    )
+    app.state.settings = settings
+    app.state.engine = make_engine(settings.database)
+    app.state.sessions = session_factory(app.state.engine)
+    app.state.rulebook = load_rulebook(settings.rules)
+    app.state.inspector = Inspector(app.state.rulebook)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.signing_key(),
+        session_cookie="kefu_session",
+        same_site="lax",
+        https_only=False,
+        max_age=12 * 3600,
+    )
+    app.mount("/static", StaticFiles(directory=str(resources.files("kefu.web") / "static")), name="static")
+
+    for router in routers():
+        app.include_router(router)
+
+    @app.exception_handler(KefuError)
+    async def kefu_error(request: Request, error: KefuError) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": str(error)}, status_code=error.status)
+        if isinstance(error, LoginRequired):
+            target = quote(str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""))
+            request.session["flash"] = str(error)
+            return RedirectResponse(f"/login?next={target}", status_code=303)
+        if isinstance(error, PasswordChangeRequired):
+            request.session["flash"] = str(error)
+            return RedirectResponse("/password", status_code=303)
+        return templates.TemplateResponse(
+            request,
+            "error.html",
+            {"message": str(error), **page_context(_session_user(request))},
+            status_code=error.status,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> Response:
+        problems = [
+            {
+                "field": ".".join(str(p) for p in e["loc"] if p != "body"),
+                "message": e["msg"].removeprefix("Value error, "),
+            }
+            for e in error.errors()
+        ]
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": "输入有误", "errors": problems}, status_code=422)
+        message = ";".join(f"{p['field']}:{p['message']}" for p in problems)
+        return templates.TemplateResponse(
+            request, "error.html", {"message": message, **page_context(_session_user(request))}, status_code=422
+        )
+
+    return app

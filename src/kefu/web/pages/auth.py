@@ -1,0 +1,58 @@
+"""Login, logout and password pages."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from kefu.accounts import service as accounts
+from kefu.core.errors import KefuError
+from kefu.web.deps import DB, CurrentUser
+from kefu.web.pages.common import redirect, render, safe_next
+from kefu.web.session import start_session
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/login")
+def login_page(request: Request, next: str | None = None) -> HTMLResponse:
+    return render(request, "login.html", None, next=safe_next(next))
+
+
+@router.post("/login")
+def login(
+    request: Request, session: DB, agent_no: str = Form(""), password: str = Form(""), next: str = Form("/")
+) -> Response:
+    result = accounts.do_login(session, agent_no, password, request.app.state.settings)
+    if result.user is None:  # the response is a page, so the failed attempt is committed
+        return render(
+            request, "login.html", None, status_code=401, error=result.error, next=safe_next(next), agent_no=agent_no
+        )
+    if start_session(request, result.user):
+        return redirect("/password", "密码已超过有效期,请先修改密码", request)
+    return redirect(safe_next(next))
+
+
+@router.post("/logout")
+def logout(request: Request) -> Response:
+    request.session.clear()
+    return redirect("/login", "已退出登录", request)
+
+
+@router.get("/password")
+def password_page(request: Request, user: CurrentUser) -> HTMLResponse:
+    return render(request, "password.html", user)
+
+
+@router.post("/password")
+def change_password(
+    request: Request, user: CurrentUser, session: DB, old: str = Form(""), new: str = Form(""), again: str = Form("")
+) -> Response:
+    if new != again:
+        return render(request, "password.html", user, status_code=422, error="两次输入的新密码不一致")
+    try:
+        accounts.do_change_password(session, user, old, new)
+    except KefuError as error:
+        return render(request, "password.html", user, status_code=error.status, error=str(error))
+    request.session.pop("must_change_password", None)
+    return redirect("/", "密码已修改", request)

@@ -1,0 +1,27 @@
+"""Server-rendered pages (Chinese, 1366×768, keyboard-friendly). Forms post back (PRG)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from kefu.web.templating import page_context, templates
+
+
+def render(request: Request, name: str, user: Any, status_code: int = 200, **context: Any) -> HTMLResponse:
+    flash = request.session.pop("flash", None)
+    return templates.TemplateResponse(
+        request, name, {**page_context(user), "flash": flash, **context}, status_code=status_code
+    )
+
+
+def redirect(url: str, flash: str | None = None, request: Request | None = None) -> RedirectResponse:
+    if flash and request is not None:
+        request.session["flash"] = flash
+    return RedirectResponse(url, status_code=303)
+
+
+def safe_next(target: str | None) -> str:
+    return target if target and target.startswith("/") and not target.startswith("//") else "/"
