@@ -1,7 +1,10 @@
 """Every domain's tables, imported in one place so Alembic and ``create_all`` see them all."""
 
 from kefu.accounts.models import User
+from kefu.calls.models import CallRecord  # noqa: F401
 from kefu.core.audit import AuditEntry
 from kefu.customers.models import Customer
+from kefu.knowledge.models import Article, ArticleVersion, ReaderVisit  # noqa: F401
+from kefu.workorders.models import WorkOrder, WorkOrderEvent  # noqa: F401
 
 __all__ = ["AuditEntry", "Customer", "User"]

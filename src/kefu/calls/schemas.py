@@ -1,0 +1,336 @@
+"""What a form, the API or an import may say about a call, checked before anything is saved."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from kefu.calls.models import CallChannel, CallDirection, HangupBy, as_utc
+from kefu.calls.reasons import current_reasons
+from kefu.inspection.parsers import parse_text
+
+NUMBER = re.compile(r"^\+?\d[\d-]{1,30}$")
+
+_ALIASES: dict[str, dict[str, str]] = {
+    "direction": {"呼入": "inbound", "来电": "inbound", "呼出": "outbound", "外呼": "outbound", "去电": "outbound"},
+    "channel": {"语音": "voice", "电话": "voice", "热线": "voice", "在线": "chat", "文字": "chat", "在线客服": "chat"},
+    "hangup_by": {
+        "客服": "agent",
+        "坐席": "agent",
+        "座席": "agent",
+        "话务员": "agent",
+        "客户": "customer",
+        "用户": "customer",
+    },
+}
+_TIME_FORMATS = (
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y-%m-%d %H:%M",
+    "%Y年%m月%d日 %H:%M:%S",
+    "%Y年%m月%d日 %H:%M",
+    "%Y年%m月%d日%H:%M:%S",
+    "%Y年%m月%d日%H:%M",
+)
+
+
+def parse_time(value: object) -> object:
+    """Also the ways people type times in China (2026/11/22 08:15, 2026年11月22日 08:15)."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if not text:
+        return None
+    for fmt in _TIME_FORMATS:
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    return text
+
+
+def check_times(ring_at: datetime | None, answered_at: datetime | None, ended_at: datetime | None) -> None:
+    """Ring, answer, end in this order (equal is fine); ``ValueError`` in Chinese otherwise."""
+    if ring_at and answered_at and answered_at < ring_at:
+        raise ValueError("接听时间不能早于振铃时间")
+    if answered_at and ended_at and ended_at < answered_at:
+        raise ValueError("结束时间不能早于接听时间")
+    if ring_at and ended_at and ended_at < ring_at:
+        raise ValueError("结束时间不能早于振铃时间")
+
+
+# ---------------------------------------------------------------------------- transcripts
+
+_REASONS_ZH = (
+    ("no turns", "没有对话内容,应为「客服: …」「客户: …」这样的行,或 SPEC 格式的 JSON"),
+    ("this line has no speaker", "这一行没有说话人,应为「客服: …」或「客户: …」"),
+    ("a timestamp must be followed by a speaker", "时间戳后面应是说话人,如「[00:01.0-00:04.1] 客服: …」"),
+    ("invalid JSON", "JSON 格式错误"),
+    ("speaker is missing", "缺少说话人(speaker)"),
+)
+
+
+def _where(position: str) -> str:
+    where = re.sub(r"turns\[(\d+)\]", lambda m: f"第 {int(m[1]) + 1} 句", position)
+    where = re.sub(r"\bline (\d+)", r"第 \1 行", where)
+    where = re.sub(r"\bcolumn (\d+)", r"第 \1 列", where)
+    return where.replace(", ", "").replace(".", " ").strip()
+
+
+def _reason_zh(reason: str) -> str:
+    order = re.match(r"end (\S+) is before start (\S+)", reason)
+    if order:
+        return f"结束时间 {order[1]} 秒早于开始时间 {order[2]} 秒"
+    speaker = re.match(r"unknown speaker ('[^']*'|\S+)", reason)
+    if speaker:
+        return f"未知的说话人 {speaker[1]},应为 客服/坐席/话务员/agent 或 客户/用户/customer"
+    for english, chinese in _REASONS_ZH:
+        if reason.startswith(english):
+            rest = reason[len(english) :].strip(": ")
+            return f"{chinese}({rest})" if rest and english == "invalid JSON" else chinese
+    return reason
+
+
+def parse_transcript(value: Any) -> list[dict[str, Any]] | None:
+    """A SPEC §2 transcript — text lines 「客服: …」, JSON of a call or of its turns, or a list of
+    turns — as the list of turns stored on the call. A problem says where it is."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, list) and not _calls_list(value):
+        value = {"turns": value}
+    if isinstance(value, dict | list):
+        text, fmt = json.dumps(value, ensure_ascii=False, default=str), "json"
+    elif isinstance(value, str):
+        text, fmt = value, None
+        stripped = value.lstrip()
+        if stripped.startswith("[{") or (stripped.startswith("[") and stripped.rstrip().endswith("]")):
+            loaded = _json_list(stripped)
+            if loaded is not None and not _calls_list(loaded):  # a bare list of turns
+                text, fmt = json.dumps({"turns": loaded}, ensure_ascii=False), "json"
+    else:
+        raise ValueError("转写应为文本(「客服: …」行)或 JSON")
+    items = parse_text(text, "<transcript>", fmt)
+    if len(items) != 1:
+        raise ValueError(f"转写应只包含一通电话,这里有 {len(items)} 通")
+    item = items[0]
+    if item.error is not None:
+        where = _where(item.error.position)
+        raise ValueError(f"转写{where + ':' if where else ''}{_reason_zh(item.error.reason)}")
+    assert item.transcript is not None
+    return [turn.model_dump(mode="json", exclude_none=True) for turn in item.transcript.turns]
+
+
+def _calls_list(value: list[Any]) -> bool:
+    """A list of calls (each with its turns) rather than the turns of one call."""
+    return any(isinstance(item, dict) and "turns" in item for item in value)
+
+
+def _json_list(text: str) -> list[Any] | None:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, list) else None
+
+
+# ---------------------------------------------------------------------------- calls
+
+
+def _alias(field: str, value: object) -> object:
+    if isinstance(value, str):
+        key = value.strip()
+        return _ALIASES[field].get(key, key.lower()) if key else None
+    return value
+
+
+class CallFields(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    external_id: str | None = Field(default=None, max_length=64, description="通话编号")
+    direction: CallDirection | None = None
+    channel: CallChannel | None = None
+    customer_id: int | None = None
+    agent_id: int | None = None
+    caller_number: str | None = Field(default=None, max_length=32)
+    ring_at: datetime | None = None
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+    hangup_by: HangupBy | None = None
+    reason: str | None = Field(default=None, description="来电原因: code or label")
+    summary: str | None = Field(default=None, max_length=2000)
+    transcript: list[dict[str, Any]] | None = None
+
+    @field_validator("direction", "channel", "hangup_by", mode="before")
+    @classmethod
+    def _labels(cls, value: object, info: ValidationInfo) -> object:
+        return _alias(info.field_name, value)
+
+    @field_validator("ring_at", "answered_at", "ended_at", mode="before")
+    @classmethod
+    def _time_formats(cls, value: object) -> object:
+        return parse_time(value)
+
+    @field_validator("ring_at", "answered_at", "ended_at")
+    @classmethod
+    def _utc_in_order(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        """Ring, answer, end in this order; checked on the later field so the error points at it."""
+        if value is None:
+            return None
+        value = as_utc(value)
+        earlier = {"answered_at": ("ring_at",), "ended_at": ("ring_at", "answered_at")}.get(info.field_name, ())
+        times = {name: info.data.get(name) for name in earlier}
+        times[info.field_name] = value
+        check_times(times.get("ring_at"), times.get("answered_at"), times.get("ended_at"))
+        return value
+
+    @field_validator("caller_number")
+    @classmethod
+    def _number(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        number = value.replace(" ", "")
+        if not NUMBER.match(number):
+            raise ValueError("号码只能包含数字、开头的 + 和 -")
+        return number
+
+    @field_validator("reason")
+    @classmethod
+    def _reason(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value:
+            raise ValueError("每个来电都要选择来电原因")
+        return current_reasons().resolve(value).code
+
+    @field_validator("transcript", mode="before")
+    @classmethod
+    def _transcript(cls, value: object) -> object:
+        return parse_transcript(value)
+
+    @field_validator("external_id", "summary")
+    @classmethod
+    def _empty_is_none(cls, value: str | None) -> str | None:
+        return value or None
+
+
+class CallCreate(CallFields):
+    direction: CallDirection
+    channel: CallChannel = CallChannel.VOICE
+    ring_at: datetime
+    # Always a code after validation; the default only lets a missing reason get the same message.
+    reason: str | None = Field(default=None, validate_default=True, description="来电原因 (seed 002: every call)")
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def _reason_required(cls, value: object) -> object:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise ValueError("每个来电都要选择来电原因(来电原因不能为空)")
+        return value
+
+
+class CallUpdate(CallFields):
+    """Only the fields given are changed; ``None`` clears an optional field."""
+
+    version: int = Field(description="the version the change is based on (optimistic locking)")
+
+    @model_validator(mode="after")
+    def _not_clearable(self) -> CallUpdate:
+        for field, label in (("direction", "呼叫方向"), ("channel", "渠道"), ("ring_at", "振铃时间")):
+            if field in self.model_fields_set and getattr(self, field) is None:
+                raise ValueError(f"{label}不能为空")
+        if "reason" in self.model_fields_set and self.reason is None:
+            raise ValueError("每个来电都要选择来电原因(来电原因不能为空)")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True, exclude={"version"})
+
+
+class CallFilter(BaseModel):
+    """List filters; every one optional. Times without a zone are on the centre's clock."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    start: datetime | None = Field(default=None, description="rang at or after")
+    end: datetime | None = Field(default=None, description="rang before")
+    agent_id: int | None = None
+    customer_id: int | None = None
+    reason: str | None = None
+    direction: CallDirection | None = None
+    channel: CallChannel | None = None
+    night_service: bool | None = None
+    answered: bool | None = None
+
+    @field_validator("direction", "channel", mode="before")
+    @classmethod
+    def _labels(cls, value: object, info: ValidationInfo) -> object:
+        return _alias(info.field_name, value)
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _time_formats(cls, value: object) -> object:
+        return parse_time(value)
+
+    @field_validator("start", "end")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+    @field_validator("reason")
+    @classmethod
+    def _reason(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        reasons = current_reasons()
+        known = next((r.code for r in reasons if value in (r.code, r.label)), None)
+        if known is None:  # filtering by a reason that was since deactivated is still fine
+            reasons.resolve(value)
+        return known
+
+    @model_validator(mode="after")
+    def _range(self) -> CallFilter:
+        if self.start and self.end and self.end < self.start:
+            raise ValueError("结束时间不能早于开始时间")
+        return self
+
+
+class TurnOut(BaseModel):
+    speaker: str
+    text: str
+    start: float | None = None
+    end: float | None = None
+
+
+class CallOut(BaseModel):
+    """What a page or the API shows; times on the centre's clock, labels in Chinese."""
+
+    id: int
+    version: int
+    external_id: str | None
+    direction: CallDirection
+    direction_label: str
+    channel: CallChannel
+    channel_label: str
+    customer_id: int | None
+    agent_id: int | None
+    agent_no: str | None
+    agent_name: str | None
+    caller_number: str | None
+    ring_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime | None
+    hangup_by: HangupBy | None
+    hangup_by_label: str | None
+    reason: str
+    reason_label: str
+    summary: str | None
+    transcript: list[TurnOut] | None
+    night_service: bool
+    ring_seconds: float | None
+    talk_seconds: float | None
+    qa_score: int | None
+    qa_passed: bool | None

@@ -1,0 +1,400 @@
+"""Calls: record, correct, list and count calls (SPEC §5). The ``do_*`` functions are the only
+writers of call records, and each writes its audit entry in the same transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from kefu.accounts.models import User
+from kefu.calls.models import (
+    CallChannel,
+    CallDirection,
+    CallRecord,
+    HangupBy,
+    as_utc,
+    is_night_service,
+    local_time,
+    stored,
+)
+from kefu.calls.reasons import current_reasons
+from kefu.calls.schemas import CallCreate, CallFilter, CallOut, CallUpdate, TurnOut, check_times
+from kefu.core import audit
+from kefu.core.errors import Conflict, Invalid, NotFound
+from kefu.customers.models import Customer
+from kefu.inspection.transcript import Transcript
+
+FIELD_LABELS = {
+    "external_id": "通话编号",
+    "direction": "呼叫方向",
+    "channel": "渠道",
+    "customer_id": "客户",
+    "agent_id": "客服",
+    "caller_number": "来电号码",
+    "ring_at": "振铃时间",
+    "answered_at": "接听时间",
+    "ended_at": "结束时间",
+    "hangup_by": "挂机方",
+    "reason": "来电原因",
+    "summary": "小结",
+    "transcript": "转写",
+}
+_TIME_FIELDS = ("ring_at", "answered_at", "ended_at")
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+def get_call(session: Session, call_id: int) -> CallRecord:
+    call = session.get(CallRecord, call_id)
+    if call is None:
+        raise NotFound(f"通话 {call_id} 不存在")
+    return call
+
+
+def _local(moment: datetime | None) -> datetime | None:
+    return None if moment is None else local_time(stored(moment))
+
+
+def present(call: CallRecord) -> CallOut:
+    reasons = current_reasons()
+    return CallOut(
+        id=call.id,
+        version=call.version,
+        external_id=call.external_id,
+        direction=call.direction,
+        direction_label=call.direction.label,
+        channel=call.channel,
+        channel_label=call.channel.label,
+        customer_id=call.customer_id,
+        agent_id=call.agent_id,
+        agent_no=call.agent.agent_no if call.agent else None,
+        agent_name=call.agent.name if call.agent else None,
+        caller_number=call.caller_number,
+        ring_at=_local(call.ring_at),  # type: ignore[arg-type]
+        answered_at=_local(call.answered_at),
+        ended_at=_local(call.ended_at),
+        hangup_by=call.hangup_by,
+        hangup_by_label=call.hangup_by.label if call.hangup_by else None,
+        reason=call.reason,
+        reason_label=reasons.label(call.reason),
+        summary=call.summary,
+        transcript=[TurnOut(**turn) for turn in call.transcript] if call.transcript else None,
+        night_service=call.night_service,
+        ring_seconds=call.ring_seconds,
+        talk_seconds=call.talk_seconds,
+        qa_score=call.qa_score,
+        qa_passed=call.qa_passed,
+    )
+
+
+def _filtered(query: Select[Any], filters: CallFilter | None) -> Select[Any]:
+    if filters is None:
+        return query
+    if filters.start is not None:
+        query = query.where(CallRecord.ring_at >= filters.start)
+    if filters.end is not None:
+        query = query.where(CallRecord.ring_at < filters.end)
+    for field in ("agent_id", "customer_id", "reason", "direction", "channel", "night_service"):
+        value = getattr(filters, field)
+        if value is not None:
+            query = query.where(getattr(CallRecord, field) == value)
+    if filters.answered is not None:
+        answered = CallRecord.answered_at.is_not(None)
+        query = query.where(answered if filters.answered else ~answered)
+    return query
+
+
+def list_calls(
+    session: Session, filters: CallFilter | None = None, *, limit: int = 200, offset: int = 0
+) -> list[CallRecord]:
+    """Newest first, by time range (ring time), agent, customer, reason, direction, …"""
+    query = _filtered(select(CallRecord), filters)
+    query = query.order_by(CallRecord.ring_at.desc(), CallRecord.id.desc()).limit(limit).offset(offset)
+    return list(session.scalars(query).unique())
+
+
+def count_calls(session: Session, filters: CallFilter | None = None) -> int:
+    return session.scalar(_filtered(select(func.count(CallRecord.id)), filters)) or 0
+
+
+def contact_history(
+    session: Session,
+    customer_id: int,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    reason: str | None = None,
+    limit: int = 100,
+) -> list[CallRecord]:
+    """The customer's calls, newest first, for the customer page (work orders are joined there)."""
+    filters = CallFilter(customer_id=customer_id, start=start, end=end, reason=reason)
+    return list_calls(session, filters, limit=limit)
+
+
+@dataclass(frozen=True)
+class ReasonCount:
+    code: str
+    label: str
+    group: str
+    count: int
+
+
+def reason_statistics(session: Session, filters: CallFilter | None = None) -> list[ReasonCount]:
+    """Calls per 来电原因 (seed 002: the reason is clicked 「以便系统进行咨询量的统计」): every active
+    reason in the centre's order, zeros included, then any retired code still found on calls."""
+    query = _filtered(select(CallRecord.reason, func.count(CallRecord.id)), filters).group_by(CallRecord.reason)
+    counts: dict[str, int] = {code: n for code, n in session.execute(query)}
+    reasons = current_reasons()
+    out = [
+        ReasonCount(r.code, r.label, r.group, counts.pop(r.code, 0)) for r in reasons if r.active or r.code in counts
+    ]
+    out += [ReasonCount(code, code, "", n) for code, n in sorted(counts.items())]
+    return out
+
+
+@dataclass(frozen=True)
+class AgentDay:
+    """An agent's numbers for today (the workbench)."""
+
+    calls: int
+    answered: int
+    inbound: int
+    outbound: int
+    night_service: int
+    talk_seconds: float
+    average_handling_seconds: float | None  # talk time (answer → end) per finished call
+    average_ring_seconds: float | None  # ring → answer per answered call
+
+
+def day_range(moment: datetime) -> tuple[datetime, datetime]:
+    """The calendar day of ``moment`` on the centre's clock, as a UTC range."""
+    day = local_time(as_utc(moment)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return as_utc(day), as_utc(day + timedelta(days=1))
+
+
+def agent_today(session: Session, agent_id: int, now: datetime | None = None) -> AgentDay:
+    start, end = day_range(now or datetime.now().astimezone())
+    calls = list_calls(session, CallFilter(agent_id=agent_id, start=start, end=end), limit=100_000)
+    talks = [c.talk_seconds for c in calls if c.talk_seconds is not None]
+    rings = [c.ring_seconds for c in calls if c.ring_seconds is not None]
+    return AgentDay(
+        calls=len(calls),
+        answered=sum(c.answered for c in calls),
+        inbound=sum(c.direction == CallDirection.INBOUND for c in calls),
+        outbound=sum(c.direction == CallDirection.OUTBOUND for c in calls),
+        night_service=sum(c.night_service for c in calls),
+        talk_seconds=sum(talks),
+        average_handling_seconds=sum(talks) / len(talks) if talks else None,
+        average_ring_seconds=sum(rings) / len(rings) if rings else None,
+    )
+
+
+def work_order_draft(call: CallRecord) -> dict[str, Any]:
+    """What a work order created from this call starts with, so nothing is typed twice:
+    the customer, the number to call back, the summary as description, and the call itself."""
+    reason = current_reasons().get(call.reason)
+    when = _local(call.ring_at)
+    return {
+        "call_id": call.id,
+        "customer_id": call.customer_id,
+        "contact_name": call.customer.name if call.customer else None,
+        "contact": call.caller_number or (call.customer.phone if call.customer else None),
+        "description": call.summary or "",
+        "reason": call.reason,
+        "reason_label": reason.label if reason else call.reason,
+        "type_hint": reason.work_order_hint if reason else None,  # consultation/complaint/fault/suggestion
+        "note": f"来自 {when:%Y-%m-%d %H:%M} 的{call.direction.label}通话(来电原因:"
+        f"{reason.label if reason else call.reason})",
+    }
+
+
+def to_transcript(call: CallRecord) -> Transcript | None:
+    """The call as the inspection engine reads it (SPEC §2), or None without a transcript."""
+    if not call.transcript:
+        return None
+    return Transcript.model_validate(
+        {
+            "id": call.external_id or str(call.id),
+            "channel": call.channel.value,
+            "direction": call.direction.value,
+            "agent_id": call.agent.agent_no if call.agent else None,
+            "agent_name": call.agent.name if call.agent else None,
+            "ring_at": stored(call.ring_at),
+            "answered_at": _aware(call.answered_at),
+            "ended_at": _aware(call.ended_at),
+            "hangup_by": call.hangup_by.value if call.hangup_by else None,
+            "turns": call.transcript,
+        }
+    )
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    return None if moment is None else stored(moment)
+
+
+# ---------------------------------------------------------------------------- checks
+
+
+def check_references(
+    session: Session, items: Sequence[CallCreate | CallUpdate], *, exclude_id: int | None = None
+) -> list[tuple[int, str, str]]:
+    """(index, field, problem) for every customer or agent that does not exist and every 通话编号
+    used twice (in ``items`` or already in the database). Looked up in one query per kind."""
+    problems: list[tuple[int, str, str]] = []
+    customer_ids = {i.customer_id for i in items if i.customer_id is not None}
+    agent_ids = {i.agent_id for i in items if i.agent_id is not None}
+    numbers = {i.external_id for i in items if i.external_id}
+    known_customers = (
+        set(session.scalars(select(Customer.id).where(Customer.id.in_(customer_ids)))) if customer_ids else set()
+    )
+    known_agents = set(session.scalars(select(User.id).where(User.id.in_(agent_ids)))) if agent_ids else set()
+    taken: dict[str, int] = {}
+    if numbers:
+        query = select(CallRecord.external_id, CallRecord.id).where(CallRecord.external_id.in_(numbers))
+        taken = {number: call_id for number, call_id in session.execute(query) if call_id != exclude_id}
+    seen: dict[str, int] = {}
+    for index, item in enumerate(items):
+        if item.customer_id is not None and item.customer_id not in known_customers:
+            problems.append((index, "customer_id", f"客户 {item.customer_id} 不存在"))
+        if item.agent_id is not None and item.agent_id not in known_agents:
+            problems.append((index, "agent_id", f"客服(用户 {item.agent_id})不存在"))
+        number = item.external_id
+        if number:
+            if number in taken:
+                problems.append((index, "external_id", f"通话编号 {number} 已存在(通话 {taken[number]})"))
+            elif number in seen:
+                problems.append((index, "external_id", f"通话编号 {number} 重复(与第 {seen[number] + 1} 条相同)"))
+            else:
+                seen[number] = index
+    return problems
+
+
+def _raise_first(problems: list[tuple[int, str, str]]) -> None:
+    if problems:
+        _, field, message = problems[0]
+        error = Conflict if field == "external_id" else Invalid
+        raise error(f"{FIELD_LABELS[field]}:{message}")
+
+
+def _audit_value(field: str, value: Any) -> Any:
+    if field == "transcript":
+        return None if value is None else f"{len(value)} 句"
+    if isinstance(value, datetime):
+        return local_time(stored(value)).isoformat()
+    return value
+
+
+# ---------------------------------------------------------------------------- writing
+
+
+def _new_call(data: CallCreate) -> CallRecord:
+    values = data.model_dump(exclude_none=True)
+    return CallRecord(**values, night_service=is_night_service(data.ring_at))
+
+
+def do_create_call(session: Session, actor_id: int | None, data: CallCreate) -> CallRecord:
+    """Record a call. ``CallCreate`` has already checked the reason, the order of the times and
+    the transcript; here the customer, the agent and the 通话编号 are checked against the database."""
+    _raise_first(check_references(session, [data]))
+    call = _new_call(data)
+    session.add(call)
+    session.flush()
+    values = data.model_dump(exclude_none=True)
+    audit.record(
+        session, actor_id, "create", "call", call.id, {k: [None, _audit_value(k, v)] for k, v in values.items()}
+    )
+    return call
+
+
+def do_import_calls(
+    session: Session, actor_id: int | None, items: Sequence[CallCreate], source: str
+) -> list[CallRecord]:
+    """Record many calls at once (an import) with one audit entry; all or nothing — the caller's
+    transaction is rolled back if anything is wrong."""
+    _raise_first(check_references(session, items))
+    calls = [_new_call(item) for item in items]
+    session.add_all(calls)
+    session.flush()
+    ids = [c.id for c in calls]
+    audit.record(
+        session,
+        actor_id,
+        "import",
+        "call",
+        None,
+        {"created": [None, len(calls)], "ids": [None, ids]},
+        detail=f"导入通话 {source}:新增 {len(calls)} 条",
+    )
+    return calls
+
+
+def do_update_call(session: Session, actor_id: int | None, call_id: int, data: CallUpdate) -> CallRecord:
+    call = get_call(session, call_id)
+    if data.version != call.version:
+        raise Conflict(
+            f"通话记录已被他人修改(您看到的是第 {data.version} 版,现在是第 {call.version} 版),请刷新后再保存"
+        )
+    updates = data.changes()
+    changes: dict[str, list[Any]] = {}
+    for field, new in updates.items():
+        old = getattr(call, field)
+        if field in _TIME_FIELDS and old is not None:
+            old = stored(old)
+        if old != new:
+            changes[field] = [old, new]
+    if not changes:
+        raise Invalid("没有需要保存的修改")
+    times = {f: changes[f][1] if f in changes else _aware(getattr(call, f)) for f in _TIME_FIELDS}
+    try:
+        check_times(times["ring_at"], times["answered_at"], times["ended_at"])
+    except ValueError as err:
+        raise Invalid(str(err)) from None
+    _raise_first(check_references(session, [data], exclude_id=call.id))
+    for field, (_, new) in changes.items():
+        setattr(call, field, new)
+    if "ring_at" in changes:
+        call.night_service = is_night_service(times["ring_at"])
+    try:
+        session.flush()
+    except StaleDataError:  # saved by someone else between our read and our write
+        raise Conflict("通话记录刚被他人修改,请刷新后再保存") from None
+    audit.record(
+        session,
+        actor_id,
+        "update",
+        "call",
+        call.id,
+        {f: [_audit_value(f, old), _audit_value(f, new)] for f, (old, new) in changes.items()},
+    )
+    return call
+
+
+__all__ = [
+    "FIELD_LABELS",
+    "AgentDay",
+    "CallChannel",
+    "CallDirection",
+    "HangupBy",
+    "ReasonCount",
+    "agent_today",
+    "check_references",
+    "contact_history",
+    "count_calls",
+    "day_range",
+    "do_create_call",
+    "do_import_calls",
+    "do_update_call",
+    "get_call",
+    "list_calls",
+    "present",
+    "reason_statistics",
+    "to_transcript",
+    "work_order_draft",
+]

@@ -1,0 +1,146 @@
+"""Customers from CSV / Excel, and back out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from kefu.core import audit
+from kefu.core.errors import Conflict
+from kefu.customers.models import Customer
+from kefu.customers.schemas import CustomerCreate
+from kefu.dataio.tables import (
+    Column,
+    Format,
+    ImportRejected,
+    ImportResult,
+    RowError,
+    chunks,
+    export_rows,
+    read_table,
+    row_errors,
+    text_values,
+)
+
+CUSTOMER_COLUMNS: tuple[Column, ...] = (
+    Column("id", "客户编号", ("customer_id", "编号"), export_only=True),
+    Column("name", "姓名", ("客户姓名", "客户名称", "名称"), required=True),
+    Column("phone", "电话", ("手机", "手机号", "手机号码", "电话号码", "联系电话", "mobile", "tel"), required=True),
+    Column("account_id", "账户", ("账户号", "账号", "客户账户", "account", "账户id")),
+    Column("id_number", "证件号码", ("证件号", "身份证号", "身份证号码", "id_no", "idnumber")),
+    Column("email", "邮箱", ("电子邮箱", "邮件", "mail")),
+    Column("address", "地址", ("联系地址", "住址", "通讯地址")),
+    Column("notes", "备注", ("说明", "note", "remark", "remarks")),
+)
+_FIELDS = [c.field for c in CUSTOMER_COLUMNS if not c.export_only]
+
+
+def _digits(phone: str) -> str:
+    return phone.replace("-", "")
+
+
+def import_customers(
+    session: Session, actor_id: int | None, data: bytes, filename: str, *, dry_run: bool = False
+) -> ImportResult:
+    """Every row is checked first (format, duplicates in the file, customers already in the
+    database by account or phone); one bad row and nothing is written (``ImportRejected`` lists
+    every problem as 「第 N 行:字段:原因」). Otherwise all rows are saved in the caller's
+    transaction with one audit entry."""
+    table = read_table(data, filename, CUSTOMER_COLUMNS)
+    label = lambda name: table.label(name, CUSTOMER_COLUMNS)  # noqa: E731
+    errors: list[RowError] = []
+    valid: list[tuple[int, CustomerCreate]] = []
+    for row in table.rows:
+        values, problems = text_values(row, _FIELDS, label)
+        try:
+            item = CustomerCreate.model_validate(values)
+        except ValidationError as err:
+            problems += [e for e in row_errors(err, row.number, label) if e.field not in {p.field for p in problems}]
+        errors += problems
+        if not problems:
+            valid.append((row.number, item))
+
+    errors.extend(_duplicates(session, valid, label))
+    if errors:
+        raise ImportRejected(errors)
+    result = ImportResult("customer", table.source, len(table.rows), 0, ignored_columns=table.ignored_columns)
+    if dry_run:
+        result.dry_run = True
+        return result
+    customers = [Customer(**item.model_dump(exclude_none=True)) for _, item in valid]
+    session.add_all(customers)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict("导入时有客户资料被他人同时保存(账户重复),没有导入任何数据,请重新导入") from None
+    result.created = len(customers)
+    result.ids = [c.id for c in customers]
+    audit.record(
+        session,
+        actor_id,
+        "import",
+        "customer",
+        None,
+        {"created": [None, result.created], "ids": [None, result.ids]},
+        detail=f"导入客户 {table.source}:共 {result.rows} 行,新增 {result.created} 条",
+    )
+    return result
+
+
+def _duplicates(session: Session, valid: Sequence[tuple[int, CustomerCreate]], label: Any) -> list[RowError]:
+    """Same account or same phone twice in the file, or already a customer's."""
+    errors: list[RowError] = []
+    accounts = sorted({item.account_id for _, item in valid if item.account_id})
+    phones = sorted({_digits(item.phone) for _, item in valid})
+    account_owner: dict[str, int] = {}
+    phone_owner: dict[str, int] = {}
+    for part in chunks(accounts):
+        query = select(Customer.account_id, Customer.id).where(Customer.account_id.in_(part))
+        account_owner.update({a: i for a, i in session.execute(query) if a})
+    stripped = func.replace(Customer.phone, "-", "")
+    for part in chunks(phones):
+        for phone, customer_id in session.execute(select(stripped, Customer.id).where(stripped.in_(part))):
+            phone_owner.setdefault(phone, customer_id)
+    first_account: dict[str, int] = {}
+    first_phone: dict[str, int] = {}
+    for number, item in valid:
+        if item.account_id:
+            if item.account_id in account_owner:
+                owner = account_owner[item.account_id]
+                errors.append(RowError(number, label("account_id"), f"账户 {item.account_id} 已存在(客户编号 {owner})"))
+            elif item.account_id in first_account:
+                first = first_account[item.account_id]
+                errors.append(RowError(number, label("account_id"), f"账户 {item.account_id} 与第 {first} 行重复"))
+            else:
+                first_account[item.account_id] = number
+        phone = _digits(item.phone)
+        if phone in phone_owner:
+            errors.append(
+                RowError(number, label("phone"), f"电话 {item.phone} 已属于客户(客户编号 {phone_owner[phone]})")
+            )
+        elif phone in first_phone:
+            errors.append(RowError(number, label("phone"), f"电话 {item.phone} 与第 {first_phone[phone]} 行重复"))
+        else:
+            first_phone[phone] = number
+    return errors
+
+
+def export_customers(
+    session: Session, actor_id: int | None, fmt: Format = "csv", customer_ids: Sequence[int] | None = None
+) -> bytes:
+    """All customers (or the given ones) with full details — the file holds personal data, so the
+    export is audited; who may export is for the caller to check."""
+    query = select(Customer).order_by(Customer.id)
+    if customer_ids is not None:
+        query = query.where(Customer.id.in_(list(customer_ids)))
+    customers = list(session.scalars(query))
+    columns = [(c.field, c.label) for c in CUSTOMER_COLUMNS]
+    rows = ({c.field: getattr(customer, c.field) for c in CUSTOMER_COLUMNS} for customer in customers)
+    data = export_rows(columns, rows, fmt, sheet_title="客户")
+    audit.record(session, actor_id, "export", "customer", None, detail=f"导出客户 {len(customers)} 条({fmt})")
+    return data

@@ -1,0 +1,454 @@
+"""Spreadsheets in and out: CSV (UTF-8 with or without BOM, GB18030/GBK, UTF-16 with BOM) and
+Excel .xlsx (openpyxl). Rows keep their spreadsheet number (the header is row 1), so every
+problem can be reported as 「第 N 行:字段:原因」."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import Enum
+from pathlib import PurePath
+from typing import Any, Literal
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from pydantic import ValidationError
+
+from kefu.calls.models import local_time
+from kefu.core.errors import Invalid
+from kefu.inspection.parsers import TranscriptError, decode
+
+Format = Literal["csv", "xlsx"]
+FORMATS: tuple[Format, ...] = ("csv", "xlsx")
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+MAX_ROWS = 50_000
+EXCEL_CELL_LIMIT = 32_767
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+ENCODINGS = "UTF-8(可带 BOM)、GB18030/GBK、带 BOM 的 UTF-16"
+
+_ZIP = b"PK\x03\x04"
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the old binary .xls (and .doc) container
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+# ---------------------------------------------------------------------------- errors
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem: the spreadsheet row (header = 1; None for the whole file), the column as the
+    file names it, and what is wrong."""
+
+    row: int | None
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"第 {self.row} 行:" if self.row is not None else ""
+        return f"{where}{self.field}:{self.reason}"
+
+
+class ImportRejected(Invalid):
+    """Nothing was imported; ``errors`` lists every problem found, in row order."""
+
+    SHOWN = 50
+
+    def __init__(self, errors: Sequence[RowError]) -> None:
+        self.errors = sorted(errors, key=lambda e: e.row or 0)
+        lines = [str(e) for e in self.errors[: self.SHOWN]]
+        if len(self.errors) > self.SHOWN:
+            lines.append(f"……另有 {len(self.errors) - self.SHOWN} 处错误")
+        super().__init__("\n".join(lines))
+
+
+def file_error(reason: str, what: str = "文件") -> ImportRejected:
+    return ImportRejected([RowError(None, what, reason)])
+
+
+# ---------------------------------------------------------------------------- columns
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column: the field it fills, the header written on export, the headers accepted on import."""
+
+    field: str
+    label: str
+    aliases: tuple[str, ...] = ()
+    required: bool = False
+    export_only: bool = False  # written for people to read, ignored when the file comes back
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.label, self.field, *self.aliases)
+
+
+def header_key(name: str) -> str:
+    """「电话*」「电话(必填)」「Phone」「caller number」all name the same column."""
+    name = re.sub(r"[((][^))]*[))]", "", str(name))
+    return re.sub(r"[\s_\-*::]+", "", name).lower()
+
+
+@dataclass
+class Row:
+    number: int
+    values: dict[str, Any]
+
+
+@dataclass
+class Table:
+    source: str
+    header_row: int
+    headers: dict[str, str]  # field → the header as written in the file
+    rows: list[Row]
+    ignored_columns: list[str] = field(default_factory=list)
+
+    def label(self, field_name: str, columns: Sequence[Column]) -> str:
+        if field_name in self.headers:
+            return self.headers[field_name]
+        return next((c.label for c in columns if c.field == field_name), field_name)
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+def read_table(data: bytes, filename: str, columns: Sequence[Column], *, max_rows: int = MAX_ROWS) -> Table:
+    """The rows of a CSV or .xlsx file as {field: value}, empty cells as None, blank rows skipped.
+
+    Raises ``ImportRejected`` for a file that cannot be read or whose header lacks a required
+    column; the rows themselves are checked by the caller."""
+    source = PurePath(filename or "上传文件").name
+    if not data or not data.strip():
+        raise file_error("文件是空的")
+    suffix = PurePath(source).suffix.lower()
+    if data.startswith(_OLE):
+        raise file_error("这是旧版 Excel(.xls)文件,不支持;请在 Excel 中“另存为” .xlsx 或 CSV(UTF-8)后再导入")
+    if suffix in (".xlsx", ".xlsm") or data.startswith(_ZIP):
+        records = _xlsx_records(data, source)
+    elif suffix in ("", ".csv", ".txt", ".tsv"):
+        records = _csv_records(data, source)
+    else:
+        raise file_error(f"不支持的文件类型“{suffix}”,请使用 CSV 或 Excel(.xlsx)")
+    return _table(records, source, columns, max_rows)
+
+
+def _xlsx_records(data: bytes, source: str) -> list[tuple[int, list[Any]]]:
+    not_excel = f"{source} 不是有效的 Excel(.xlsx)文件"
+    if not data.startswith(_ZIP):
+        hint = ";如果它其实是 CSV 文件,请把扩展名改为 .csv" if _looks_like_text(data) else ""
+        raise file_error(not_excel + hint)
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as err:  # zipfile, KeyError, openpyxl's own kinds: damaged or foreign files
+        raise file_error(f"{not_excel}(无法打开:{type(err).__name__})") from None
+    try:
+        if not workbook.worksheets:
+            raise file_error("Excel 文件中没有工作表")
+        sheet = workbook.worksheets[0]
+        return [(number, list(cells)) for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1)]
+    finally:
+        workbook.close()
+
+
+def _looks_like_text(data: bytes) -> bool:
+    try:
+        decode(data[:4096], "")
+    except TranscriptError:
+        return False
+    return True
+
+
+def _csv_records(data: bytes, source: str) -> list[tuple[int, list[Any]]]:
+    try:
+        text = decode(data, source)
+    except TranscriptError:
+        raise file_error(f"无法识别 {source} 的文字编码,或它不是文本文件;CSV 请使用 {ENCODINGS} 编码") from None
+    text = text.removeprefix("\ufeff")
+    first_line = text.lstrip("\r\n").split("\n", 1)[0]
+    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        return [(number, row) for number, row in enumerate(reader, start=1)]
+    except csv.Error as err:
+        raise file_error(f"CSV 格式错误(第 {reader.line_num} 行附近):{err}") from None
+
+
+def _table(records: list[tuple[int, list[Any]]], source: str, columns: Sequence[Column], max_rows: int) -> Table:
+    filled = [(n, cells) for n, cells in records if any(_blank(c) is not None for c in cells)]
+    if not filled:
+        raise file_error("文件是空的(没有表头,也没有数据)")
+    header_row, header = filled[0]
+    by_key = {header_key(name): column for column in columns for name in column.names}
+    positions: dict[str, int] = {}
+    headers: dict[str, str] = {}
+    ignored: list[str] = []
+    errors: list[RowError] = []
+    for index, cell in enumerate(header):
+        name = "" if cell is None else str(cell).strip()
+        if not name:
+            continue
+        column = by_key.get(header_key(name))
+        if column is None:
+            ignored.append(name)
+            continue
+        if column.field in positions:
+            errors.append(RowError(header_row, name, f"与“{headers[column.field]}”是同一列,请只保留一列"))
+            continue
+        if column.export_only:
+            continue
+        positions[column.field] = index
+        headers[column.field] = name
+    for column in columns:
+        if column.required and column.field not in positions:
+            accepted = "、".join(dict.fromkeys((column.label, column.field, *column.aliases)))
+            errors.append(RowError(header_row, "表头", f"缺少必需的列“{column.label}”(可用列名:{accepted})"))
+    if errors:
+        raise ImportRejected(errors)
+    rows = []
+    for number, cells in filled[1:]:
+        values = {name: _blank(cells[i]) if i < len(cells) else None for name, i in positions.items()}
+        if any(v is not None for v in values.values()):
+            rows.append(Row(number, values))
+    if not rows:
+        raise file_error("文件只有表头,没有数据行")
+    if len(rows) > max_rows:
+        raise file_error(f"一次最多导入 {max_rows} 行,这个文件有 {len(rows)} 行;请分成几个文件")
+    return Table(source, header_row, headers, rows, ignored)
+
+
+def _blank(value: Any) -> Any:
+    """Empty → None; text trimmed, with the quote our CSV export puts before =, +, -, @ removed."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if len(text) > 1 and text[0] == "'" and text[1] in "=+-@":
+            text = text[1:]
+        return text or None
+    return value
+
+
+def text_value(value: Any) -> Any:
+    """A cell meant as text: Excel hands numbers over as int or float (phone 13812345678.0).
+
+    A number of more than 15 digits has already lost its last digits in Excel; that is an error
+    (``ValueError``), not something to guess back."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    if isinstance(value, float):
+        if not value.is_integer():
+            return str(value)
+        if abs(value) >= 1e15:
+            raise ValueError("Excel 把这个长数字存成了数值,末几位已丢失;请把该列设为“文本”格式后重新填写")
+        value = int(value)
+    return str(value)
+
+
+def text_values(row: Row, fields: Sequence[str], label: Callable[[str], str]) -> tuple[dict[str, Any], list[RowError]]:
+    """The row's cells for ``fields`` as text (see ``text_value``), empty ones left out."""
+    values: dict[str, Any] = {}
+    problems: list[RowError] = []
+    for name in fields:
+        try:
+            value = text_value(row.values.get(name))
+        except ValueError as err:
+            problems.append(RowError(row.number, label(name), str(err)))
+            continue
+        if value is not None:
+            values[name] = value
+    return values, problems
+
+
+@dataclass
+class ImportResult:
+    """What an import did (or, with ``dry_run``, would do)."""
+
+    entity: str
+    source: str
+    rows: int
+    created: int
+    ids: list[int] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def message(self) -> str:
+        done = "检查通过,可以导入" if self.dry_run else f"已导入 {self.created} 条"
+        ignored = f";已忽略无法识别的列:{'、'.join(self.ignored_columns)}" if self.ignored_columns else ""
+        return f"{self.source}:共 {self.rows} 行,{done}{ignored}"
+
+
+# ---------------------------------------------------------------------------- validation messages
+
+_ENUM_CHOICES = {
+    "direction": "呼入 或 呼出(inbound/outbound)",
+    "channel": "语音 或 在线(voice/chat)",
+    "hangup_by": "客服 或 客户(agent/customer)",
+}
+
+
+def describe(problem: Mapping[str, Any]) -> str:
+    """One pydantic problem in Chinese."""
+    kind, message, ctx = problem["type"], problem["msg"], problem.get("ctx") or {}
+    loc = problem.get("loc") or ()
+    name = str(loc[0]) if loc else ""
+    if kind == "missing":
+        return "必填,不能为空"
+    if kind == "value_error":
+        return str(message).removeprefix("Value error, ")
+    if kind in ("string_too_long", "too_long"):
+        return f"不能超过 {ctx.get('max_length')} 个字符"
+    if kind in ("string_too_short", "too_short"):
+        return "不能为空"
+    if kind == "enum":
+        return "应为 " + _ENUM_CHOICES.get(name, str(ctx.get("expected", "")))
+    if kind.startswith("datetime") or kind.startswith("date"):
+        return "时间格式不正确,应如 2026-11-22 08:15:00"
+    if kind.startswith("int"):
+        return "应为整数"
+    if kind in ("string_type", "string_pattern_mismatch"):
+        return "格式不正确"
+    return str(message)
+
+
+def row_errors(
+    err: ValidationError, row: int, label: Callable[[str], str], default_field: str = "行"
+) -> list[RowError]:
+    out = []
+    for problem in err.errors(include_url=False):
+        loc = problem.get("loc") or ()
+        field_name = str(loc[0]) if loc else ""
+        out.append(RowError(row, label(field_name) if field_name else default_field, describe(problem)))
+    return out
+
+
+# ---------------------------------------------------------------------------- writing
+
+
+def _plain(value: Any) -> Any:
+    """A value as a spreadsheet shows it: labels for choices, 是/否, times on the centre's clock."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, Enum):
+        return getattr(value, "label", value.value)
+    if isinstance(value, datetime):
+        return local_time(value).replace(tzinfo=None, microsecond=0)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def _csv_cell(value: Any) -> str:
+    value = _plain(value)
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime(TIME_FORMAT)
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value)
+    if isinstance(value, str) and text.startswith(_FORMULA_START):
+        return "'" + text  # Excel must not run a summary that starts with = as a formula
+    return text
+
+
+def to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    """UTF-8 with a BOM (so Excel opens Chinese correctly), CRLF line ends, quotes as needed."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_csv_cell(value) for value in row])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def to_xlsx(header: Sequence[str], rows: Iterable[Sequence[Any]], sheet_title: str = "导出") -> bytes:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=_sheet_title(sheet_title))
+    widths = [max(8, _width(name)) for name in header]
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    cells = []
+    for name in header:
+        cell = WriteOnlyCell(sheet, value=name)
+        cell.font = bold
+        cells.append(cell)
+    body = []
+    for row in rows:
+        out = []
+        for index, value in enumerate(row):
+            cell = _xlsx_cell(sheet, value)
+            out.append(cell)
+            if index < len(widths) and cell.value is not None:
+                widths[index] = min(60, max(widths[index], _width(str(cell.value).split("\n", 1)[0])))
+        body.append(out)
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width + 2
+    sheet.append(cells)
+    for out in body:
+        sheet.append(out)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _xlsx_cell(sheet: Any, value: Any) -> WriteOnlyCell:
+    value = _plain(value)
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        if len(value) > EXCEL_CELL_LIMIT:
+            value = f"(内容有 {len(value)} 字,超过 Excel 单元格上限 {EXCEL_CELL_LIMIT} 字,请导出 CSV 查看)"
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"  # text stays text, even when it starts with =
+    elif isinstance(value, datetime):
+        cell.number_format = "yyyy-mm-dd hh:mm:ss"
+    return cell
+
+
+def _sheet_title(title: str) -> str:
+    return re.sub(r"[\\/*?:\[\]]", "", title)[:31] or "导出"
+
+
+def _width(text: str) -> int:
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def export_rows(
+    columns: Sequence[tuple[str, str]],
+    rows: Iterable[Mapping[str, Any]],
+    fmt: Format = "csv",
+    *,
+    sheet_title: str = "导出",
+) -> bytes:
+    """Any list of records (calls, work orders, …) as CSV or .xlsx: ``columns`` are (key, header)."""
+    if fmt not in FORMATS:
+        raise Invalid(f"不支持的导出格式“{fmt}”,可选:csv、xlsx")
+    header = [label for _, label in columns]
+    values = ([row.get(key) for key, _ in columns] for row in rows)
+    return to_csv(header, values) if fmt == "csv" else to_xlsx(header, values, sheet_title)
+
+
+def export_filename(stem: str, fmt: Format, moment: datetime | None = None) -> str:
+    stamp = local_time(moment or datetime.now().astimezone()).strftime("%Y%m%d-%H%M")
+    return f"{stem}-{stamp}.{fmt}"
+
+
+def chunks(values: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

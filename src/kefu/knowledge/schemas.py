@@ -1,0 +1,192 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
+
+from kefu.knowledge.models import CATEGORY_LABELS, STATUS_LABELS, ArticleCategory, ArticleStatus
+
+MAX_TITLE = 200
+MAX_BODY = 50_000
+MAX_KEYWORDS = 20
+MAX_KEYWORD = 32
+MAX_NOTE = 300
+MAX_SOURCE = 300
+
+_CATEGORY_BY_LABEL = {label: category.value for category, label in CATEGORY_LABELS.items()}
+_STATUS_BY_LABEL = {label: status.value for status, label in STATUS_LABELS.items()}
+
+
+def _text(value: str | None, what: str, limit: int) -> str | None:
+    if value is None:
+        return None
+    if not value:
+        raise ValueError(f"{what}不能为空")
+    if len(value) > limit:
+        raise ValueError(f"{what}最多 {limit} 字(现在 {len(value)} 字)")
+    return value
+
+
+class ArticleFields(BaseModel):
+    """What an editor can set. Categories and statuses are accepted by id or by label (常见问题)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    title: str | None = None
+    category: ArticleCategory | None = None
+    body: str | None = None
+    keywords: list[str] | None = None
+    source: str | None = Field(default=None, description="where the content comes from, e.g. a seed")
+    change_note: str | None = Field(default=None, description="what this edit changes and why (修改说明)")
+
+    @field_validator("category", mode="before")
+    @classmethod
+    def _category(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = _CATEGORY_BY_LABEL.get(value.strip(), value.strip())
+            if value not in {c.value for c in ArticleCategory}:
+                raise ValueError("分类应为 " + "、".join(CATEGORY_LABELS.values()) + " 之一")
+        return value
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, value: str | None) -> str | None:
+        return _text(value, "标题", MAX_TITLE)
+
+    @field_validator("body")
+    @classmethod
+    def _body(cls, value: str | None) -> str | None:
+        if value is not None:
+            value = value.replace("\r\n", "\n").strip()
+        return _text(value, "正文", MAX_BODY)
+
+    @field_validator("source")
+    @classmethod
+    def _source(cls, value: str | None) -> str | None:
+        return _text(value, "来源", MAX_SOURCE) if value else None
+
+    @field_validator("change_note")
+    @classmethod
+    def _note(cls, value: str | None) -> str | None:
+        return _text(value, "修改说明", MAX_NOTE) if value else None
+
+    @field_validator("keywords", mode="before")
+    @classmethod
+    def _keywords(cls, value: Any) -> Any:
+        """A list, or one string separated by commas, 、 or spaces. Blanks and repeats are dropped."""
+        if value is None:
+            return None
+        if isinstance(value, str):
+            for separator in ",,、;;\n\t":
+                value = value.replace(separator, " ")
+            value = value.split(" ")
+        if not isinstance(value, list | tuple):
+            raise ValueError("关键词应为文字列表")
+        seen: list[str] = []
+        for item in value:
+            if not isinstance(item, str):
+                raise ValueError("关键词应为文字")
+            word = item.strip()
+            if not word or word in seen:
+                continue
+            if len(word) > MAX_KEYWORD:
+                raise ValueError(f"关键词「{word[:10]}…」过长(最多 {MAX_KEYWORD} 字)")
+            seen.append(word)
+        if len(seen) > MAX_KEYWORDS:
+            raise ValueError(f"关键词最多 {MAX_KEYWORDS} 个")
+        return seen
+
+
+class ArticleCreate(ArticleFields):
+    title: str
+    category: ArticleCategory
+    body: str
+    keywords: list[str] = Field(default_factory=list)
+    status: ArticleStatus = ArticleStatus.DRAFT
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _status(cls, value: Any) -> Any:
+        return _STATUS_BY_LABEL.get(value, value) if isinstance(value, str) else value
+
+
+class ArticleUpdate(ArticleFields):
+    version: int = Field(description="the version the edit is based on (optimistic locking)")
+
+
+class ArticleOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    version: int
+    title: str
+    category: ArticleCategory
+    body: str
+    keywords: list[str]
+    status: ArticleStatus
+    source: str | None
+    author_id: int | None
+    editor_id: int | None
+    created_at: datetime
+    updated_at: datetime
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def category_label(self) -> str:
+        return self.category.label
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def status_label(self) -> str:
+        return self.status.label
+
+
+class VersionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    number: int
+    editor_id: int | None
+    at: datetime
+    title: str
+    category: ArticleCategory
+    body: str
+    keywords: list[str]
+    status: ArticleStatus
+    source: str | None
+    change_note: str | None
+
+
+class FieldChange(BaseModel):
+    field: str
+    label: str  # 标题, 正文, …
+    old: Any
+    new: Any
+
+
+class ArticleChange(BaseModel):
+    """One article in the "what changed since my last visit" view."""
+
+    article_id: int
+    title: str
+    category: ArticleCategory
+    category_label: str
+    status: ArticleStatus
+    is_new: bool  # created (or first published) since the last visit
+    archived: bool  # withdrawn since the last visit
+    from_version: int | None  # the version the reader last could have seen
+    to_version: int
+    changed_at: datetime
+    editor_ids: list[int]
+    change_notes: list[str]  # of every version since the last visit, oldest first
+    fields: list[FieldChange]  # what differs between from_version and to_version (body: see body_diff)
+    body_diff: str  # unified diff of the body ("" when it did not change or the article is new)
+    added_lines: int
+    removed_lines: int
+
+
+class ChangesView(BaseModel):
+    user_id: int
+    since: datetime | None  # the last visit; None on the first visit
+    as_of: datetime  # pass this to do_mark_read, so edits made while reading are not skipped
+    changes: list[ArticleChange]

@@ -1,0 +1,383 @@
+"""Knowledge base: articles with versions, the "what changed since my last visit" view, and the
+rulebook's situation scripts (SPEC §6, seed 004 内部知识库: 产品手册、常见问题解答、标准流程和最新政策,
+关键词搜索和分类浏览, 每天抽出15-30分钟浏览最新更新内容).
+
+The ``do_*`` functions are the only writers; each records its change in the audit log in the same
+transaction. They do not touch the search index: after the transaction commits, the caller
+updates its ``KnowledgeIndex`` (``upsert_article`` or ``sync``), so a rolled-back edit is never
+searchable.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from functools import cache
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from kefu.core import audit
+from kefu.core.db import utcnow
+from kefu.core.errors import Conflict, Invalid, NotFound
+from kefu.knowledge.models import Article, ArticleCategory, ArticleStatus, ArticleVersion, ReaderVisit
+from kefu.knowledge.schemas import ArticleChange, ArticleCreate, ArticleUpdate, ChangesView, FieldChange
+from kefu.rulebook.loader import load_rulebook
+from kefu.rulebook.schema import Rulebook, Script, Stage
+
+CONTENT_FIELDS = ("title", "category", "body", "keywords", "source")
+FIELD_LABELS = {
+    "title": "标题",
+    "category": "分类",
+    "body": "正文",
+    "keywords": "关键词",
+    "source": "来源",
+    "status": "状态",
+}
+STATUS_NOTES = {
+    ArticleStatus.PUBLISHED: "发布",
+    ArticleStatus.ARCHIVED: "归档",
+    ArticleStatus.DRAFT: "改为草稿",
+}
+# A reader's first visit shows what changed in this many days (there is no earlier visit to go by).
+FIRST_VISIT_WINDOW = timedelta(days=7)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, list | tuple):
+        return list(value)
+    return value
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything kefu stores is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# ---------------------------------------------------------------- reading articles
+
+
+def get_article(session: Session, article_id: int) -> Article:
+    article = session.get(Article, article_id)
+    if article is None:
+        raise NotFound(f"知识文章 {article_id} 不存在")
+    return article
+
+
+def list_articles(
+    session: Session,
+    *,
+    category: ArticleCategory | str | None = None,
+    status: ArticleStatus | str | None = ArticleStatus.PUBLISHED,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[Article]:
+    """Browsing by category (分类浏览): the most recently changed first. ``status=None``: all."""
+    query = select(Article).order_by(Article.updated_at.desc(), Article.id.desc()).limit(limit).offset(offset)
+    if category is not None:
+        query = query.where(Article.category == ArticleCategory(category))
+    if status is not None:
+        query = query.where(Article.status == ArticleStatus(status))
+    return list(session.scalars(query))
+
+
+def category_counts(session: Session, status: ArticleStatus | None = ArticleStatus.PUBLISHED) -> dict[str, int]:
+    """Articles per category, every category listed (for the browse menu)."""
+    query = select(Article.category, func.count()).group_by(Article.category)
+    if status is not None:
+        query = query.where(Article.status == status)
+    counts = {ArticleCategory(category).value: n for category, n in session.execute(query)}
+    return {category.value: counts.get(category.value, 0) for category in ArticleCategory}
+
+
+def history(session: Session, article_id: int) -> list[ArticleVersion]:
+    """Every version of an article, the first first."""
+    get_article(session, article_id)
+    return list(
+        session.scalars(
+            select(ArticleVersion).where(ArticleVersion.article_id == article_id).order_by(ArticleVersion.number)
+        )
+    )
+
+
+def get_version(session: Session, article_id: int, number: int) -> ArticleVersion:
+    version = session.scalar(
+        select(ArticleVersion).where(ArticleVersion.article_id == article_id, ArticleVersion.number == number)
+    )
+    if version is None:
+        raise NotFound(f"知识文章 {article_id} 没有第 {number} 版")
+    return version
+
+
+# ---------------------------------------------------------------- writing articles
+
+
+def _snapshot(article: Article, editor_id: int | None, note: str | None) -> ArticleVersion:
+    return ArticleVersion(
+        article_id=article.id,
+        number=article.version,
+        editor_id=editor_id,
+        at=utcnow(),
+        title=article.title,
+        category=article.category,
+        body=article.body,
+        keywords=list(article.keywords or []),
+        status=article.status,
+        source=article.source,
+        change_note=note,
+    )
+
+
+def _check_version(article: Article, version: int) -> None:
+    if version != article.version:
+        raise Conflict(
+            f"「{article.title}」已被他人修改(您编辑的是第 {version} 版,现在是第 {article.version} 版),"
+            "您的修改没有保存。请打开最新版本,核对后重新修改再保存"
+        )
+
+
+def _save(session: Session, article: Article) -> None:
+    try:
+        session.flush()
+    except StaleDataError:  # saved by someone else between our read and our write
+        raise Conflict("文章刚被他人修改,您的修改没有保存。请打开最新版本,核对后重新修改再保存") from None
+
+
+def do_create_article(session: Session, actor_id: int | None, data: ArticleCreate) -> Article:
+    values = data.model_dump(exclude={"change_note"})
+    article = Article(**values, author_id=actor_id, editor_id=actor_id)
+    session.add(article)
+    session.flush()
+    session.add(_snapshot(article, actor_id, data.change_note or "新建"))
+    audit.record(
+        session,
+        actor_id,
+        "create",
+        "article",
+        article.id,
+        {k: [None, _plain(v)] for k, v in values.items() if v not in (None, [])},
+        detail=data.change_note,
+    )
+    return article
+
+
+def do_update_article(session: Session, actor_id: int | None, article_id: int, data: ArticleUpdate) -> Article:
+    """Save an edit made on version ``data.version``. If someone saved in between, the edit is
+    refused (``Conflict``) and nothing is overwritten; every saved edit becomes a new version."""
+    article = get_article(session, article_id)
+    _check_version(article, data.version)
+    updates = data.model_dump(exclude_none=True, include=set(CONTENT_FIELDS))
+    changes = {name: [_plain(old), _plain(new)] for name, (old, new) in audit.diff(article, updates).items()}
+    if not changes:
+        raise Invalid("没有需要保存的修改")
+    for name in changes:
+        setattr(article, name, updates[name])
+    article.editor_id = actor_id
+    _save(session, article)
+    session.add(_snapshot(article, actor_id, data.change_note))
+    audit.record(session, actor_id, "update", "article", article.id, changes, detail=data.change_note)
+    return article
+
+
+def do_set_status(
+    session: Session,
+    actor_id: int | None,
+    article_id: int,
+    status: ArticleStatus | str,
+    version: int,
+    change_note: str | None = None,
+) -> Article:
+    """Publish, archive, or take back to draft; a new version like any other change."""
+    article = get_article(session, article_id)
+    if status not in {s.value for s in ArticleStatus}:
+        raise Invalid("状态应为 " + "、".join(f"{s.value}({s.label})" for s in ArticleStatus) + " 之一")
+    status = ArticleStatus(status)
+    _check_version(article, version)
+    if article.status == status:
+        raise Invalid(f"文章已是「{status.label}」状态")
+    old = article.status
+    article.status = status
+    article.editor_id = actor_id
+    _save(session, article)
+    session.add(_snapshot(article, actor_id, change_note or STATUS_NOTES[status]))
+    audit.record(
+        session, actor_id, "update", "article", article.id, {"status": [old.value, status.value]}, detail=change_note
+    )
+    return article
+
+
+# ---------------------------------------------------------------- what changed since my last visit
+
+
+def _diff(old: ArticleVersion, new: ArticleVersion) -> tuple[list[FieldChange], str, int, int]:
+    fields = []
+    for name in ("title", "category", "keywords", "source", "status", "body"):
+        before, after = getattr(old, name), getattr(new, name)
+        if before != after:
+            shown = (None, None) if name == "body" else (_plain(before), _plain(after))
+            fields.append(FieldChange(field=name, label=FIELD_LABELS[name], old=shown[0], new=shown[1]))
+    body_diff, added, removed = "", 0, 0
+    if old.body != new.body:
+        lines = list(
+            difflib.unified_diff(
+                old.body.splitlines(),
+                new.body.splitlines(),
+                fromfile=f"第 {old.number} 版",
+                tofile=f"第 {new.number} 版",
+                lineterm="",
+            )
+        )
+        body_diff = "\n".join(lines)
+        added = sum(1 for line in lines[2:] if line.startswith("+"))
+        removed = sum(1 for line in lines[2:] if line.startswith("-"))
+    return fields, body_diff, added, removed
+
+
+def last_visit(session: Session, user_id: int) -> datetime | None:
+    visit = session.get(ReaderVisit, user_id)
+    return _aware(visit.last_visit_at) if visit else None
+
+
+def what_changed(session: Session, user_id: int, now: datetime | None = None) -> ChangesView:
+    """Published articles created or changed since the user's last visit (on the first visit:
+    in the last ``FIRST_VISIT_WINDOW``), newest first, each with what changed since the version
+    the reader could last have seen; articles withdrawn since are listed as archived.
+    Drafts are not shown. Pass ``as_of`` of the result to ``do_mark_read``."""
+    as_of = _aware(now or utcnow())
+    previous = last_visit(session, user_id)
+    since = previous or as_of - FIRST_VISIT_WINDOW
+    recent = list(
+        session.scalars(
+            select(ArticleVersion)
+            .where(ArticleVersion.at > since, ArticleVersion.at <= as_of)
+            .order_by(ArticleVersion.article_id, ArticleVersion.number)
+        )
+    )
+    by_article: dict[int, list[ArticleVersion]] = {}
+    for version in recent:
+        by_article.setdefault(version.article_id, []).append(version)
+    changes = []
+    for article_id, versions in by_article.items():
+        current = versions[-1]
+        base = session.scalar(
+            select(ArticleVersion)
+            .where(ArticleVersion.article_id == article_id, ArticleVersion.number < versions[0].number)
+            .order_by(ArticleVersion.number.desc())
+            .limit(1)
+        )
+        seen = base is not None and base.status == ArticleStatus.PUBLISHED
+        if current.status != ArticleStatus.PUBLISHED and not seen:
+            continue  # a draft, or withdrawn before the reader could see it
+        if seen and current.status == ArticleStatus.PUBLISHED:
+            fields, body_diff, added, removed = _diff(base, current)
+            if not fields:
+                continue  # changed and changed back
+        else:
+            fields, body_diff, added, removed = [], "", 0, 0
+        changes.append(
+            ArticleChange(
+                article_id=article_id,
+                title=current.title,
+                category=current.category,
+                category_label=ArticleCategory(current.category).label,
+                status=current.status,
+                is_new=not seen,
+                archived=seen and current.status != ArticleStatus.PUBLISHED,
+                from_version=base.number if seen and base is not None else None,
+                to_version=current.number,
+                changed_at=_aware(current.at),
+                editor_ids=list(dict.fromkeys(v.editor_id for v in versions if v.editor_id is not None)),
+                change_notes=[v.change_note for v in versions if v.change_note],
+                fields=fields,
+                body_diff=body_diff,
+                added_lines=added,
+                removed_lines=removed,
+            )
+        )
+    changes.sort(key=lambda change: (change.changed_at, change.article_id), reverse=True)
+    return ChangesView(user_id=user_id, since=previous, as_of=as_of, changes=changes)
+
+
+def do_mark_read(session: Session, user_id: int, as_of: datetime | None = None) -> ReaderVisit:
+    """Remember that the user has read the changes up to ``as_of`` (default: now). Only this
+    user's visit moves; a later ``as_of`` than the one stored never goes backwards."""
+    moment = _aware(as_of or utcnow())
+    visit = session.get(ReaderVisit, user_id)
+    if visit is None:
+        visit = ReaderVisit(user_id=user_id, last_visit_at=moment)
+        session.add(visit)
+    elif moment > _aware(visit.last_visit_at):
+        visit.last_visit_at = moment
+    session.flush()
+    audit.record(session, user_id, "read", "knowledge", user_id, detail=f"changes read up to {moment.isoformat()}")
+    return visit
+
+
+# ---------------------------------------------------------------- situation scripts (read-only, rulebook)
+
+
+@cache
+def _default_rulebook() -> Rulebook:
+    return load_rulebook()
+
+
+@dataclass(frozen=True)
+class StageScripts:
+    stage: Stage
+    scripts: list[Script]
+
+
+def script_stages(rulebook: Rulebook | None = None) -> list[StageScripts]:
+    """The call stages in order, each with its scripts (the rulebook's order)."""
+    rulebook = rulebook or _default_rulebook()
+    return [
+        StageScripts(stage=stage, scripts=[s for s in rulebook.scripts if s.stage == stage.id])
+        for stage in rulebook.stages
+    ]
+
+
+def script_scenarios(rulebook: Rulebook | None = None, stage: str | None = None) -> list[str]:
+    """The distinct scenarios (无声电话, 用户愤怒, …), optionally of one stage, in rulebook order."""
+    rulebook = rulebook or _default_rulebook()
+    return list(dict.fromkeys(s.scenario for s in rulebook.scripts if stage is None or s.stage == stage))
+
+
+def list_scripts(
+    rulebook: Rulebook | None = None, *, stage: str | None = None, scenario: str | None = None
+) -> list[Script]:
+    rulebook = rulebook or _default_rulebook()
+    if stage is not None and stage not in {s.id for s in rulebook.stages}:
+        raise NotFound(f"没有通话阶段「{stage}」")
+    return [
+        script
+        for script in rulebook.scripts
+        if (stage is None or script.stage == stage) and (scenario is None or script.scenario == scenario)
+    ]
+
+
+def get_script(script_id: str, rulebook: Rulebook | None = None) -> Script:
+    rulebook = rulebook or _default_rulebook()
+    for script in rulebook.scripts:
+        if script.id == script_id:
+            return script
+    raise NotFound(f"话术 {script_id} 不存在")
+
+
+def article_summary(article: Article) -> dict[str, Any]:
+    """A compact row for lists: id, title, labels, version, when."""
+    return {
+        "id": article.id,
+        "title": article.title,
+        "category": article.category.value,
+        "category_label": ArticleCategory(article.category).label,
+        "status": article.status.value,
+        "status_label": ArticleStatus(article.status).label,
+        "version": article.version,
+        "updated_at": _aware(article.updated_at),
+    }
