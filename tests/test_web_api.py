@@ -17,7 +17,7 @@ from kefu.web.app import create_app
 def app(database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
     settings = Settings(data_dir=tmp_path, database_url=database_url, secret_key="test-secret", max_failed_logins=3)
     application = create_app(settings)
-    seed_demo(application.state.sessions)
+    seed_demo(application.state.sessions, activity=False)
     yield application
     application.state.engine.dispose()
 

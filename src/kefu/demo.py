@@ -8,10 +8,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kefu.accounts import service as accounts
 from kefu.accounts.models import User
+from kefu.calls import demo as calls_demo
 from kefu.core.db import transaction
 from kefu.core.security import Role
 from kefu.customers import service as customers
 from kefu.customers.schemas import CustomerCreate
+from kefu.workorders import demo as workorders_demo
 
 DEMO_PASSWORD = "kefu2026"
 DEMO_USERS = [
@@ -48,8 +50,9 @@ def is_empty(session: Session) -> bool:
     return session.scalar(select(User.id).limit(1)) is None
 
 
-def seed_demo(factory: sessionmaker[Session]) -> bool:
-    """Fill an empty database; False when there was already data."""
+def seed_demo(factory: sessionmaker[Session], *, activity: bool = True) -> bool:
+    """Fill an empty database; False when there was already data. ``activity=False`` gives only
+    the logins and customers (tests that count what they create start from there)."""
     with transaction(factory) as session:
         if not is_empty(session):
             return False
@@ -57,6 +60,10 @@ def seed_demo(factory: sessionmaker[Session]) -> bool:
             accounts.do_create_user(session, None, agent_no=no, name=name, role=role, password=DEMO_PASSWORD, team=team)
             for no, name, role, team in DEMO_USERS
         ]
-        for data in DEMO_CUSTOMERS:
-            customers.do_create_customer(session, users[0].id, data)
+        people = [customers.do_create_customer(session, users[0].id, data) for data in DEMO_CUSTOMERS]
+        if not activity:
+            return True
+        agents = [user for user in users if user.role is Role.AGENT]
+        calls_demo.seed_demo(session, agents, people, actor_id=users[0].id)
+        workorders_demo.seed_demo(session, users, people)
     return True

@@ -24,18 +24,26 @@ from kefu.web.templating import page_context, templates
 def routers() -> list[APIRouter]:
     """Every domain's API and pages. A new domain adds its two routers here."""
     from kefu.accounts.api import router as auth_api
+    from kefu.calls.api import router as calls_api
     from kefu.customers.api import router as customers_api
+    from kefu.dataio.api import router as dataio_api
     from kefu.web import audit_api
     from kefu.web.pages import audit as audit_pages
-    from kefu.web.pages import auth, customers, workbench
+    from kefu.web.pages import auth, calls, customers, workbench, workorders
+    from kefu.workorders.api import router as workorders_api
 
     return [
         auth_api,
+        dataio_api,  # before customers_api: /api/customers/export is not /api/customers/{customer_id}
         customers_api,
+        calls_api,
+        workorders_api,
         audit_api.router,
         auth.router,
         workbench.router,
         customers.router,
+        calls.router,
+        workorders.router,
         audit_pages.router,
     ]
 

@@ -44,7 +44,9 @@ def db(request: Request) -> Iterator[Session]:
         session.close()
 
 
-DB = Annotated[Session, Depends(db)]
+# scope="function": the transaction ends before the response leaves, so a browser that follows
+# a redirect at once already sees the change.
+DB = Annotated[Session, Depends(db, scope="function")]
 
 
 def current_user(request: Request, session: DB) -> User:

@@ -1,0 +1,128 @@
+"""/api/calls: list, record, correct, the work-order draft and the scorecard. Thin: see service.py.
+
+Reading calls needs ``customer.view`` (a call carries the customer's number and words), writing
+them ``call.edit``. Paths use ``{call_id:int}`` so that ``/api/calls/export`` (kefu.dataio.api)
+never reaches these routes, whatever the order the routers are included in.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import ValidationError
+
+from kefu.calls import service as calls
+from kefu.calls.models import CallRecord
+from kefu.calls.reasons import current_reasons
+from kefu.calls.schemas import CallCreate, CallFilter, CallOut, CallUpdate
+from kefu.core.errors import Invalid
+from kefu.core.security import Permission
+from kefu.inspection.scorecard import Report
+from kefu.web.deps import DB, CurrentUser, require
+
+router = APIRouter(prefix="/api/calls", tags=["calls"])
+
+
+def inspect_call(request: Request, call: CallRecord) -> Report | None:
+    """The scorecard of the stored transcript (the rulebook of this app), None without one."""
+    transcript = calls.to_transcript(call)
+    if transcript is None:
+        return None
+    return request.app.state.inspector.inspect(transcript)
+
+
+FILTER_LABELS = {
+    "start": "开始时间",
+    "end": "结束时间",
+    "agent_id": "客服",
+    "customer_id": "客户",
+    "reason": "来电原因",
+    "direction": "呼叫方向",
+    "channel": "渠道",
+    "night_service": "夜间服务",
+    "answered": "是否接听",
+}
+
+
+def call_filters(
+    start: str | None = None,
+    end: str | None = None,
+    agent_id: str | None = None,
+    customer_id: str | None = None,
+    reason: str | None = None,
+    direction: str | None = None,
+    channel: str | None = None,
+    night_service: str | None = None,
+    answered: str | None = None,
+) -> CallFilter:
+    """The list filters from the query string (API and pages alike); empty values are no filter.
+    Invalid ones are a 422 naming the filter in Chinese."""
+    given = {k: v for k, v in locals().items() if v is not None and v.strip() != ""}
+    try:
+        return CallFilter.model_validate(given)
+    except ValidationError as error:
+        problems = []
+        for problem in error.errors(include_url=False):
+            loc = problem.get("loc") or ()
+            label = FILTER_LABELS.get(str(loc[0]), str(loc[0])) + ":" if loc else ""
+            problems.append(label + str(problem["msg"]).removeprefix("Value error, "))
+        raise Invalid("筛选条件有误:" + ";".join(problems)) from None
+
+
+Filters = Annotated[CallFilter, Depends(call_filters)]
+
+
+@router.get("", dependencies=[require(Permission.CUSTOMER_VIEW)])
+def list_calls(
+    session: DB,
+    filters: Filters,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[CallOut]:
+    """Newest first. ``start``/``end`` are ring times (without a zone: the centre's clock);
+    ``reason`` is a code or its Chinese label; ``direction`` inbound/outbound or 呼入/呼出."""
+    return [calls.present(c) for c in calls.list_calls(session, filters, limit=limit, offset=offset)]
+
+
+@router.get("/reasons", dependencies=[require(Permission.CUSTOMER_VIEW)])
+def reasons() -> list[dict[str, str]]:
+    """The 来电原因 an agent can choose, in the centre's order."""
+    return [{"code": r.code, "label": r.label, "group": r.group} for r in current_reasons() if r.active]
+
+
+@router.post("", status_code=201, dependencies=[require(Permission.CALL_EDIT)])
+def create_call(body: CallCreate, user: CurrentUser, session: DB) -> CallOut:
+    """Every call needs a reason; the transcript (「客服: …」 lines or SPEC §2 JSON) is checked
+    and a problem names its line. Without ``agent_id`` the call is the caller's own."""
+    if body.agent_id is None:
+        body = body.model_copy(update={"agent_id": user.id})
+    return calls.present(calls.do_create_call(session, user.id, body))
+
+
+@router.get("/{call_id:int}", dependencies=[require(Permission.CUSTOMER_VIEW)])
+def get_call(call_id: int, session: DB) -> CallOut:
+    return calls.present(calls.get_call(session, call_id))
+
+
+@router.patch("/{call_id:int}", dependencies=[require(Permission.CALL_EDIT)])
+def update_call(call_id: int, body: CallUpdate, user: CurrentUser, session: DB) -> CallOut:
+    """Only the fields sent change; ``version`` must be the one read (409 otherwise)."""
+    return calls.present(calls.do_update_call(session, user.id, call_id, body))
+
+
+@router.get("/{call_id:int}/workorder-draft", dependencies=[require(Permission.CUSTOMER_VIEW)])
+def workorder_draft(call_id: int, session: DB) -> dict[str, Any]:
+    """What a work order created from this call starts with (customer, contact, summary, …)."""
+    return calls.work_order_draft(calls.get_call(session, call_id))
+
+
+@router.get("/{call_id:int}/inspection", dependencies=[require(Permission.CUSTOMER_VIEW)])
+def inspection(call_id: int, request: Request, session: DB) -> dict[str, Any]:
+    """The scorecard (SPEC §2 report) of the stored transcript; ``applicable`` is false for a
+    call without a transcript — nothing is guessed."""
+    call = calls.get_call(session, call_id)
+    report = inspect_call(request, call)
+    if report is None:
+        return {"call_id": call.id, "applicable": False, "message": "该通话没有转写,无法质检", "report": None}
+    return {"call_id": call.id, "applicable": True, "message": None, "report": report.public()}
