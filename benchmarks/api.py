@@ -72,6 +72,15 @@ def scenarios() -> list[Scenario]:
             lambda i: ("GET", f"/api/customers?q={['13812345678', '5678', 'A1003', '林芳'][i % 4]}", None),
         ),
         ("customer create", lambda i: ("POST", "/api/customers", {"name": f"压测客户{i}", "phone": str(next(phones))})),
+        (
+            "work-order create",
+            lambda i: (
+                "POST",
+                "/api/workorders",
+                {"type": "咨询类", "priority": "中", "title": f"压测咨询{i}", "description": "客户咨询宽带资费,已解答"},
+            ),
+        ),
+        ("work-order list", lambda i: ("GET", "/api/workorders?limit=50", None)),
     ]
 
 
@@ -157,7 +166,10 @@ def main() -> int:
                 report(label, asyncio.run(measure(base, args.rate, args.seconds)), args.rate)
             finally:
                 os.killpg(process.pid, signal.SIGTERM)
-                process.wait(timeout=10)
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
     if not args.postgres:
         print("\n(PostgreSQL: pass --postgres postgresql+psycopg://user:pass@host/db or set KEFU_BENCH_POSTGRES_URL)")
     return 0
