@@ -13,6 +13,7 @@ from kefu.core.db import transaction
 from kefu.core.security import Role
 from kefu.customers import service as customers
 from kefu.customers.schemas import CustomerCreate
+from kefu.knowledge.demo import seed_demo as seed_knowledge
 from kefu.workorders import demo as workorders_demo
 
 DEMO_PASSWORD = "kefu2026"
@@ -66,4 +67,9 @@ def seed_demo(factory: sessionmaker[Session], *, activity: bool = True) -> bool:
         agents = [user for user in users if user.role is Role.AGENT]
         calls_demo.seed_demo(session, agents, people, actor_id=users[0].id)
         workorders_demo.seed_demo(session, users, people)
+        seed_knowledge(  # by the trainer; the agents' last visit falls before the two demo edits
+            session,
+            next(u.id for u in users if u.role == Role.TRAINER),
+            readers=[u.id for u in agents],
+        )
     return True

@@ -27,9 +27,11 @@ def routers() -> list[APIRouter]:
     from kefu.calls.api import router as calls_api
     from kefu.customers.api import router as customers_api
     from kefu.dataio.api import router as dataio_api
+    from kefu.knowledge.api import router as knowledge_api
     from kefu.web import audit_api
     from kefu.web.pages import audit as audit_pages
     from kefu.web.pages import auth, calls, customers, workbench, workorders
+    from kefu.web.pages import knowledge as knowledge_pages
     from kefu.workorders.api import router as workorders_api
 
     return [
@@ -38,12 +40,14 @@ def routers() -> list[APIRouter]:
         customers_api,
         calls_api,
         workorders_api,
+        knowledge_api,
         audit_api.router,
         auth.router,
         workbench.router,
         customers.router,
         calls.router,
         workorders.router,
+        knowledge_pages.router,
         audit_pages.router,
     ]
 

@@ -8,13 +8,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from kefu.rulebook.calendar import moment_greetings
-from kefu.web.deps import CurrentUser
+from kefu.web.deps import DB, CurrentUser
 from kefu.web.pages.common import render
+from kefu.web.pages.knowledge import latest_changes
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/")
-def workbench(request: Request, user: CurrentUser) -> HTMLResponse:
+def workbench(request: Request, user: CurrentUser, session: DB) -> HTMLResponse:
     expected = moment_greetings(request.app.state.rulebook.greetings, datetime.now().astimezone())
-    return render(request, "workbench.html", user, expected=expected)
+    knowledge = latest_changes(request, session, user)
+    return render(request, "workbench.html", user, expected=expected, knowledge=knowledge)
