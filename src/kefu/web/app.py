@@ -112,7 +112,7 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
     async def invalid(request: Request, error: RequestValidationError) -> Response:
         problems = [
             {
-                "field": ".".join(str(p) for p in e["loc"] if p != "body"),
+                "field": ".".join(str(p) for p in e["loc"][1 if e["loc"][:1] == ("body",) else 0 :]),
                 "message": e["msg"].removeprefix("Value error, "),
             }
             for e in error.errors()
