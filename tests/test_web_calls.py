@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import io
-import os
 import re
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from conftest import live_server
 from kefu.accounts.models import User
 from kefu.calls.demo import seed_demo as seed_demo_calls
 from kefu.calls.models import CallRecord
@@ -311,15 +306,6 @@ def test_call_pages_render(app: FastAPI) -> None:
 
 # ---------------------------------------------------------------------------- browser
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
 
 def login(page, agent_no: str) -> None:  # type: ignore[no-untyped-def]
     page.goto("/login")
@@ -335,30 +321,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     app = add_routers(create_app(Settings(data_dir=folder, secret_key="browser-test")))
     seed_demo(app.state.sessions, activity=False)
     seed_calls(app)
-    port = _free_port()
-    instance = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 15
-    while not instance.started and time.time() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser():  # type: ignore[no-untyped-def]
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed (.ci/run installs Debian's chromium)")
-        pytest.skip("chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
+    with live_server(app) as url:
+        yield url
 
 
 @pytest.fixture

@@ -4,17 +4,14 @@ and the main flows in a real headless Chromium."""
 
 from __future__ import annotations
 
-import os
-import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
+from conftest import live_server
 from kefu.core.db import transaction
 from kefu.core.settings import Settings
 from kefu.demo import DEMO_PASSWORD, seed_demo
@@ -23,7 +20,7 @@ from kefu.knowledge.demo import FAQ_004
 from kefu.knowledge.schemas import ArticleUpdate
 from kefu.knowledge.search import KnowledgeIndex
 from kefu.web.app import create_app
-from test_web_browser import CHROMIUM, CHROMIUM_ARGS, _free_port, login
+from test_web_browser import login
 
 FORGOT_PASSWORD = FAQ_004[0]  # 忘记密码怎么办? with its standard answer (004)
 
@@ -303,30 +300,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("kefu-kb")
     app = create_app(Settings(data_dir=folder, secret_key="browser-test"))
     seed_demo(app.state.sessions)
-    port = _free_port()
-    instance = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 15
-    while not instance.started and time.time() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser():  # type: ignore[no-untyped-def]
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed (.ci/run installs Debian's chromium)")
-        pytest.skip("chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
+    with live_server(app) as url:
+        yield url
 
 
 def new_page(browser, server):  # type: ignore[no-untyped-def]

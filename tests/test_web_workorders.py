@@ -5,22 +5,17 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from conftest import live_server
 from kefu.accounts.models import User
 from kefu.calls import service as calls
 from kefu.calls.schemas import CallCreate
@@ -264,15 +259,6 @@ def test_new_form_shows_the_call_and_reports_missing_fields(app: FastAPI) -> Non
 
 # ---------------------------------------------------------------- the main flow in Chromium
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
 
 def login(page, agent_no: str) -> None:  # type: ignore[no-untyped-def]
     page.goto("/login")
@@ -280,20 +266,6 @@ def login(page, agent_no: str) -> None:  # type: ignore[no-untyped-def]
     page.get_by_label("密码").fill(DEMO_PASSWORD)
     with page.expect_navigation():
         page.get_by_role("button", name="登录").click()
-
-
-@pytest.fixture(scope="module")
-def browser():  # type: ignore[no-untyped-def]
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed (.ci/run installs Debian's chromium)")
-        pytest.skip("chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 def submit(page, button) -> None:  # type: ignore[no-untyped-def]
@@ -307,16 +279,8 @@ def flow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     folder = tmp_path_factory.mktemp("kefu-workorders")
     app = build_app(Settings(data_dir=folder, secret_key="browser-test"))
     call_id = make_call(app)
-    port = _free_port()
-    instance = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 15
-    while not instance.started and time.time() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", call_id
-    instance.should_exit = True
-    thread.join(timeout=10)
+    with live_server(app) as url:
+        yield url, call_id
     app.state.engine.dispose()
 
 
