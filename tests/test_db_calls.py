@@ -12,10 +12,11 @@ from pydantic import ValidationError
 from kefu.accounts import service as accounts
 from kefu.calls import service as calls
 from kefu.calls.demo import DEMOS, seed_demo
-from kefu.calls.models import CENTRE_TZ, CallDirection, is_night_service
+from kefu.calls.models import CallDirection, is_night_service
 from kefu.calls.reasons import DEFAULT_REASONS, CallReason, load_reasons, use_reasons
 from kefu.calls.schemas import CallCreate, CallFilter, CallUpdate
 from kefu.core import audit
+from kefu.core.clock import centre_tz
 from kefu.core.db import transaction
 from kefu.core.errors import Conflict, Invalid
 from kefu.core.security import Role
@@ -25,7 +26,7 @@ from kefu.customers.schemas import CustomerCreate
 
 def at(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
     """A moment on the centre's clock in November 2026."""
-    return datetime(2026, 11, day, hour, minute, second, tzinfo=CENTRE_TZ)
+    return datetime(2026, 11, day, hour, minute, second, tzinfo=centre_tz())
 
 
 def new_call(**fields: object) -> CallCreate:

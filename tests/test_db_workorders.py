@@ -4,6 +4,8 @@ audit, per-customer history and escalation of missed deadlines — on SQLite and
 from __future__ import annotations
 
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kefu.accounts import service as accounts
 from kefu.core import audit
+from kefu.core.clock import centre_tz
 from kefu.core.db import transaction
 from kefu.core.errors import Conflict, Forbidden, Invalid, NotFound
 from kefu.core.security import Role
@@ -25,7 +28,7 @@ from kefu.workorders.demo import seed_demo
 from kefu.workorders.models import EventKind, OrderType, Priority, Status, WorkOrder
 from kefu.workorders.schemas import Callback, HistoryFilter, Transfer, WorkOrderCreate, WorkOrderUpdate
 
-T0 = datetime(2026, 11, 23, 9, 0, tzinfo=sla.CENTRE_TZ)  # a Monday morning on the centre's clock
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=centre_tz())  # a Monday morning on the centre's clock
 POLICY = sla.SlaPolicy()
 
 
@@ -114,6 +117,28 @@ def test_numbers_follow_the_centre_date_and_the_first_agent_owns_the_order(world
     assert entry.action == "create" and entry.actor_id == world.agent
     assert entry.changes["number"] == [None, "GD20261123-0001"]
     assert entry.changes["description"] == [None, "询问智能门锁的保修期"]
+
+
+def test_concurrent_creates_all_succeed_with_distinct_numbers(world: World) -> None:
+    """Eight agents save a new order at the same moment: every one is saved, numbers follow on."""
+    start = threading.Barrier(8)
+
+    def create(_: int) -> str:
+        start.wait()
+        with transaction(world.sessions) as session:
+            return new_order(world, session).number
+
+    with ThreadPoolExecutor(8) as pool:
+        numbers = list(pool.map(create, range(8)))
+    assert sorted(numbers) == [f"GD20261123-{n:04d}" for n in range(1, 9)]
+
+
+def test_a_failed_create_gives_its_number_back(world: World) -> None:
+    with pytest.raises(NotFound), transaction(world.sessions) as session:
+        new_order(world, session)
+        new_order(world, session, customer_id=999)  # the whole transaction is rolled back
+    with transaction(world.sessions) as session:
+        assert new_order(world, session).number == "GD20261123-0001"
 
 
 def test_an_anonymous_order_and_a_call_link(world: World) -> None:
@@ -578,8 +603,8 @@ def test_waiting_on_the_customer_pauses_the_stored_orders_clock(world: World) ->
         wo.do_resume(session, world.agent, order.id, now=minutes(60 + 24 * 60))  # Tuesday 10:00
     order = reload(world, order.id)
     [resolution] = [d for d in sla.deadlines(order, minutes(26 * 60), POLICY) if d.name == sla.RESOLUTION]
-    assert resolution.due == sla.as_utc(datetime(2026, 11, 25, 9, 0, tzinfo=sla.CENTRE_TZ))
-    assert sla.overdue(order, datetime(2026, 11, 25, 8, 59, tzinfo=sla.CENTRE_TZ), POLICY) == []
+    assert resolution.due == sla.as_utc(datetime(2026, 11, 25, 9, 0, tzinfo=centre_tz()))
+    assert sla.overdue(order, datetime(2026, 11, 25, 8, 59, tzinfo=centre_tz()), POLICY) == []
 
 
 def test_an_overdue_complaint_stage_is_escalated_once(world: World) -> None:
@@ -645,7 +670,7 @@ def test_bad_input_says_what_is_wrong() -> None:
     )
     assert (data.type, data.priority, data.title) == (OrderType.COMPLAINT, Priority.URGENT, "断网")
     assert data.departments == ["技术部", "网络部"]
-    assert data.promised_at == datetime(2026, 11, 24, 18, 0, tzinfo=sla.CENTRE_TZ)  # the centre's clock
+    assert data.promised_at == datetime(2026, 11, 24, 18, 0, tzinfo=centre_tz())  # the centre's clock
     assert OrderType.choices()[0] == ("consultation", "咨询类") and Status.WAITING.label == "待客户回复"
 
 
@@ -661,5 +686,36 @@ def test_demo_orders_cover_every_type_and_status(world: World) -> None:
     with world.sessions() as session:
         stored = wo.list_orders(session)
         assert {o.type for o in stored} == set(OrderType) and {o.status for o in stored} == set(Status)
-        assert any(sla.overdue(o, sla.as_utc(datetime.now(sla.CENTRE_TZ)), POLICY) for o in stored)
+        assert any(sla.overdue(o, sla.as_utc(datetime.now(centre_tz())), POLICY) for o in stored)
         assert any(o.escalated for o in stored)
+
+
+def test_upgrading_a_database_carries_on_from_the_numbers_already_given(database_url: str) -> None:
+    """A centre upgrading kefu keeps its numbering: the counters start from the stored orders."""
+    from sqlalchemy import text
+
+    from kefu.core.db import make_engine, migrate, session_factory
+
+    migrate(database_url, "0004")
+    engine = make_engine(database_url)
+    sessions = session_factory(engine)
+    with transaction(sessions) as session:
+        agent = accounts.do_create_user(
+            session, None, agent_no="12345", name="小李", role=Role.AGENT, password="kefu2026"
+        )
+        for number in ("GD20261123-0041", "GD20261123-0007", "GD20261122-0003"):
+            session.execute(
+                text(
+                    "INSERT INTO work_orders (number, type, priority, status, title, departments, owner_id,"
+                    " version, created_at, updated_at) VALUES (:n, 'consultation', 'medium', 'new', '旧工单', '[]',"
+                    " :owner, 1, :t, :t)"
+                ),
+                {"n": number, "owner": agent.id, "t": T0},
+            )
+    migrate(database_url)
+    with transaction(sessions) as session:
+        order = wo.do_create(
+            session, agent.id, WorkOrderCreate(type=OrderType.CONSULTATION, title="新工单", description="咨询"), now=T0
+        )
+        assert order.number == "GD20261123-0042"
+    engine.dispose()

@@ -15,10 +15,11 @@ from sqlalchemy import delete, func, select
 
 from kefu.accounts import service as accounts
 from kefu.calls import service as calls
-from kefu.calls.models import CENTRE_TZ, CallRecord
+from kefu.calls.models import CallRecord
 from kefu.calls.schemas import CallCreate, CallFilter
 from kefu.core import audit
 from kefu.core.audit import AuditEntry
+from kefu.core.clock import centre_tz
 from kefu.core.db import transaction
 from kefu.core.errors import Invalid
 from kefu.core.security import Role
@@ -304,7 +305,7 @@ def test_calls_from_excel_with_time_cells(centre) -> None:  # type: ignore[no-un
     with sessions() as session:
         call = calls.get_call(session, result.ids[0])
     out = calls.present(call)
-    assert out.ring_at == ring.replace(tzinfo=CENTRE_TZ) and call.night_service and call.ring_seconds == 8
+    assert out.ring_at == ring.replace(tzinfo=centre_tz()) and call.night_service and call.ring_seconds == 8
     assert call.agent_id == agent and call.customer_id == zhang and len(call.transcript) == 2
 
 

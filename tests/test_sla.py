@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kefu.core.clock import centre_tz
 from kefu.workorders.models import EventKind, OrderType, Priority, Status
 from kefu.workorders.sla import (
-    CENTRE_TZ,
     SLA_TABLE,
     BusinessCalendar,
     SlaPolicy,
@@ -30,12 +30,12 @@ POLICY = SlaPolicy(calendar=CAL)
 
 def at(day: str, clock: str) -> datetime:
     """A moment on the centre's clock: at("2026-11-23", "09:00")."""
-    return datetime.fromisoformat(f"{day}T{clock}").replace(tzinfo=CENTRE_TZ)
+    return datetime.fromisoformat(f"{day}T{clock}").replace(tzinfo=centre_tz())
 
 
 def local(moment: datetime | None) -> str:
     assert moment is not None
-    return moment.astimezone(CENTRE_TZ).strftime("%Y-%m-%d %H:%M")
+    return moment.astimezone(centre_tz()).strftime("%Y-%m-%d %H:%M")
 
 
 @dataclass
@@ -146,7 +146,7 @@ def test_adding_business_time_then_measuring_it_gives_it_back(
     start: datetime, seconds: int, skip_weekends: bool, shift: str
 ) -> None:
     calendar = BusinessCalendar.from_shifts([shift], skip_weekends=skip_weekends)
-    start = start.replace(tzinfo=CENTRE_TZ)
+    start = start.replace(tzinfo=centre_tz())
     duration = timedelta(seconds=seconds)
     end = calendar.add(start, duration)
     assert end >= start

@@ -153,3 +153,16 @@ def test_idle_session_times_out(app, monkeypatch: pytest.MonkeyPatch) -> None:  
 def test_openapi_document_lists_the_api(app) -> None:  # type: ignore[no-untyped-def]
     paths = TestClient(app).get("/api/openapi.json").json()["paths"]
     assert {"/api/auth/login", "/api/customers", "/api/customers/{customer_id}", "/api/audit"} <= set(paths)
+
+
+def test_end_of_call_forgets_verifications_and_logout_ends_the_session(app) -> None:  # type: ignore[no-untyped-def]
+    client = client_for(app)
+    zhang = client.get("/api/customers", params={"q": "13812345678"}).json()[0]
+    assert client.post(f"/api/customers/{zhang['id']}/verify", json={"phone_last4": "5678"}).status_code == 200
+    assert client.get(f"/api/customers/{zhang['id']}").json()["phone"] == "13812345678"
+    assert client.post("/api/session/forget-verifications").json() == {"ok": True}
+    assert client.get(f"/api/customers/{zhang['id']}").json()["phone"] != "13812345678"  # the next caller: masked
+    assert client.post("/api/auth/logout").status_code == 200
+    assert client.get("/api/auth/me").status_code == 401
+    after = client.post("/api/session/forget-verifications")  # the session and its CSRF token are gone
+    assert after.status_code == 403 and "CSRF" in after.json()["detail"]

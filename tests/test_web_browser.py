@@ -6,9 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from browser_helpers import login
 from conftest import live_server
 from kefu.core.settings import Settings
-from kefu.demo import DEMO_PASSWORD, seed_demo
+from kefu.demo import seed_demo
 from kefu.web.app import create_app
 
 
@@ -28,27 +29,19 @@ def page(browser, server):  # type: ignore[no-untyped-def]
     context.close()
 
 
-def login(page, agent_no: str = "10001", password: str = DEMO_PASSWORD) -> None:  # type: ignore[no-untyped-def]
-    page.goto("/login")
-    page.get_by_label("工号").fill(agent_no)
-    page.get_by_label("密码").fill(password)
-    with page.expect_navigation():
-        page.get_by_role("button", name="登录").click()
-
-
-def test_login_shows_the_workbench_with_the_right_greeting(page) -> None:  # type: ignore[no-untyped-def]
+def test_login_shows_the_workbench_with_the_right_greeting(page, server) -> None:  # type: ignore[no-untyped-def]
     page.goto("/")
     assert page.url.endswith("/login?next=/")
-    login(page, password="wrong-password1")
+    login(page, server, "10001", "wrong-password1")
     assert "工号或密码错误" in page.locator(".error").inner_text()
-    login(page)
+    login(page, server, "10001")
     assert page.locator("h1").inner_text() == "工作台"
     assert "很高兴为您服务" in page.locator("#opening").inner_text()
     assert "李晓" in page.locator(".me").inner_text()
 
 
-def test_customer_lookup_verification_and_read_back_edit(page) -> None:  # type: ignore[no-untyped-def]
-    login(page)
+def test_customer_lookup_verification_and_read_back_edit(page, server) -> None:  # type: ignore[no-untyped-def]
+    login(page, server, "10001")
     page.keyboard.press("/")  # the shortcut focuses the search box
     page.keyboard.type("13812345678")
     page.keyboard.press("Enter")
@@ -77,15 +70,15 @@ def test_customer_lookup_verification_and_read_back_edit(page) -> None:  # type:
     assert page.locator("dd[data-field=address]").inner_text() == "上海市浦东新区世纪大道1号"
 
 
-def test_pages_check_permissions_and_logout_ends_the_session(page) -> None:  # type: ignore[no-untyped-def]
-    login(page, "10002")
+def test_pages_check_permissions_and_logout_ends_the_session(page, server) -> None:  # type: ignore[no-untyped-def]
+    login(page, server, "10002")
     page.goto("/audit")
     assert "无权" in page.locator("[role=alert]").inner_text()
     page.get_by_role("button", name="退出").click()
     page.wait_for_url("**/login")
     page.goto("/customers")
     assert "/login" in page.url
-    login(page, "50001")  # a supervisor sees the audit log, including the lookups above
+    login(page, server, "50001")  # a supervisor sees the audit log, including the lookups above
     page.goto("/audit")
     assert page.locator("table.list tbody tr").count() > 0
     assert "lookup" in page.locator("table.list").inner_text()

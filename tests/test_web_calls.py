@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from browser_helpers import login
 from conftest import live_server
 from kefu.accounts.models import User
 from kefu.calls.demo import seed_demo as seed_demo_calls
@@ -307,14 +308,6 @@ def test_call_pages_render(app: FastAPI) -> None:
 # ---------------------------------------------------------------------------- browser
 
 
-def login(page, agent_no: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto("/login")
-    page.get_by_label("工号").fill(agent_no)
-    page.get_by_label("密码").fill(DEMO_PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="登录").click()
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("kefu-calls")
@@ -332,11 +325,11 @@ def page(browser, server):  # type: ignore[no-untyped-def]
     context.close()
 
 
-def test_team_lead_imports_customers_after_fixing_a_bad_row(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_team_lead_imports_customers_after_fixing_a_bad_row(page, server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     bad_file, good_file = tmp_path / "客户-有错.csv", tmp_path / "客户.csv"
     bad_file.write_bytes(BAD_CUSTOMERS.encode("gb18030"))
     good_file.write_bytes(GOOD_CUSTOMERS.encode("utf-8-sig"))
-    login(page, "20001")
+    login(page, server, "20001")
     page.goto("/import")
     page.get_by_label("导入内容").select_option("customers")
     page.get_by_label("文件").set_input_files(str(bad_file))
@@ -358,8 +351,8 @@ def test_team_lead_imports_customers_after_fixing_a_bad_row(page, tmp_path: Path
     assert row.count() == 1 and "周*" in row.inner_text()
 
 
-def test_agent_sees_the_scorecard_and_creates_a_work_order_from_a_call(page) -> None:  # type: ignore[no-untyped-def]
-    login(page, "10001")
+def test_agent_sees_the_scorecard_and_creates_a_work_order_from_a_call(page, server) -> None:  # type: ignore[no-untyped-def]
+    login(page, server, "10001")
     page.goto("/calls")
     assert page.locator("#mine table.list tbody tr").count() > 0
     page.locator("#mine table.list tbody tr a").first.click()

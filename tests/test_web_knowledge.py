@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from browser_helpers import login
 from conftest import live_server
 from kefu.core.db import transaction
 from kefu.core.settings import Settings
@@ -20,7 +21,6 @@ from kefu.knowledge.demo import FAQ_004
 from kefu.knowledge.schemas import ArticleUpdate
 from kefu.knowledge.search import KnowledgeIndex
 from kefu.web.app import create_app
-from test_web_browser import login
 
 FORGOT_PASSWORD = FAQ_004[0]  # 忘记密码怎么办? with its standard answer (004)
 
@@ -316,8 +316,8 @@ def page(browser, server):  # type: ignore[no-untyped-def]
     context.close()
 
 
-def test_agent_searches_in_traditional_characters_and_opens_the_faq(page) -> None:  # type: ignore[no-untyped-def]
-    login(page, "10001")
+def test_agent_searches_in_traditional_characters_and_opens_the_faq(page, server) -> None:  # type: ignore[no-untyped-def]
+    login(page, server, "10001")
     page.get_by_role("link", name="知识库").click()
     page.wait_for_url("**/knowledge")
     assert page.locator(".kb-cats [data-category=faq] .count").inner_text() == "7"
@@ -343,7 +343,7 @@ def test_agent_searches_in_traditional_characters_and_opens_the_faq(page) -> Non
 
 
 def test_a_trainers_edit_reaches_the_agents_workbench(browser, server, page) -> None:  # type: ignore[no-untyped-def]
-    login(page, "40001")
+    login(page, server, "40001")
     page.goto("/knowledge?q=休假")
     page.locator(".hit .hit-title", has_text="休假制度").click()
     page.get_by_role("link", name="编辑").click()
@@ -357,7 +357,7 @@ def test_a_trainers_edit_reaches_the_agents_workbench(browser, server, page) -> 
 
     context, agent = new_page(browser, server)
     try:
-        login(agent, "10002")
+        login(agent, server, "10002")
         card = agent.locator("#knowledge-updates")
         assert "休假制度" in card.locator("li").first.inner_text() and "修改" in card.inner_text()
         card.get_by_role("link", name="查看全部更新及改动").click()
@@ -374,8 +374,8 @@ def test_a_trainers_edit_reaches_the_agents_workbench(browser, server, page) -> 
         context.close()
 
 
-def test_scripts_by_stage_and_no_editing_for_agents(page) -> None:  # type: ignore[no-untyped-def]
-    login(page, "10001")
+def test_scripts_by_stage_and_no_editing_for_agents(page, server) -> None:  # type: ignore[no-untyped-def]
+    login(page, server, "10001")
     page.goto("/knowledge/new")
     assert "无权" in page.locator("[role=alert]").inner_text()
     page.goto("/knowledge/scripts")

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from browser_helpers import login
 from conftest import live_server
 from kefu.accounts.models import User
 from kefu.calls import service as calls
@@ -260,14 +261,6 @@ def test_new_form_shows_the_call_and_reports_missing_fields(app: FastAPI) -> Non
 # ---------------------------------------------------------------- the main flow in Chromium
 
 
-def login(page, agent_no: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto("/login")
-    page.get_by_label("工号").fill(agent_no)
-    page.get_by_label("密码").fill(DEMO_PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="登录").click()
-
-
 def submit(page, button) -> None:  # type: ignore[no-untyped-def]
     """Click a form's button and wait for the answer page (PRG), so the next read is of it."""
     with page.expect_navigation():
@@ -293,7 +286,7 @@ def flow_page(browser, flow_server):  # type: ignore[no-untyped-def]
 
 def test_work_order_from_a_call_transfer_resolve_callback(flow_page, flow_server) -> None:  # type: ignore[no-untyped-def]
     page, call_id = flow_page, flow_server[1]
-    login(page, "10001")
+    login(page, flow_server[0], "10001")
     assert page.locator("h1").inner_text() == "工作台"
 
     # The caller: look up and verify before anything is shown.
@@ -336,7 +329,7 @@ def test_work_order_from_a_call_transfer_resolve_callback(flow_page, flow_server
     # 王敏 finds it among her open orders, works on it and resolves it.
     submit(page, page.get_by_role("button", name="退出"))
     assert page.url.endswith("/login")
-    login(page, "10002")
+    login(page, flow_server[0], "10002")
     page.goto("/workorders")
     row = page.locator("table.list tbody tr")
     assert row.count() == 1 and "故障申告 - 张伟" in row.inner_text()
@@ -379,3 +372,31 @@ def test_work_order_from_a_call_transfer_resolve_callback(flow_page, flow_server
         order_url + "/start", form={"csrf": page.locator("input[name=csrf]").first.input_value()}
     )
     assert answer.status == 409 and "工单已解决,不能转为处理中" in answer.text()
+
+
+def test_complaint_classification_through_the_api(app: FastAPI) -> None:
+    agent = client_for(app)
+    complaint = {
+        "type": "投诉类",
+        "title": "宽带反复断网",
+        "description": "三天断网五次,要求赔偿",
+        "handling_suggestion": "安排上门检修",
+        "departments": ["技术部"],
+    }
+    order = agent.post("/api/workorders", json=complaint).json()
+    url = f"/api/workorders/{order['id']}"
+    early = agent.post(f"{url}/classify", json={"category": "网络质量"})
+    assert early.status_code == 409 and "请在处理中进行" in early.json()["detail"]
+    agent.post(f"{url}/start")
+    assert agent.post(f"{url}/classify", json={"category": "网络质量", "priority": "最高"}).status_code == 422
+    assert agent.post(f"{url}/classify", json={"category": "x" * 40}).status_code == 422
+    classified = agent.post(f"{url}/classify", json={"category": "网络质量", "priority": "紧急", "note": "上报主管"})
+    assert classified.status_code == 200
+    assert classified.json()["complaint_category"] == "网络质量" and classified.json()["priority_label"] == "紧急"
+    assert client_for(app, "30001").post(f"{url}/classify", json={"category": "网络质量"}).status_code == 403
+    consultation = agent.post(
+        "/api/workorders", json={"type": "咨询类", "title": "资费", "description": "问资费"}
+    ).json()
+    agent.post(f"/api/workorders/{consultation['id']}/start")
+    wrong = agent.post(f"/api/workorders/{consultation['id']}/classify", json={"category": "网络质量"})
+    assert wrong.status_code == 422 and "只有投诉类工单需要分类与分级" in wrong.json()["detail"]

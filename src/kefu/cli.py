@@ -7,7 +7,7 @@ import sys
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -26,6 +26,9 @@ app = typer.Typer(
 )
 rules_app = typer.Typer(help="查看与校验规则库。", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
+
+if TYPE_CHECKING:
+    from kefu.core.settings import Settings
 
 out = Console()
 err = Console(stderr=True)
@@ -254,7 +257,24 @@ def check(
     raise typer.Exit(1)
 
 
-# ---------------------------------------------------------------- serve
+# ---------------------------------------------------------------- serve and escalate
+
+
+def _settings() -> Settings:
+    """The platform's settings (KEFU_…); a bad value is the user's to fix, named in one message."""
+    from pydantic import ValidationError
+
+    from kefu.core.settings import get_settings
+
+    try:
+        return get_settings()
+    except ValidationError as error:
+        problems = []
+        for problem in error.errors():
+            name = "KEFU_" + "_".join(map(str, problem["loc"])).upper()
+            message = problem["msg"].removeprefix("Value error, ")
+            problems.append(message if message.startswith(name) else f"{name}: {message}")
+        fail("invalid settings: " + "; ".join(problems))
 
 
 @app.command()
@@ -266,11 +286,10 @@ def serve(
     """启动平台:创建或迁移数据库,首次启动写入演示数据,打印地址和演示账号。"""
     import uvicorn
 
-    from kefu.core.settings import get_settings
     from kefu.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
     from kefu.web.app import create_app
 
-    settings = get_settings()
+    settings = _settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     try:
         application = create_app(settings)
@@ -285,7 +304,31 @@ def serve(
         out.print(f"已写入演示数据。演示账号(密码均为 {DEMO_PASSWORD}):", highlight=False)
         for agent_no, name, role, _ in DEMO_USERS:
             out.print(f"  {agent_no}  {name}  {role.label}", highlight=False)
+    interval = settings.escalation_interval
+    escalation = f"每 {interval:g} 秒一次" if interval else "已关闭(KEFU_ESCALATION_INTERVAL=0)"
+    out.print(f"超时工单自动升级:{escalation}", highlight=False, markup=False)
     uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
+@app.command()
+def escalate() -> None:
+    """升级所有超过 SLA 时限的工单(每个时限只升级一次),打印升级了多少张;可由 cron 定时运行。"""
+    from kefu.core.db import make_engine, migrate, session_factory
+    from kefu.workorders.escalation import run_escalation_round
+
+    settings = _settings()
+    try:
+        if settings.database_url is None:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        migrate(settings.database)
+        engine = make_engine(settings.database)
+    except Exception as error:
+        fail(f"cannot open the database {settings.database}: {error}")
+    try:
+        count = run_escalation_round(session_factory(engine))
+    finally:
+        engine.dispose()
+    out.print(f"已升级 {count} 张超时工单", highlight=False)
 
 
 def main() -> None:

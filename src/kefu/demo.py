@@ -14,6 +14,7 @@ from kefu.core.security import Role
 from kefu.customers import service as customers
 from kefu.customers.schemas import CustomerCreate
 from kefu.knowledge.demo import seed_demo as seed_knowledge
+from kefu.quality.sampling import ensure_default_plan
 from kefu.workorders import demo as workorders_demo
 
 DEMO_PASSWORD = "kefu2026"
@@ -72,4 +73,5 @@ def seed_demo(factory: sessionmaker[Session], *, activity: bool = True) -> bool:
             next(u.id for u in users if u.role == Role.TRAINER),
             readers=[u.id for u in agents],
         )
+        ensure_default_plan(session)  # seed 004's weekly sample (also made at app startup)
     return True

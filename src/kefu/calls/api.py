@@ -9,27 +9,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import ValidationError
 
 from kefu.calls import service as calls
-from kefu.calls.models import CallRecord
 from kefu.calls.reasons import current_reasons
 from kefu.calls.schemas import CallCreate, CallFilter, CallOut, CallUpdate
 from kefu.core.errors import Invalid
 from kefu.core.security import Permission
-from kefu.inspection.scorecard import Report
+from kefu.quality.card import scorecard
 from kefu.web.deps import DB, CurrentUser, require
 
 router = APIRouter(prefix="/api/calls", tags=["calls"])
-
-
-def inspect_call(request: Request, call: CallRecord) -> Report | None:
-    """The scorecard of the stored transcript (the rulebook of this app), None without one."""
-    transcript = calls.to_transcript(call)
-    if transcript is None:
-        return None
-    return request.app.state.inspector.inspect(transcript)
 
 
 FILTER_LABELS = {
@@ -118,11 +109,10 @@ def workorder_draft(call_id: int, session: DB) -> dict[str, Any]:
 
 
 @router.get("/{call_id:int}/inspection", dependencies=[require(Permission.CUSTOMER_VIEW)])
-def inspection(call_id: int, request: Request, session: DB) -> dict[str, Any]:
-    """The scorecard (SPEC §2 report) of the stored transcript; ``applicable`` is false for a
-    call without a transcript — nothing is guessed."""
+def inspection(call_id: int, session: DB) -> dict[str, Any]:
+    """The stored scorecard of the call: its current inspection, the rulebook version that
+    produced it and its findings (never re-inspected here). ``applicable`` is false for a call
+    without a transcript; ``status`` failed: the inspection failed and waits for 重新质检."""
     call = calls.get_call(session, call_id)
-    report = inspect_call(request, call)
-    if report is None:
-        return {"call_id": call.id, "applicable": False, "message": "该通话没有转写,无法质检", "report": None}
-    return {"call_id": call.id, "applicable": True, "message": None, "report": report.public()}
+    card = scorecard(session, call)
+    return {"call_id": call.id, "applicable": bool(call.transcript), **card.public()}

@@ -14,9 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kefu.accounts.models import User
-from kefu.calls.models import CENTRE_TZ, CallRecord
+from kefu.calls.models import CallRecord
 from kefu.calls.schemas import CallCreate
 from kefu.calls.service import do_create_call
+from kefu.core.clock import centre_tz
 from kefu.customers.models import Customer
 from kefu.inspection.parsers import parse_text
 
@@ -164,11 +165,11 @@ DEMOS: tuple[_Demo, ...] = (
 
 
 def _ring_at(demo: _Demo, now: datetime) -> datetime:
-    local_now = now.astimezone(CENTRE_TZ)
+    local_now = now.astimezone(centre_tz())
     if isinstance(demo.at, timedelta):
         return local_now - demo.at
     day = (local_now - timedelta(days=demo.days_ago)).date()
-    return datetime.combine(day, demo.at, tzinfo=CENTRE_TZ)
+    return datetime.combine(day, demo.at, tzinfo=centre_tz())
 
 
 def seed_demo(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time
 from enum import StrEnum
 from typing import Any
 
@@ -11,12 +11,12 @@ from sqlalchemy import JSON, Enum, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kefu.accounts.models import User
+from kefu.core.clock import centre_tz
 from kefu.core.db import Base, Timestamped, Versioned
 from kefu.customers.models import Customer
 
-# The centre's clock (the rulebook's default ``greetings.utc_offset``). A time given without a
-# zone (a form, a spreadsheet cell) is read on it; the database holds UTC.
-CENTRE_TZ = timezone(timedelta(hours=8), "+08:00")
+# A time given without a zone (a form, a spreadsheet cell) is on the centre's clock
+# (``kefu.core.clock.centre_tz``, KEFU_TIMEZONE); the database holds UTC.
 
 
 class CallDirection(StrEnum):
@@ -67,7 +67,7 @@ NIGHT_SERVICE = NightWindow()
 def as_utc(moment: datetime) -> datetime:
     """For storing: a zone-less time is on the centre's clock."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=CENTRE_TZ)
+        moment = moment.replace(tzinfo=centre_tz())
     return moment.astimezone(UTC)
 
 
@@ -78,7 +78,7 @@ def stored(moment: datetime) -> datetime:
 
 def local_time(moment: datetime) -> datetime:
     """On the centre's clock (a zone-less time is taken as already on it)."""
-    return moment if moment.tzinfo is None else moment.astimezone(CENTRE_TZ)
+    return moment if moment.tzinfo is None else moment.astimezone(centre_tz())
 
 
 def is_night_service(moment: datetime, window: NightWindow | None = None) -> bool:
@@ -108,8 +108,8 @@ class CallRecord(Versioned, Timestamped, Base):
     summary: Mapped[str | None] = mapped_column(Text)
     transcript: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)  # SPEC §2 turns
     night_service: Mapped[bool] = mapped_column(default=False, index=True)  # derived from ring_at
-    # Filled in by quality inspection later.
-    qa_score: Mapped[int | None]
+    # Copied from the current inspection (kefu.quality) for lists and exports.
+    qa_score: Mapped[float | None]  # the final QA score (after review and appeals)
     qa_passed: Mapped[bool | None]
     inspected_at: Mapped[datetime | None]
 

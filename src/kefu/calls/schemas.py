@@ -332,5 +332,5 @@ class CallOut(BaseModel):
     night_service: bool
     ring_seconds: float | None
     talk_seconds: float | None
-    qa_score: int | None
+    qa_score: float | None
     qa_passed: bool | None

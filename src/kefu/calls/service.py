@@ -29,6 +29,7 @@ from kefu.core import audit
 from kefu.core.errors import Conflict, Invalid, NotFound
 from kefu.customers.models import Customer
 from kefu.inspection.transcript import Transcript
+from kefu.quality.service import inspect_calls
 
 FIELD_LABELS = {
     "external_id": "通话编号",
@@ -310,6 +311,7 @@ def do_create_call(session: Session, actor_id: int | None, data: CallCreate) -> 
     audit.record(
         session, actor_id, "create", "call", call.id, {k: [None, _audit_value(k, v)] for k, v in values.items()}
     )
+    inspect_calls(session, [call])
     return call
 
 
@@ -332,6 +334,7 @@ def do_import_calls(
         {"created": [None, len(calls)], "ids": [None, ids]},
         detail=f"导入通话 {source}:新增 {len(calls)} 条",
     )
+    inspect_calls(session, calls)
     return calls
 
 
@@ -373,6 +376,8 @@ def do_update_call(session: Session, actor_id: int | None, call_id: int, data: C
         call.id,
         {f: [_audit_value(f, old), _audit_value(f, new)] for f, (old, new) in changes.items()},
     )
+    if changes.keys() & {"transcript", "ring_at", "answered_at", "ended_at", "hangup_by", "direction", "channel"}:
+        inspect_calls(session, [call])  # what the rules read has changed
     return call
 
 

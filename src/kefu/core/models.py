@@ -5,6 +5,16 @@ from kefu.calls.models import CallRecord  # noqa: F401
 from kefu.core.audit import AuditEntry
 from kefu.customers.models import Customer
 from kefu.knowledge.models import Article, ArticleVersion, ReaderVisit  # noqa: F401
-from kefu.workorders.models import WorkOrder, WorkOrderEvent  # noqa: F401
+from kefu.quality.models import (  # noqa: F401
+    Appeal,
+    CalibrationSession,
+    Finding,
+    Inspection,
+    Review,
+    RulebookVersion,
+    SamplingPlan,
+    SamplingRun,
+)
+from kefu.workorders.models import WorkOrder, WorkOrderCounter, WorkOrderEvent  # noqa: F401
 
 __all__ = ["AuditEntry", "Customer", "User"]

@@ -60,17 +60,43 @@ class Permission(StrEnum):
     AUDIT_VIEW = "audit.view"
     USER_ADMIN = "user.admin"
     IMPORT_EXPORT = "data.import_export"
+    QA_REVIEW = "quality.review"  # review tasks, sampling plans, calibration, re-inspection
+    RULEBOOK_EDIT = "quality.rulebook"  # drafts, what-if runs, publishing
+    QA_REPORT = "quality.report"  # everyone's scorecards and the quality reports
+    APPEAL_LEAD = "quality.appeal_lead"  # the team lead's opinion on an appeal
+    APPEAL_DECIDE = "quality.appeal_decide"  # QA's decision on an appeal
 
 
 _FRONT_LINE = {Permission.CUSTOMER_VIEW, Permission.CUSTOMER_EDIT, Permission.WORKORDER_EDIT, Permission.CALL_EDIT}
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.AGENT: frozenset(_FRONT_LINE),
-    Role.TEAM_LEAD: frozenset(_FRONT_LINE | {Permission.WORKORDER_ASSIGN, Permission.IMPORT_EXPORT}),
-    Role.QA: frozenset({Permission.CUSTOMER_VIEW}),
-    Role.TRAINER: frozenset({Permission.KNOWLEDGE_EDIT}),
+    Role.TEAM_LEAD: frozenset(
+        _FRONT_LINE
+        | {Permission.WORKORDER_ASSIGN, Permission.IMPORT_EXPORT, Permission.QA_REPORT, Permission.APPEAL_LEAD}
+    ),
+    Role.QA: frozenset(
+        {
+            Permission.CUSTOMER_VIEW,
+            Permission.QA_REVIEW,
+            Permission.RULEBOOK_EDIT,
+            Permission.QA_REPORT,
+            Permission.APPEAL_DECIDE,
+        }
+    ),
+    Role.TRAINER: frozenset({Permission.KNOWLEDGE_EDIT, Permission.QA_REPORT}),
     Role.SUPERVISOR: frozenset(
         _FRONT_LINE
-        | {Permission.WORKORDER_ASSIGN, Permission.KNOWLEDGE_EDIT, Permission.AUDIT_VIEW, Permission.IMPORT_EXPORT}
+        | {
+            Permission.WORKORDER_ASSIGN,
+            Permission.KNOWLEDGE_EDIT,
+            Permission.AUDIT_VIEW,
+            Permission.IMPORT_EXPORT,
+            Permission.QA_REVIEW,
+            Permission.RULEBOOK_EDIT,
+            Permission.QA_REPORT,
+            Permission.APPEAL_LEAD,
+            Permission.APPEAL_DECIDE,
+        }
     ),
     Role.ADMIN: frozenset(Permission),
 }

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import secrets
+from datetime import tzinfo
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from kefu.core.clock import DEFAULT_TIMEZONE, parse_zone
 
 
 class Settings(BaseSettings):
@@ -21,6 +24,25 @@ class Settings(BaseSettings):
     lockout_minutes: int = Field(default=15, ge=1)
     password_max_age_days: int = Field(default=90, ge=1)
     rules: list[Path] = Field(default_factory=list, description="the centre's rulebook files")
+    timezone: str = Field(
+        default=DEFAULT_TIMEZONE, description="the centre's clock: an IANA zone (Asia/Shanghai) or an offset (+08:00)"
+    )
+    escalation_interval: float = Field(
+        default=300, ge=0, description="seconds between overdue-escalation rounds of `kefu serve`; 0 turns them off"
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            parse_zone(value)
+        except ValueError as err:
+            raise ValueError(f"KEFU_TIMEZONE:{err}") from None
+        return value.strip()
+
+    @property
+    def tz(self) -> tzinfo:
+        return parse_zone(self.timezone)
 
     @property
     def database(self) -> str:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 
 from kefu.core import audit
 from kefu.core.security import Permission
 from kefu.customers import service as customers
+from kefu.customers.history import HistoryItem, customer_history, parse_query
 from kefu.customers.schemas import CustomerCreate, CustomerOut, CustomerUpdate, Verification
 from kefu.web.deps import DB, CurrentUser, require
 from kefu.web.session import forget_verifications, remember_verification, verified_level
@@ -33,6 +34,26 @@ def get_customer(customer_id: int, request: Request, user: CurrentUser, session:
     customer = customers.get_customer(session, customer_id)
     audit.record(session, user.id, "view", "customer", customer.id)
     return customers.present(customer, verified_level(request, customer.id))
+
+
+@router.get("/customers/{customer_id}/history", dependencies=[require(Permission.CUSTOMER_VIEW)])
+def history(
+    customer_id: int,
+    request: Request,
+    user: CurrentUser,
+    session: DB,
+    start: Annotated[str | None, Query(alias="from", description="first day, 2026-03-01 (centre's clock)")] = None,
+    end: Annotated[str | None, Query(alias="to", description="last day, included")] = None,
+    type: Annotated[
+        str | None, Query(description="call, work_order, work_order:<type> or call:<reason> (codes or labels)")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[HistoryItem]:
+    """Calls and work orders in one list, newest first; texts masked until the caller is verified."""
+    query = parse_query(start, end, type)
+    items = customer_history(session, customer_id, query, masked=verified_level(request, customer_id) < 1, limit=limit)
+    audit.record(session, user.id, "view", "customer", customer_id, detail="联系历史")
+    return items
 
 
 @router.post("/customers/{customer_id}/verify", dependencies=[require(Permission.CUSTOMER_VIEW)])

@@ -3,9 +3,11 @@ change is written to the audit log (SPEC §4, seed 004)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -104,6 +106,42 @@ def do_create_customer(session: Session, actor_id: int, data: CustomerCreate) ->
     session.flush()
     audit.record(session, actor_id, "create", "customer", customer.id, {k: [None, v] for k, v in values.items()})
     return customer
+
+
+def do_import_customers(
+    session: Session, actor_id: int | None, items: Sequence[CustomerCreate], source: str
+) -> list[Customer]:
+    """Save many customers at once (an import) with one audit entry; all or nothing — on any
+    error nothing is written and the caller's transaction is to be rolled back. The importer
+    checks rows first (and names them); here the account ids are checked again, as the database
+    will: unique in the batch and not anyone's already."""
+    accounts = [item.account_id for item in items if item.account_id]
+    repeated = sorted({account for account in accounts if accounts.count(account) > 1})
+    if repeated:
+        raise Conflict(f"账户 {'、'.join(repeated)} 在导入数据中重复,没有导入任何数据")
+    taken: list[str] = []
+    for start in range(0, len(accounts), 500):
+        part = accounts[start : start + 500]
+        taken += session.scalars(select(Customer.account_id).where(Customer.account_id.in_(part)))
+    if taken:
+        raise Conflict(f"账户 {'、'.join(sorted(taken))} 已属于其他客户,没有导入任何数据")
+    customers = [Customer(**item.model_dump(exclude_none=True)) for item in items]
+    session.add_all(customers)
+    try:
+        session.flush()
+    except IntegrityError:  # saved by someone else between our check and our write
+        raise Conflict("导入时有客户资料被他人同时保存(账户重复),没有导入任何数据,请重新导入") from None
+    ids = [c.id for c in customers]
+    audit.record(
+        session,
+        actor_id,
+        "import",
+        "customer",
+        None,
+        {"created": [None, len(customers)], "ids": [None, ids]},
+        detail=f"导入客户 {source}:新增 {len(customers)} 条",
+    )
+    return customers
 
 
 def do_verify(session: Session, actor_id: int, customer_id: int, facts: Verification) -> int:

@@ -7,11 +7,10 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kefu.core import audit
-from kefu.core.errors import Conflict
+from kefu.customers import service as customers
 from kefu.customers.models import Customer
 from kefu.customers.schemas import CustomerCreate
 from kefu.dataio.tables import (
@@ -50,7 +49,7 @@ def import_customers(
     """Every row is checked first (format, duplicates in the file, customers already in the
     database by account or phone); one bad row and nothing is written (``ImportRejected`` lists
     every problem as 「第 N 行:字段:原因」). Otherwise all rows are saved in the caller's
-    transaction with one audit entry."""
+    transaction by ``customers.service.do_import_customers`` (one audit entry)."""
     table = read_table(data, filename, CUSTOMER_COLUMNS)
     label = lambda name: table.label(name, CUSTOMER_COLUMNS)  # noqa: E731
     errors: list[RowError] = []
@@ -72,23 +71,9 @@ def import_customers(
     if dry_run:
         result.dry_run = True
         return result
-    customers = [Customer(**item.model_dump(exclude_none=True)) for _, item in valid]
-    session.add_all(customers)
-    try:
-        session.flush()
-    except IntegrityError:
-        raise Conflict("导入时有客户资料被他人同时保存(账户重复),没有导入任何数据,请重新导入") from None
-    result.created = len(customers)
-    result.ids = [c.id for c in customers]
-    audit.record(
-        session,
-        actor_id,
-        "import",
-        "customer",
-        None,
-        {"created": [None, result.created], "ids": [None, result.ids]},
-        detail=f"导入客户 {table.source}:共 {result.rows} 行,新增 {result.created} 条",
-    )
+    created = customers.do_import_customers(session, actor_id, [item for _, item in valid], table.source)
+    result.created = len(created)
+    result.ids = [c.id for c in created]
     return result
 
 

@@ -378,7 +378,20 @@ def to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
 
 
 def to_xlsx(header: Sequence[str], rows: Iterable[Sequence[Any]], sheet_title: str = "导出") -> bytes:
+    return to_xlsx_book([(sheet_title, header, rows)])
+
+
+def to_xlsx_book(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]]]]) -> bytes:
+    """One .xlsx with a sheet per (title, header, rows), in order (a report and its calls)."""
     workbook = Workbook(write_only=True)
+    for title, header, rows in sheets:
+        _write_sheet(workbook, title, header, rows)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _write_sheet(workbook: Workbook, sheet_title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     sheet = workbook.create_sheet(title=_sheet_title(sheet_title))
     widths = [max(8, _width(name)) for name in header]
     sheet.freeze_panes = "A2"
@@ -402,9 +415,6 @@ def to_xlsx(header: Sequence[str], rows: Iterable[Sequence[Any]], sheet_title: s
     sheet.append(cells)
     for out in body:
         sheet.append(out)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def _xlsx_cell(sheet: Any, value: Any) -> WriteOnlyCell:

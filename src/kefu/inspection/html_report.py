@@ -17,26 +17,23 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from jinja2 import Environment, PackageLoader
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
+from kefu.inspection.charts import BINS, Bar, histogram
+from kefu.inspection.charts import bin_index as _bin_index
+from kefu.inspection.charts import hbars as _hbars
+from kefu.inspection.charts import num as _num
 from kefu.inspection.scorecard import Finding, Report
 from kefu.inspection.transcript import Transcript
 
 __all__ = ["render_html"]
 
-BINS = [(10 * i, 10 * i + 9) for i in range(9)] + [(90, 100)]
 TOP_RULES = 10
 TOP_AGENTS = 12
 UNKNOWN_AGENT = "未知"
 
 
 # --------------------------------------------------------------------------- formatting
-
-
-def _num(value: float) -> str:
-    """87.0 -> "87", 92.5 -> "92.5"."""
-    rounded = round(float(value), 1)
-    return str(int(rounded)) if rounded == int(rounded) else f"{rounded:.1f}"
 
 
 def _clock(seconds: float | None) -> str:
@@ -58,20 +55,12 @@ def _slug(value: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "-", value) or "x"
 
 
-def _bin_index(score: float) -> int:
-    return min(max(int(float(score) // 10), 0), len(BINS) - 1)
-
-
 def _agent_label(transcript: Transcript, report: Report) -> str:
     name = report.agent_name or transcript.agent_name
     agent_id = report.agent_id or transcript.agent_id
     if name and agent_id:
         return f"{name}({agent_id})"
     return name or agent_id or UNKNOWN_AGENT
-
-
-def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # --------------------------------------------------------------------------- page model
@@ -260,104 +249,12 @@ def _call_view(position: int, transcript: Transcript, report: Report, rule_stats
 
 # --------------------------------------------------------------------------- SVG charts
 
-_SVG_OPEN = (
-    '<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {w} {h}" '
-    'width="{w}" height="{h}" role="img" aria-label="{label}">'
-)
-
 
 def _histogram(scores: list[float], pass_lines: list[float]) -> Markup:
-    w, h = 400, 230
-    left, right, top, bottom = 30, 14, 22, 40
-    plot_w, plot_h = w - left - right, h - top - bottom
     counts = [0] * len(BINS)
     for score in scores:
         counts[_bin_index(score)] += 1
-    peak = max([*counts, 1])
-    step = plot_w / len(BINS)
-    pass_line = min(pass_lines) if pass_lines else None
-    out = [_SVG_OPEN.format(w=w, h=h, label="分数分布")]
-    # y grid: 0, peak/2, peak (integers only)
-    for value in sorted({0, peak // 2, peak}):
-        y = top + plot_h - plot_h * value / peak
-        out.append(
-            f'<line class="grid" x1="{left}" y1="{y:.1f}" x2="{w - right}" y2="{y:.1f}"/>'
-            f'<text class="tick" x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{value}</text>'
-        )
-    for i, ((lo, hi), count) in enumerate(zip(BINS, counts, strict=True)):
-        x = left + i * step
-        bar_h = plot_h * count / peak
-        y = top + plot_h - bar_h
-        below = pass_line is not None and hi < pass_line
-        cls = "bar bad" if below else "bar good"
-        out.append(f'<g class="bin" data-bin="{lo}-{hi}" data-count="{count}">')
-        out.append(f"<title>{lo}–{hi} 分:{count} 通</title>")
-        if count:
-            out.append(
-                f'<rect class="{cls}" x="{x + 2:.1f}" y="{y:.1f}" '
-                f'width="{step - 4:.1f}" height="{bar_h:.1f}" rx="2"/>'
-                f'<text class="value" x="{x + step / 2:.1f}" y="{y - 5:.1f}" '
-                f'text-anchor="middle">{count}</text>'
-            )
-        out.append("</g>")
-        out.append(f'<text class="tick" x="{x:.1f}" y="{top + plot_h + 15}" text-anchor="middle">{lo}</text>')
-    out.append(
-        f'<line class="axis" x1="{left}" y1="{top + plot_h}" x2="{w - right}" y2="{top + plot_h}"/>'
-        f'<text class="tick" x="{w - right}" y="{top + plot_h + 15}" '
-        f'text-anchor="middle">100</text>'
-        f'<text class="caption" x="{left + plot_w / 2:.1f}" y="{h - 6}" '
-        f'text-anchor="middle">分数(每档 10 分,90–100 为一档)</text>'
-    )
-    for line in sorted(set(pass_lines)):
-        x = left + plot_w * min(max(line, 0), 100) / 100
-        out.append(
-            f'<g class="pass-line" data-pass-line="{_num(line)}">'
-            f'<line x1="{x:.1f}" y1="{top - 8}" x2="{x:.1f}" y2="{top + plot_h}"/>'
-            f'<text x="{x - 4:.1f}" y="{top - 10}" text-anchor="end">合格线 {_num(line)}</text>'
-            "</g>"
-        )
-    out.append("</svg>")
-    return Markup("".join(out))
-
-
-@dataclass
-class Bar:
-    key: str  # goes into data-rule / data-agent
-    name: str
-    sub: str
-    count: int
-    title: str
-    tone: str = "neutral"  # good | bad | neutral
-    href: str | None = None
-
-
-def _hbars(bars: list[Bar], label: str, kind: str) -> Markup:
-    """Horizontal bars: two-line label on the left, bar, number at the bar's end."""
-    w, row_h, label_w, right = 400, 32, 150, 40
-    h = max(1, len(bars)) * row_h + 8
-    bar_w = w - label_w - right
-    peak = max([b.count for b in bars] + [1])
-    out = [_SVG_OPEN.format(w=w, h=h, label=escape(label))]
-    for i, bar in enumerate(bars):
-        y = 4 + i * row_h
-        length = max(2.0, bar_w * bar.count / peak) if bar.count else 0.0
-        body = (
-            f'<g class="hbar" data-{kind}="{escape(bar.key)}" data-count="{bar.count}">'
-            f"<title>{escape(bar.title)}</title>"
-            f'<text class="name" x="{label_w - 8}" y="{y + 12}" text-anchor="end">'
-            f"{escape(_short(bar.name, 11))}</text>"
-            f'<text class="sub" x="{label_w - 8}" y="{y + 24}" text-anchor="end">'
-            f"{escape(_short(bar.sub, 26))}</text>"
-            f'<rect class="bar {escape(bar.tone)}" x="{label_w}" y="{y + 5}" '
-            f'width="{length:.1f}" height="{row_h - 12}" rx="2"/>'
-            f'<text class="value" x="{label_w + length + 5:.1f}" y="{y + 19}">{bar.count}</text>'
-            "</g>"
-        )
-        out.append(f'<a href="{escape(bar.href)}">{body}</a>' if bar.href else body)
-    if not bars:
-        out.append(f'<text class="caption" x="{w / 2}" y="{h / 2 + 4}" text-anchor="middle">无</text>')
-    out.append("</svg>")
-    return Markup("".join(out))
+    return histogram(counts, pass_lines)
 
 
 def _rule_bars(stats: list[RuleStat]) -> list[Bar]:

@@ -5,13 +5,15 @@ Everyone logged in may read published and archived articles; drafts and every wr
 ``knowledge.edit`` (trainers, supervisors, admins).
 
 The search index (``KnowledgeIndex``) is one per application, held by ``IndexHolder`` on
-``app.state``: built from the database and the rulebook's scripts on the first search, told about
+``app.state``: built from the database and the rulebook's scripts in the background when the app
+starts (or on the first search, if that comes first: a search never sees a half-built index), told about
 each article after the transaction that saved it has committed, and synced with the database
 every ``SYNC_SECONDS`` so edits made by other processes become searchable too.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from datetime import datetime
@@ -39,6 +41,7 @@ from kefu.rulebook.schema import Rulebook, Script
 from kefu.web.deps import DB, CurrentUser, require
 
 router = APIRouter(prefix="/api/knowledge", tags=["knowledge"])
+log = logging.getLogger(__name__)
 
 # How often a search first brings the index up to date with the database (one light query).
 SYNC_SECONDS = 30.0
@@ -58,6 +61,7 @@ class IndexHolder:
         self._lock = threading.Lock()
         self._index: KnowledgeIndex | None = None
         self._synced = 0.0
+        self._builder: threading.Thread | None = None
 
     @property
     def built(self) -> bool:
@@ -78,6 +82,26 @@ class IndexHolder:
                     self._index.sync(session)
                 self._synced = time.monotonic()
             return self._index
+
+    def build_in_background(self) -> threading.Thread:
+        """Build the index now in a daemon thread (at startup). A search meanwhile waits for the
+        build: ``get`` takes the lock the build holds, and the index is published only when complete."""
+        thread = threading.Thread(target=self._build, name="kefu-knowledge-index", daemon=True)
+        self._builder = thread
+        thread.start()
+        return thread
+
+    def _build(self) -> None:
+        try:
+            self.get()
+        except Exception:  # the first search will try again (and show its error, if it is lasting)
+            log.exception("building the knowledge search index failed")
+
+    def wait_built(self, timeout: float | None = None) -> bool:
+        """Wait for the background build, if one was started; whether the index is built."""
+        if self._builder is not None:
+            self._builder.join(timeout)
+        return self.built
 
     def saved(self, article: Article) -> None:
         """Call after the transaction that saved ``article`` has committed. Before the first

@@ -233,7 +233,12 @@ def default_texts() -> list[tuple[str, str]]:
 
 def load_rulebook(paths: Iterable[Path] = (), *, defaults: bool = True) -> Rulebook:
     """The shipped rulebook with each file of ``paths`` laid over it, in order."""
-    texts = default_texts() if defaults else []
+    return load_texts((default_texts() if defaults else []) + read_texts(paths))
+
+
+def read_texts(paths: Iterable[Path]) -> list[tuple[str, str]]:
+    """The centre's files as (name, text): UTF-8 (with or without BOM) or GB18030."""
+    texts = []
     for path in paths:
         try:
             raw = path.read_bytes()
@@ -246,7 +251,7 @@ def load_rulebook(paths: Iterable[Path] = (), *, defaults: bool = True) -> Ruleb
                 texts.append((str(path), raw.decode("gb18030")))
             except UnicodeDecodeError:
                 raise RulebookError([(str(path), None, "not UTF-8 or GB18030 text")]) from None
-    return load_texts(texts)
+    return texts
 
 
 def load_texts(texts: Sequence[tuple[str, str]]) -> Rulebook:

@@ -7,10 +7,10 @@ them in YAML without writing Python.
 from __future__ import annotations
 
 import re
-from datetime import time, timedelta, timezone
+from datetime import time, timedelta, timezone, tzinfo
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from kefu.inspection.transcript import Speaker
 
@@ -290,7 +290,8 @@ class Greetings(Strict):
     utc_offset: str = Field(
         default="+08:00",
         pattern=r"^[+-](0\d|1[0-4]):[0-5]\d$",
-        description="the centre's clock: times that carry a time zone are read on it",
+        description="the centre's clock for `kefu qa`: times that carry a time zone are read on it "
+        "(the platform uses its own setting, KEFU_TIMEZONE, instead: see Rulebook.on_clock)",
     )
     default_greeting: str = "您好"
     opening: str = Field(description="opening template; {greeting} is filled in")
@@ -299,9 +300,14 @@ class Greetings(Strict):
     weekday_closings: list[WeekdayClosing] = Field(default_factory=list)
     holidays: list[Holiday] = Field(default_factory=list)
     templates: list[Template] = Field(default_factory=list)
+    _zone: tzinfo | None = PrivateAttr(default=None)
 
     @property
-    def tz(self) -> timezone:
+    def tz(self) -> tzinfo:
+        """The clock greetings are chosen on: the platform's zone if set (``Rulebook.on_clock``),
+        else ``utc_offset``."""
+        if self._zone is not None:
+            return self._zone
         sign = -1 if self.utc_offset.startswith("-") else 1
         hours, minutes = self.utc_offset[1:].split(":")
         return timezone(sign * timedelta(hours=int(hours), minutes=int(minutes)))
@@ -339,6 +345,14 @@ class Rulebook(Strict):
     stages: list[Stage] = Field(default_factory=list)
     scripts: list[Script] = Field(default_factory=list)
     rules: list[Rule] = Field(default_factory=list)
+
+    def on_clock(self, zone: tzinfo) -> Rulebook:
+        """The same rulebook with greetings chosen on ``zone`` instead of ``greetings.utc_offset``:
+        inside the platform the centre's clock is one setting (KEFU_TIMEZONE) for calls, SLA,
+        work orders and greetings alike."""
+        greetings = self.greetings.model_copy()
+        greetings._zone = zone
+        return self.model_copy(update={"greetings": greetings})
 
     def rule(self, rule_id: str) -> Rule:
         for rule in self.rules:

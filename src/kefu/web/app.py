@@ -12,26 +12,42 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from kefu.accounts.models import User
+from kefu.core.clock import centre_tz
 from kefu.core.db import make_engine, migrate, session_factory
 from kefu.core.errors import KefuError
 from kefu.core.settings import Settings, get_settings
-from kefu.inspection.engine import Inspector
+from kefu.quality.rulebooks import RulebookSource
 from kefu.rulebook.loader import load_rulebook
 from kefu.web.deps import LoginRequired, PasswordChangeRequired, check_csrf
+from kefu.web.lifespan import lifespan
 from kefu.web.templating import page_context, templates
 
 
 def routers() -> list[APIRouter]:
     """Every domain's API and pages. A new domain adds its two routers here."""
     from kefu.accounts.api import router as auth_api
+    from kefu.assist.api import router as assist_api
     from kefu.calls.api import router as calls_api
     from kefu.customers.api import router as customers_api
     from kefu.dataio.api import router as dataio_api
     from kefu.knowledge.api import router as knowledge_api
+    from kefu.quality.api import appeals as quality_appeals_api
+    from kefu.quality.api import calibration as quality_calibration_api
+    from kefu.quality.api import reports as quality_reports_api
+    from kefu.quality.api import reviews as quality_reviews_api
+    from kefu.quality.api import rulebooks as quality_rulebooks_api
+    from kefu.quality.api import sampling as quality_sampling_api
     from kefu.web import audit_api
+    from kefu.web.pages import assist as assist_pages
     from kefu.web.pages import audit as audit_pages
     from kefu.web.pages import auth, calls, customers, workbench, workorders
     from kefu.web.pages import knowledge as knowledge_pages
+    from kefu.web.pages import quality_appeals as quality_appeals_pages
+    from kefu.web.pages import quality_calibration as quality_calibration_pages
+    from kefu.web.pages import quality_reports as quality_reports_pages
+    from kefu.web.pages import quality_reviews as quality_reviews_pages
+    from kefu.web.pages import quality_rulebooks as quality_rulebooks_pages
+    from kefu.web.pages import quality_sampling as quality_sampling_pages
     from kefu.workorders.api import router as workorders_api
 
     return [
@@ -49,6 +65,20 @@ def routers() -> list[APIRouter]:
         workorders.router,
         knowledge_pages.router,
         audit_pages.router,
+        assist_api,
+        assist_pages.router,
+        quality_rulebooks_api.router,
+        quality_rulebooks_pages.router,
+        quality_appeals_api.router,
+        quality_calibration_api.router,
+        quality_appeals_pages.router,
+        quality_calibration_pages.router,
+        quality_reports_api.router,
+        quality_reports_pages.router,
+        quality_reviews_api.router,
+        quality_sampling_api.router,
+        quality_reviews_pages.router,
+        quality_sampling_pages.router,
     ]
 
 
@@ -71,12 +101,18 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
         docs_url="/api/docs",
         openapi_url="/api/openapi.json",
         dependencies=[Depends(check_csrf)],
+        lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings.database)
-    app.state.sessions = session_factory(app.state.engine)
-    app.state.rulebook = load_rulebook(settings.rules)
-    app.state.inspector = Inspector(app.state.rulebook)
+    # The rulebook calls are inspected with: the files on the centre's clock, under the version
+    # published in the database (kefu.quality.rulebooks); every session carries it.
+    app.state.rulebooks = RulebookSource(files=list(settings.rules), zone=centre_tz())
+    app.state.sessions = session_factory(app.state.engine, rulebooks=app.state.rulebooks)
+    # Greetings on the process's clock (KEFU_TIMEZONE), the one calls, SLA and work orders use,
+    # not on the rulebook's utc_offset (that one is for the offline `kefu qa`).
+    app.state.rulebook = load_rulebook(settings.rules).on_clock(centre_tz())
+    app.state.escalation = None  # the EscalationLoop while the app runs (see kefu.web.lifespan)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.signing_key(),

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from kefu.accounts.models import User
 from kefu.core.errors import Forbidden, KefuError
 from kefu.core.security import Permission, allowed
+from kefu.quality.rulebooks import Active
 
 
 class LoginRequired(KefuError):
@@ -70,6 +71,15 @@ def current_user(request: Request, session: DB) -> User:
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def active_rulebook(request: Request, session: DB) -> Active:
+    """The rulebook the platform works with now: the published version (kefu.quality.rulebooks),
+    with its inspector and live sentence checker."""
+    return request.app.state.rulebooks.active(session)  # type: ignore[no-any-return]
+
+
+ActiveRulebook = Annotated[Active, Depends(active_rulebook)]
 
 
 def require(permission: Permission):  # type: ignore[no-untyped-def]

@@ -192,3 +192,13 @@ class WorkOrderEvent(Base):
 
     def __repr__(self) -> str:
         return f"<WorkOrderEvent {self.order_id} {self.kind.value} {self.at:%Y-%m-%d %H:%M}>"
+
+
+class WorkOrderCounter(Base):
+    """The last 工单编号 sequence handed out per day of the centre's clock. Taking a number is one
+    atomic upsert on this row, so concurrent creates queue on it instead of clashing."""
+
+    __tablename__ = "work_order_counters"
+
+    day: Mapped[str] = mapped_column(String(8), primary_key=True)  # 20261123
+    last: Mapped[int]

@@ -14,13 +14,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import or_, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from kefu.accounts.models import User
 from kefu.core import audit
+from kefu.core.clock import centre_tz
 from kefu.core.db import utcnow
 from kefu.core.errors import Conflict, Forbidden, Invalid, NotFound
 from kefu.core.security import Role
@@ -33,6 +35,7 @@ from kefu.workorders.models import (
     Priority,
     Status,
     WorkOrder,
+    WorkOrderCounter,
     WorkOrderEvent,
     as_utc,
 )
@@ -277,6 +280,33 @@ def _event(
     return event
 
 
+def _apply(
+    session: Session,
+    actor_id: int | None,
+    order: WorkOrder,
+    action: str,
+    kind: EventKind,
+    now: datetime,
+    note: str | None = None,
+    *,
+    updates: dict[str, Any] | None = None,
+    data: dict[str, Any] | None = None,
+    from_status: Status | None = None,
+    to_status: Status | None = None,
+) -> dict[str, list[Any]]:
+    """The one way an action changes an order: set the fields, add the timeline event, save
+    (refused if someone saved in between) and write the audit entry with old and new values."""
+    changes = _diff(order, updates or {})
+    for name, value in (updates or {}).items():
+        setattr(order, name, value)
+    if changes:
+        order.updated_at = now
+    _event(order, actor_id, kind, now, note, from_status=from_status, to_status=to_status, data=data)
+    _flush(session, order)
+    audit.record(session, actor_id, action, ENTITY, order.id, changes or None, detail=note)
+    return changes
+
+
 def _transition(
     session: Session,
     actor_id: int | None,
@@ -286,34 +316,36 @@ def _transition(
     note: str | None = None,
     *,
     changes: dict[str, Any] | None = None,
-    data: dict[str, Any] | None = None,
 ) -> WorkOrder:
     transition = TRANSITIONS[action]
     if order.status not in transition.sources:
         raise Conflict(refusal(order.status, action))
-    old = order.status
-    updates = {"status": transition.target, **(changes or {})}
-    diff = _diff(order, updates)
-    for name, value in updates.items():
-        setattr(order, name, value)
-    order.updated_at = now
-    _event(order, actor_id, transition.event, now, note, from_status=old, to_status=transition.target, data=data)
-    _flush(session, order)
-    audit.record(session, actor_id, action, ENTITY, order.id, diff, detail=note)
+    _apply(
+        session,
+        actor_id,
+        order,
+        action,
+        transition.event,
+        now,
+        note,
+        updates={"status": transition.target, **(changes or {})},
+        from_status=order.status,
+        to_status=transition.target,
+    )
     return order
 
 
 def _next_number(session: Session, now: datetime) -> str:
-    """GD + the centre's date + a daily sequence: GD20261123-0001."""
-    prefix = "GD" + now.astimezone(sla.CENTRE_TZ).strftime("%Y%m%d") + "-"
-    last = session.scalar(
-        select(WorkOrder.number)
-        .where(WorkOrder.number.like(prefix + "%"))
-        .order_by(func.length(WorkOrder.number).desc(), WorkOrder.number.desc())
-        .limit(1)
+    """GD + the centre's date + a daily sequence: GD20261123-0001. One atomic upsert of the day's
+    counter row: concurrent creates wait for each other's transaction instead of taking the same number."""
+    day = now.astimezone(centre_tz()).strftime("%Y%m%d")
+    upsert = (sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert)(WorkOrderCounter)
+    sequence = session.scalar(
+        upsert.values(day=day, last=1)
+        .on_conflict_do_update(index_elements=["day"], set_={"last": WorkOrderCounter.last + 1})
+        .returning(WorkOrderCounter.last)
     )
-    sequence = int(last.rsplit("-", 1)[1]) + 1 if last else 1
-    return f"{prefix}{sequence:04d}"
+    return f"GD{day}-{sequence:04d}"
 
 
 # ---------------------------------------------------------------- actions
@@ -342,10 +374,7 @@ def do_create(session: Session, actor_id: int, data: WorkOrderCreate, *, now: da
     )
     session.add(order)
     _event(order, actor_id, EventKind.CREATE, now, data.title, to_status=Status.NEW)
-    try:
-        session.flush()
-    except IntegrityError:
-        raise Conflict("工单编号冲突(有人同时新建了工单),请重试") from None
+    session.flush()
     shown = {"number": order.number, "status": Status.NEW, "owner_id": owner.id, "assignee_id": assignee.id, **values}
     audit.record(
         session,
@@ -384,13 +413,18 @@ def do_update(
     customer_id = updates.get("customer_id") if "customer_id" in changes else None
     if customer_id is not None and session.get(Customer, customer_id) is None:
         raise NotFound(f"客户 {customer_id} 不存在")
-    for name in changes:
-        setattr(order, name, updates[name])
-    order.updated_at = now
     note = "修改了" + "、".join(FIELD_LABELS.get(name, name) for name in changes)
-    _event(order, actor_id, EventKind.UPDATE, now, note, data={"fields": sorted(changes)})
-    _flush(session, order)
-    audit.record(session, actor_id, "update", ENTITY, order.id, changes)
+    _apply(
+        session,
+        actor_id,
+        order,
+        "update",
+        EventKind.UPDATE,
+        now,
+        note,
+        updates={name: updates[name] for name in changes},
+        data={"fields": sorted(changes)},
+    )
     return order
 
 
@@ -462,13 +496,18 @@ def do_classify(
         grade = Priority.parse(priority) if priority is not None else order.priority
     except ValueError as error:
         raise Invalid(str(error)) from None
-    changes = _diff(order, {"complaint_category": category, "priority": grade})
-    order.complaint_category, order.priority = category, grade
-    order.updated_at = now
     text = f"分类:{category};级别:{grade.label}" + (f";{note.strip()}" if note and note.strip() else "")
-    _event(order, actor_id, EventKind.CLASSIFY, now, text, data={"category": category, "priority": grade.value})
-    _flush(session, order)
-    audit.record(session, actor_id, "classify", ENTITY, order.id, changes, detail=text)
+    _apply(
+        session,
+        actor_id,
+        order,
+        "classify",
+        EventKind.CLASSIFY,
+        now,
+        text,
+        updates={"complaint_category": category, "priority": grade},
+        data={"category": category, "priority": grade.value},
+    )
     return order
 
 
@@ -569,20 +608,18 @@ def do_assign(
     assignee = _user(session, assignee_id, "处理人")
     if order.assignee_id == assignee.id:
         raise Invalid(f"工单已由 {assignee.name} 处理,无需重复指派")
-    changes = _diff(order, {"assignee_id": assignee.id})
-    order.assignee_id = assignee.id
-    order.updated_at = now
     text = f"指派给 {assignee.name}({assignee.agent_no})" + (f":{note.strip()}" if note and note.strip() else "")
-    _event(
-        order,
+    _apply(
+        session,
         actor_id,
+        order,
+        "assign",
         EventKind.ASSIGN,
         now,
         text,
-        data={"from_user": changes["assignee_id"][0], "to_user": assignee.id},
+        updates={"assignee_id": assignee.id},
+        data={"from_user": order.assignee_id, "to_user": assignee.id},
     )
-    _flush(session, order)
-    audit.record(session, actor_id, "assign", ENTITY, order.id, changes)
     return order
 
 
@@ -611,27 +648,24 @@ def do_transfer(
         if transfer.to_department not in order.departments:
             updates["departments"] = [*order.departments, transfer.to_department]
         target.append(transfer.to_department)
-    changes = _diff(order, updates)
-    if not changes:
+    if not _diff(order, updates):
         raise Invalid("工单已在该处理人/部门,无需转派")
-    for name, value in updates.items():
-        setattr(order, name, value)
-    order.updated_at = now
-    _event(
-        order,
+    _apply(
+        session,
         actor_id,
+        order,
+        "transfer",
         EventKind.TRANSFER,
         now,
         transfer.notes,
+        updates=updates,
         data={
-            "from_user": changes.get("assignee_id", [order.assignee_id])[0],
+            "from_user": order.assignee_id,
             "to_user": transfer.to_user_id,
             "to_department": transfer.to_department,
             "to": "、".join(target),
         },
     )
-    _flush(session, order)
-    audit.record(session, actor_id, "transfer", ENTITY, order.id, changes, detail=transfer.notes)
     return order
 
 
@@ -642,10 +676,8 @@ def do_add_note(
     now = _now(now)
     note = _text(note, "跟进内容不能为空")
     order = get_order(session, order_id)
-    event = _event(order, actor_id, EventKind.NOTE, now, note)
-    session.flush()
-    audit.record(session, actor_id, "note", ENTITY, order.id, detail=note)
-    return event
+    _apply(session, actor_id, order, "note", EventKind.NOTE, now, note)
+    return order.events[-1]
 
 
 def do_callback(
@@ -666,15 +698,18 @@ def do_callback(
     dissatisfied = callback.satisfaction <= DISSATISFIED_AT_MOST
     if dissatisfied and not callback.comment:
         raise Invalid("客户不满意时请记录不满意的原因,工单将重新打开处理")
-    updates = {"satisfaction": callback.satisfaction, "callback_comment": callback.comment, "callback_at": now}
-    changes = _diff(order, updates)
-    for name, value in updates.items():
-        setattr(order, name, value)
-    order.updated_at = now
     text = f"满意度 {callback.satisfaction} 分" + (f":{callback.comment}" if callback.comment else "")
-    _event(order, actor_id, EventKind.CALLBACK, now, text, data={"satisfaction": callback.satisfaction})
-    _flush(session, order)
-    audit.record(session, actor_id, "callback", ENTITY, order.id, changes, detail=text)
+    _apply(
+        session,
+        actor_id,
+        order,
+        "callback",
+        EventKind.CALLBACK,
+        now,
+        text,
+        updates={"satisfaction": callback.satisfaction, "callback_comment": callback.comment, "callback_at": now},
+        data={"satisfaction": callback.satisfaction},
+    )
     if dissatisfied:
         _transition(
             session,
@@ -704,17 +739,11 @@ def do_escalate(
     reason = _text(reason, "请填写升级原因")
     order = _load(session, order_id, version)
     _not_closed(order, "升级")
-    changes: dict[str, list[Any]] = {}
+    updates: dict[str, Any] = {}
     data: dict[str, Any] = {"manual": True, "level": len(order.escalations) + 1}
     if to_user_id is not None:
-        user = _user(session, to_user_id, "升级对象")
-        changes = _diff(order, {"assignee_id": user.id})
-        order.assignee_id = user.id
-        order.updated_at = now
-        data["to_user"] = user.id
-    _event(order, actor_id, EventKind.ESCALATE, now, reason, data=data)
-    _flush(session, order)
-    audit.record(session, actor_id, "escalate", ENTITY, order.id, changes or None, detail=reason)
+        updates["assignee_id"] = data["to_user"] = _user(session, to_user_id, "升级对象").id
+    _apply(session, actor_id, order, "escalate", EventKind.ESCALATE, now, reason, updates=updates, data=data)
     return order
 
 

@@ -5,7 +5,8 @@ Pure functions, no database: they read an order's type, priority, status, ``crea
 
 Business hours
     The centre's service hours are the union of its shifts (seed 004: 早班 08:00–16:00,
-    中班 12:00–20:00, 晚班 16:00–24:00 → 08:00–24:00, 16 hours a day). Official public holidays
+    中班 12:00–20:00, 晚班 16:00–24:00 → 08:00–24:00, 16 hours a day), on the centre's clock
+    (``KEFU_TIMEZONE``, see ``kefu.core.clock``). Official public holidays
     (法定节假日, from ``chinese_calendar``: the whole holiday span, including weekend days inside
     it) are skipped. Ordinary weekends are NOT skipped by default: the hotline runs seven days a
     week (seed 004: 实行轮班制, 每周工作5天 is per agent, not per centre). A centre that works
@@ -35,12 +36,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
 import chinese_calendar
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from kefu.core.clock import centre_tz, parse_zone
 from kefu.workorders.models import EventKind, OrderType, Priority, Status, as_utc
 
 # ---------------------------------------------------------------- service hours
@@ -57,7 +58,7 @@ class SlaSettings(BaseSettings):
     shifts: dict[str, str] = Field(default_factory=lambda: dict(SHIFTS), description="班次 → HH:MM-HH:MM")
     skip_holidays: bool = Field(default=True, description="official public holidays do not count")
     skip_weekends: bool = Field(default=False, description="only official working days count")
-    timezone: str = Field(default="Asia/Shanghai", description="the centre's clock")
+    # The centre's clock is not an SLA setting: KEFU_TIMEZONE (kefu.core.clock.centre_tz).
 
 
 def _minutes(text: str) -> int:
@@ -92,7 +93,6 @@ def merge_windows(windows: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], 
     return tuple((start, end) for start, end in merged if end > start)
 
 
-CENTRE_TZ = ZoneInfo("Asia/Shanghai")
 SERVICE_WINDOWS = merge_windows(w for spec in SHIFTS.values() for w in parse_shift(spec))  # 08:00–24:00
 
 
@@ -102,7 +102,7 @@ class BusinessCalendar:
     centre's clock, minus skipped days."""
 
     windows: tuple[tuple[int, int], ...] = SERVICE_WINDOWS
-    tz: tzinfo = CENTRE_TZ
+    tz: tzinfo = field(default_factory=centre_tz)
     skip_holidays: bool = True
     skip_weekends: bool = False
 
@@ -111,7 +111,7 @@ class BusinessCalendar:
         cls,
         shifts: Mapping[str, str] | Iterable[str],
         *,
-        tz: str | tzinfo = "Asia/Shanghai",
+        tz: str | tzinfo | None = None,
         skip_holidays: bool = True,
         skip_weekends: bool = False,
     ) -> BusinessCalendar:
@@ -121,17 +121,18 @@ class BusinessCalendar:
             raise ValueError("至少需要一个班次")
         return cls(
             windows=windows,
-            tz=ZoneInfo(tz) if isinstance(tz, str) else tz,
+            tz=centre_tz() if tz is None else parse_zone(tz) if isinstance(tz, str) else tz,
             skip_holidays=skip_holidays,
             skip_weekends=skip_weekends,
         )
 
     @classmethod
-    def from_settings(cls, settings: SlaSettings | None = None) -> BusinessCalendar:
+    def from_settings(cls, settings: SlaSettings | None = None, *, tz: tzinfo | None = None) -> BusinessCalendar:
+        """The ``KEFU_SLA_…`` settings on the centre's clock (``tz``, default KEFU_TIMEZONE)."""
         settings = settings or SlaSettings()
         return cls.from_shifts(
             settings.shifts,
-            tz=settings.timezone,
+            tz=tz if tz is not None else centre_tz(),
             skip_holidays=settings.skip_holidays,
             skip_weekends=settings.skip_weekends,
         )
@@ -277,10 +278,15 @@ class SlaPolicy:
         return self.table[order_type][priority]
 
 
-@lru_cache(maxsize=1)
 def default_policy() -> SlaPolicy:
-    """The SLA table with the calendar of the ``KEFU_SLA_…`` settings (read once)."""
-    return SlaPolicy(calendar=BusinessCalendar.from_settings())
+    """The SLA table with the calendar of the ``KEFU_SLA_…`` settings (read once) on the
+    centre's clock (KEFU_TIMEZONE)."""
+    return _policy_on(centre_tz())
+
+
+@lru_cache(maxsize=4)
+def _policy_on(tz: tzinfo) -> SlaPolicy:
+    return SlaPolicy(calendar=BusinessCalendar.from_settings(tz=tz))
 
 
 # ---------------------------------------------------------------- deadlines of an order

@@ -17,7 +17,7 @@ from starlette.datastructures import UploadFile
 
 from kefu.accounts.models import User
 from kefu.calls import service as calls
-from kefu.calls.api import call_filters, inspect_call
+from kefu.calls.api import call_filters
 from kefu.calls.models import CallChannel, CallDirection
 from kefu.calls.reasons import current_reasons
 from kefu.calls.schemas import CallFilter
@@ -26,6 +26,7 @@ from kefu.core.security import Permission
 from kefu.dataio import ImportRejected, import_calls, import_customers
 from kefu.dataio.api import read_upload
 from kefu.dataio.tables import RowError
+from kefu.quality.card import scorecard
 from kefu.web.deps import DB, CurrentUser, require
 from kefu.web.pages.common import redirect, render
 
@@ -83,18 +84,18 @@ def call_list(request: Request, user: CurrentUser, session: DB) -> HTMLResponse:
 @router.get("/calls/{call_id:int}", dependencies=[require(Permission.CUSTOMER_VIEW)])
 def call_page(request: Request, call_id: int, user: CurrentUser, session: DB) -> HTMLResponse:
     record = calls.get_call(session, call_id)
-    report = inspect_call(request, record)
+    card = scorecard(session, record)  # the stored inspection, never a fresh one
     flagged: dict[int, list[Any]] = {}
-    for finding in report.findings if report else []:
-        if finding.turn is not None:
-            flagged.setdefault(finding.turn, []).append(finding)
+    for finding in card.findings:
+        if finding["turn"] is not None:
+            flagged.setdefault(finding["turn"], []).append(finding)
     return render(
         request,
         "call.html",
         user,
         call=calls.present(record),
         customer=record.customer,
-        report=report,
+        card=card,
         flagged=flagged,
         chat=record.channel == CallChannel.CHAT,
     )

@@ -12,12 +12,15 @@ from kefu.core import audit
 from kefu.core.errors import KefuError
 from kefu.core.security import Permission
 from kefu.customers import service as customers
+from kefu.customers.history import HistoryQuery, customer_history, parse_query, type_choices
 from kefu.customers.schemas import CustomerUpdate, Verification
 from kefu.web.deps import DB, CurrentUser, require
 from kefu.web.pages.common import redirect, render
 from kefu.web.session import forget_verifications, remember_verification, verified_level
 
 router = APIRouter(include_in_schema=False)
+
+HISTORY_LIMIT = 100  # lines of contact history on the customer page
 
 
 @router.get("/customers", dependencies=[require(Permission.CUSTOMER_VIEW)])
@@ -38,6 +41,13 @@ def _customer_page(
 ) -> HTMLResponse:
     customer = customers.get_customer(session, customer_id)
     level = verified_level(request, customer_id)
+    form = {k: request.query_params.get(k, "").strip() for k in ("from", "to", "type")}
+    history_error = None
+    try:
+        query = parse_query(form["from"], form["to"], form["type"])
+    except KefuError as problem:
+        history_error, query = str(problem), HistoryQuery()
+        status_code = max(status_code, problem.status)
     return render(
         request,
         "customer.html",
@@ -46,6 +56,12 @@ def _customer_page(
         customer=customers.present(customer, level),
         level=level,
         labels=customers.FIELD_LABELS,
+        history=customer_history(session, customer_id, query, masked=level < 1, limit=HISTORY_LIMIT),
+        history_limit=HISTORY_LIMIT,
+        history_form=form,
+        history_filtered=any(form.values()) and history_error is None,
+        history_error=history_error,
+        history_types=type_choices(),
         **extra,
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kefu.accounts.models import User
+from kefu.core.clock import centre_tz
 from kefu.core.errors import Conflict, Invalid, KefuError
 from kefu.core.security import Permission
 from kefu.knowledge import service as kb
@@ -45,9 +46,8 @@ WORKBENCH_CHANGES = 5
 
 
 def clock(request: Request) -> Callable[[datetime | None], str]:
-    """Times on the centre's clock (the rulebook's greetings.utc_offset), minutes precision."""
-    rulebook = rulebook_of(request)
-    zone: timezone = rulebook.greetings.tz if rulebook is not None else timezone(timedelta(hours=8))
+    """Times on the centre's clock (KEFU_TIMEZONE), minutes precision."""
+    zone = centre_tz()
 
     def show(moment: datetime | None) -> str:
         if moment is None:

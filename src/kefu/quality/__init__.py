@@ -1,0 +1,1 @@
+"""Quality inspection inside the platform (SPEC §2 "Workflow")."""

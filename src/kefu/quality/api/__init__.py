@@ -1,0 +1,1 @@
+"""The quality routers: one module per topic, each with ``router`` under /api/quality/<topic>."""

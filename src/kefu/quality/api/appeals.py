@@ -1,0 +1,172 @@
+"""/api/quality/appeals: the agent's scorecards, appeals and their decision. Thin: see
+kefu.quality.appeals (which also checks who may take each step)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from kefu.core.security import Permission
+from kefu.quality import appeals
+from kefu.quality.models import Appeal, Inspection
+from kefu.web.deps import DB, CurrentUser, require
+
+router = APIRouter(prefix="/api/quality/appeals", tags=["质检"])
+
+
+class AppealIn(BaseModel):
+    finding_id: int
+    reason: str = Field(min_length=1, max_length=appeals.REASON_MAX)
+
+
+class LeadOpinionIn(BaseModel):
+    supports: bool
+    note: str | None = Field(default=None, max_length=appeals.NOTE_MAX)
+
+
+class DecisionIn(BaseModel):
+    upheld: bool
+    note: str | None = Field(default=None, max_length=appeals.NOTE_MAX)
+
+
+class AppealOut(BaseModel):
+    id: int
+    finding_id: int
+    call_id: int
+    inspection_id: int
+    agent_id: int
+    rule_name: str
+    reason: str
+    status: str
+    status_label: str
+    lead_supports: bool | None
+    lead_opinion: str | None
+    decision_note: str | None
+    created_at: datetime
+    history: list[dict[str, Any]]
+
+
+class ScorecardOut(BaseModel):
+    inspection_id: int
+    call_id: int
+    ring_at: datetime | None
+    rulebook: str
+    machine_score: float | None
+    final_score: float | None
+    passed: bool | None
+    fatal: bool
+    findings: int
+
+
+class FindingOut(BaseModel):
+    id: int
+    rule: str
+    rule_name: str
+    category: str
+    deduction: float
+    fatal: bool
+    message: str
+    turn: int | None
+    evidence: str | None
+    standard: str | None
+    suggestion: str | None
+    manual: bool
+    review: str
+    counts: bool
+    appealable: bool
+    appeal: AppealOut | None
+
+
+class ScorecardDetailOut(ScorecardOut):
+    categories: dict[str, Any]
+    finding_list: list[FindingOut]
+
+
+def appeal_out(appeal: Appeal) -> AppealOut:
+    finding = appeal.finding
+    return AppealOut(
+        id=appeal.id,
+        finding_id=finding.id,
+        call_id=finding.inspection.call_id,
+        inspection_id=finding.inspection_id,
+        agent_id=appeal.agent_id,
+        rule_name=finding.rule_name,
+        reason=appeal.reason,
+        status=appeal.status.value,
+        status_label=appeal.status.label,
+        lead_supports=appeal.lead_supports,
+        lead_opinion=appeal.lead_opinion,
+        decision_note=appeal.decision_note,
+        created_at=appeal.created_at,
+        history=appeals.history_rows(appeal),
+    )
+
+
+def scorecard_out(inspection: Inspection) -> ScorecardOut:
+    return ScorecardOut(
+        inspection_id=inspection.id,
+        call_id=inspection.call_id,
+        ring_at=inspection.call.ring_at,
+        rulebook=inspection.rulebook_label,
+        machine_score=inspection.machine_score,
+        final_score=inspection.final_score,
+        passed=inspection.passed,
+        fatal=inspection.fatal,
+        findings=len([f for f in inspection.findings if not f.manual]),
+    )
+
+
+@router.get("/mine")
+def my_scorecards(session: DB, user: CurrentUser) -> list[ScorecardOut]:
+    return [scorecard_out(i) for i in appeals.my_scorecards(session, user.id)]
+
+
+@router.get("/scorecards/{inspection_id:int}")
+def scorecard(inspection_id: int, session: DB, user: CurrentUser) -> ScorecardDetailOut:
+    card = appeals.scorecard(session, user, inspection_id)
+    base = scorecard_out(card.inspection).model_dump()
+    items = [
+        FindingOut(
+            id=item.finding.id,
+            rule=item.finding.rule,
+            rule_name=item.finding.rule_name,
+            category=item.finding.category,
+            deduction=item.finding.deduction,
+            fatal=item.finding.fatal,
+            message=item.finding.message,
+            turn=item.finding.turn,
+            evidence=item.finding.evidence,
+            standard=item.finding.standard,
+            suggestion=item.finding.suggestion,
+            manual=item.finding.manual,
+            review=item.finding.review.value,
+            counts=item.counts,
+            appealable=item.appealable,
+            appeal=appeal_out(item.finding.appeal) if item.finding.appeal else None,
+        )
+        for item in card.findings
+    ]
+    return ScorecardDetailOut(**base, categories=card.inspection.categories or {}, finding_list=items)
+
+
+@router.post("", status_code=201)
+def appeal(data: AppealIn, session: DB, user: CurrentUser) -> AppealOut:
+    return appeal_out(appeals.do_appeal(session, user.id, data.finding_id, data.reason))
+
+
+@router.get("/queue")
+def queue(session: DB, user: CurrentUser) -> list[AppealOut]:
+    return [appeal_out(a) for a in appeals.appeal_queue(session, user)]
+
+
+@router.post("/{appeal_id:int}/lead", dependencies=[require(Permission.APPEAL_LEAD)])
+def lead_opinion(appeal_id: int, data: LeadOpinionIn, session: DB, user: CurrentUser) -> AppealOut:
+    return appeal_out(appeals.do_lead_opinion(session, user.id, appeal_id, data.supports, data.note))
+
+
+@router.post("/{appeal_id:int}/decide", dependencies=[require(Permission.APPEAL_DECIDE)])
+def decide(appeal_id: int, data: DecisionIn, session: DB, user: CurrentUser) -> AppealOut:
+    return appeal_out(appeals.do_decide(session, user.id, appeal_id, data.upheld, data.note))

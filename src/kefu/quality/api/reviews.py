@@ -1,0 +1,134 @@
+"""/api/quality/reviews: an inspector's review tasks, one task with its transcript and findings,
+verdicts, manual findings, completion; and the machine-vs-inspector agreement per rule. Thin: see
+kefu.quality.review (which also checks who may work on a task)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from kefu.core.errors import Forbidden
+from kefu.core.security import Permission
+from kefu.quality import review as reviews
+from kefu.quality.models import Review, ReviewStatus
+from kefu.web.deps import DB, CurrentUser, require
+
+router = APIRouter(prefix="/api/quality/reviews", tags=["质检"], dependencies=[require(Permission.QA_REVIEW)])
+
+
+class ReviewOut(BaseModel):
+    id: int
+    version: int
+    call_id: int
+    inspection_id: int
+    inspector_id: int
+    run_id: int | None
+    calibration_id: int | None
+    status: str
+    status_label: str
+    agent: str | None
+    machine_score: float | None
+    manual_score: float | None
+    created_at: datetime
+    completed_at: datetime | None
+
+    @classmethod
+    def of(cls, review: Review) -> ReviewOut:
+        return cls(
+            id=review.id,
+            version=review.version,
+            call_id=review.call_id,
+            inspection_id=review.inspection_id,
+            inspector_id=review.inspector_id,
+            run_id=review.run_id,
+            calibration_id=review.calibration_id,
+            status=review.status.value,
+            status_label=review.status.label,
+            agent=review.call.agent.name if review.call.agent else None,
+            machine_score=review.inspection.machine_score,
+            manual_score=review.manual_score,
+            created_at=review.created_at,
+            completed_at=review.completed_at,
+        )
+
+
+class JudgeIn(BaseModel):
+    verdict: Literal["confirmed", "overturned"]
+    note: str | None = Field(default=None, max_length=500)
+
+
+class ManualFindingIn(BaseModel):
+    category: str = Field(min_length=1, max_length=32)
+    deduction: float = Field(ge=0, le=100)
+    message: str = Field(min_length=1, max_length=500)
+    turn: int | None = Field(default=None, ge=0)
+    fatal: bool = False
+
+
+class CompleteIn(BaseModel):
+    version: int
+    comment: str | None = Field(default=None, max_length=1000)
+
+
+class AgreementOut(BaseModel):
+    rule: str
+    rule_name: str
+    confirmed: int
+    overturned: int
+    precision: float
+
+
+@router.get("")
+def my_tasks(user: CurrentUser, session: DB, status: ReviewStatus | None = None) -> list[ReviewOut]:
+    return [ReviewOut.of(r) for r in reviews.my_reviews(session, user.id, status)]
+
+
+@router.get("/agreement")
+def agreement(session: DB, since: datetime | None = None, until: datetime | None = None) -> list[AgreementOut]:
+    return [
+        AgreementOut(
+            rule=r.rule, rule_name=r.rule_name, confirmed=r.confirmed, overturned=r.overturned, precision=r.precision
+        )
+        for r in reviews.agreement(session, since, until)
+    ]
+
+
+def _visible(user: Any, review: Review) -> Review:
+    """A task is shown to the inspector it belongs to and to supervisors (a calibration task must
+    not show an inspector their colleagues' verdicts)."""
+    if not reviews.may_work_on(user, review):
+        raise Forbidden(f"复核任务 {review.id} 已分配给 {review.inspector.name}")
+    return review
+
+
+@router.get("/{review_id}")
+def detail(review_id: int, user: CurrentUser, session: DB) -> dict[str, Any]:
+    review = _visible(user, reviews.get_review(session, review_id))
+    return reviews.review_view(session, review)
+
+
+@router.post("/{review_id}/findings/{finding_id}/verdict")
+def judge(review_id: int, finding_id: int, data: JudgeIn, user: CurrentUser, session: DB) -> dict[str, Any]:
+    review = reviews.do_judge_finding(session, user.id, review_id, finding_id, data.verdict, data.note)
+    return reviews.review_view(session, review)
+
+
+@router.post("/{review_id}/findings", status_code=201)
+def add_finding(review_id: int, data: ManualFindingIn, user: CurrentUser, session: DB) -> dict[str, Any]:
+    finding = reviews.do_add_manual_finding(session, user.id, review_id, **data.model_dump())
+    return {"id": finding.id, "review": reviews.review_view(session, reviews.get_review(session, review_id))}
+
+
+@router.delete("/{review_id}/findings/{finding_id}")
+def remove_finding(review_id: int, finding_id: int, user: CurrentUser, session: DB) -> dict[str, Any]:
+    reviews.do_remove_manual_finding(session, user.id, review_id, finding_id)
+    return reviews.review_view(session, reviews.get_review(session, review_id))
+
+
+@router.post("/{review_id}/complete")
+def complete(review_id: int, data: CompleteIn, user: CurrentUser, session: DB) -> dict[str, Any]:
+    review = reviews.do_complete_review(session, user.id, review_id, comment=data.comment, version=data.version)
+    return reviews.review_view(session, review)

@@ -1,0 +1,215 @@
+"""Every call inspected: the scorecard of a call is stored, with its findings and the rulebook
+version that produced it, as soon as the call arrives with a transcript.
+
+Inspection never blocks or loses the call: if the engine fails on it, the call is saved all the
+same and its inspection is stored as failed (待重检), to be re-inspected (``do_reinspect``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from kefu.calls.models import CallRecord
+from kefu.core import audit
+from kefu.core.db import utcnow
+from kefu.core.errors import NotFound
+from kefu.inspection.scorecard import Report
+from kefu.quality.models import Finding, Inspection, InspectionStatus, Review, ReviewStatus
+from kefu.quality.rulebooks import Active, source_for
+from kefu.quality.scoring import score
+
+log = logging.getLogger(__name__)
+
+ENTITY = "inspection"
+
+
+def current_inspection(session: Session, call_id: int) -> Inspection | None:
+    return session.scalar(select(Inspection).where(Inspection.call_id == call_id, Inspection.current.is_(True)))
+
+
+def get_inspection(session: Session, inspection_id: int) -> Inspection:
+    inspection = session.get(Inspection, inspection_id)
+    if inspection is None:
+        raise NotFound(f"质检记录 {inspection_id} 不存在")
+    return inspection
+
+
+def _findings(report: Report) -> list[Finding]:
+    return [
+        Finding(
+            rule=f.rule,
+            rule_name=f.rule_name,
+            category=f.category,
+            deduction=f.deduction,
+            fatal=f.fatal,
+            message=f.message[:500],
+            standard=(f.standard or "")[:500] or None,
+            source=(f.source or "")[:200] or None,
+            turn=f.turn,
+            speaker=f.speaker,
+            start=f.start,
+            end=f.end,
+            evidence=f.evidence[:500] if f.evidence else None,
+            evidence_span=list(f.evidence_span) if f.evidence_span else None,
+            suggestion=f.suggestion[:500] if f.suggestion else None,
+        )
+        for f in report.findings
+    ]
+
+
+def _record(session: Session, call: CallRecord, active: Active | None, now: datetime) -> Inspection:
+    """Inspect ``call`` with ``active`` (None: the rulebook itself could not be built) and add the
+    inspection as the call's current one."""
+    transcript_error: str | None = None
+    report: Report | None = None
+    if active is None:
+        transcript_error = "规则无法加载"
+    else:
+        from kefu.calls.service import to_transcript
+
+        try:
+            transcript = to_transcript(call)
+            assert transcript is not None
+            report = active.inspector.inspect(transcript)
+        except Exception as error:  # the call is kept whatever the engine does
+            log.exception("inspection of call %s failed", call.id)
+            transcript_error = f"{type(error).__name__}: {error}"[:500]
+    session.execute(
+        update(Inspection).where(Inspection.call_id == call.id, Inspection.current.is_(True)).values(current=False)
+    )
+    inspection = Inspection(
+        call_id=call.id,
+        agent_id=call.agent_id,
+        rulebook_id=active.version_id if active else None,
+        rulebook_label=active.rulebook.version if active else "-",
+        current=True,
+        inspected_at=now,
+    )
+    if report is None:
+        inspection.status = InspectionStatus.FAILED
+        inspection.error = transcript_error
+    else:
+        inspection.status = InspectionStatus.DONE
+        inspection.machine_score = inspection.final_score = report.score
+        inspection.passed = report.passed
+        inspection.fatal = report.fatal
+        inspection.pass_line = report.pass_line
+        inspection.categories = {
+            key: {"name": c.name, "score": c.score, "max": c.max} for key, c in report.categories.items()
+        }
+        inspection.not_applicable = [
+            {"rule": na.rule, "rule_name": na.rule_name, "missing": na.missing} for na in report.not_applicable_reasons
+        ]
+        inspection.findings = _findings(report)
+    session.add(inspection)
+    _copy_to_call(session, call.id, inspection.final_score, inspection.passed, now)
+    return inspection
+
+
+def _copy_to_call(
+    session: Session, call_id: int, score: float | None, passed: bool | None, inspected_at: datetime | None = None
+) -> None:
+    """The call's copy of its score (lists, exports). Written without bumping the call's version:
+    an inspection or a review must not turn an agent's open edit of the call into a conflict."""
+    values: dict[str, object] = {"qa_score": score, "qa_passed": passed}
+    if inspected_at is not None:
+        values["inspected_at"] = inspected_at
+    session.execute(
+        update(CallRecord).where(CallRecord.id == call_id).values(**values),
+        execution_options={"synchronize_session": "fetch"},
+    )
+
+
+def inspect_calls(session: Session, calls: Iterable[CallRecord], *, now: datetime | None = None) -> list[Inspection]:
+    """Inspect the calls that have a transcript with the published rulebook (called by the calls
+    service when a call arrives or its transcript is corrected). Never raises for the engine."""
+    now = now or utcnow()
+    with_text = [call for call in calls if call.transcript]
+    if not with_text:
+        return []
+    try:
+        active: Active | None = source_for(session).active(session)
+    except Exception:
+        log.exception("the rulebook could not be built; calls are kept for re-inspection")
+        active = None
+    inspections = [_record(session, call, active, now) for call in with_text]
+    session.flush()
+    return inspections
+
+
+def do_reinspect(
+    session: Session,
+    actor_id: int | None,
+    *,
+    call_ids: Sequence[int] | None = None,
+    failed_only: bool = True,
+    now: datetime | None = None,
+) -> list[Inspection]:
+    """重新质检 with the published rulebook: the calls given, or every call whose current
+    inspection failed. Reviews, appeals and manual findings stay with the inspection they were
+    made on."""
+    query = select(CallRecord).where(CallRecord.transcript.is_not(None))
+    if call_ids is not None:
+        query = query.where(CallRecord.id.in_(call_ids))
+    if failed_only:
+        failed = select(Inspection.call_id).where(
+            Inspection.current.is_(True), Inspection.status == InspectionStatus.FAILED
+        )
+        query = query.where(CallRecord.id.in_(failed))
+    calls = list(session.scalars(query.order_by(CallRecord.id)))
+    inspections = inspect_calls(session, calls, now=now)
+    if inspections:
+        audit.record(
+            session,
+            actor_id,
+            "reinspect",
+            ENTITY,
+            None,
+            {"calls": [None, [call.id for call in calls]]},
+            detail=f"重新质检 {len(calls)} 通",
+        )
+    return inspections
+
+
+def latest_review(session: Session, inspection: Inspection) -> Review | None:
+    """The completed sampling review that counts for the call (calibration reviews never do)."""
+    return session.scalar(
+        select(Review)
+        .where(
+            Review.inspection_id == inspection.id,
+            Review.status == ReviewStatus.DONE,
+            Review.calibration_id.is_(None),
+        )
+        .order_by(Review.completed_at.desc(), Review.id.desc())
+        .limit(1)
+    )
+
+
+def counted_findings(session: Session, inspection: Inspection) -> list[Finding]:
+    """What costs points now: the rule findings not overturned, the manual findings of the review
+    that counts, minus the findings whose appeal was upheld."""
+    review = latest_review(session, inspection)
+    return [
+        f
+        for f in inspection.findings
+        if f.counts and (not f.manual or (review is not None and f.review_id == review.id))
+    ]
+
+
+def refresh_final_score(session: Session, inspection: Inspection) -> float | None:
+    """Recompute the final score after a review or an appeal decision (and the call's copy, which
+    the 通话质量 KPI reads)."""
+    if inspection.status != InspectionStatus.DONE or inspection.categories is None:
+        return None
+    final = score(inspection.categories, counted_findings(session, inspection))
+    inspection.final_score = final.total
+    inspection.passed = final.passed(inspection.pass_line or 0)
+    session.flush()
+    if inspection.current:
+        _copy_to_call(session, inspection.call_id, final.total, inspection.passed)
+    return final.total

@@ -1,0 +1,48 @@
+"""What the application does besides answering requests, from startup to shutdown: the knowledge
+index is built in the background (so the first search does not wait for it) and overdue work
+orders are escalated every ``KEFU_ESCALATION_INTERVAL`` seconds (0: never)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from kefu.knowledge.api import index_holder
+from kefu.workorders.escalation import EscalationLoop
+
+log = logging.getLogger(__name__)
+
+
+def _ensure_default_plan(app: FastAPI) -> None:
+    """Seed 004's weekly sampling plan on a first start (never over one the centre edited)."""
+    from kefu.core.db import transaction
+    from kefu.quality.sampling import ensure_default_plan
+
+    try:
+        with transaction(app.state.sessions) as session:
+            ensure_default_plan(session)
+    except Exception:  # a database not migrated yet must not stop the start
+        log.exception("the default sampling plan could not be created")
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    builder = index_holder(app).build_in_background()
+    _ensure_default_plan(app)
+    interval = app.state.settings.escalation_interval
+    loop = EscalationLoop(app.state.sessions, interval) if interval > 0 else None
+    app.state.escalation = loop
+    if loop is not None:
+        loop.start()
+    else:
+        log.info("overdue escalation is off (KEFU_ESCALATION_INTERVAL=0)")
+    try:
+        yield
+    finally:
+        if loop is not None:
+            await asyncio.to_thread(loop.stop)
+        await asyncio.to_thread(builder.join)  # a build under way reads the database: let it finish

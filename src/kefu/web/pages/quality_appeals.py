@@ -1,0 +1,115 @@
+"""我的质检 (an agent's scorecards), one scorecard with its findings and the 申诉 form, and the
+申诉处理 queue of team leads and QA."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from kefu.calls import service as calls
+from kefu.core.errors import Conflict, Forbidden, Invalid
+from kefu.core.security import Permission, allowed
+from kefu.quality import appeals
+from kefu.quality.models import AppealStatus, FindingReview
+from kefu.web.deps import DB, CurrentUser
+from kefu.web.pages.common import redirect, render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/quality/mine")
+def my_scorecards(request: Request, user: CurrentUser, session: DB) -> HTMLResponse:
+    cards = [(i, calls.present(i.call)) for i in appeals.my_scorecards(session, user.id)]
+    return render(request, "quality_appeals_mine.html", user, cards=cards)
+
+
+@router.get("/quality/inspections/{inspection_id:int}")
+def scorecard_page(request: Request, inspection_id: int, user: CurrentUser, session: DB) -> HTMLResponse:
+    card = appeals.scorecard(session, user, inspection_id)
+    flagged: dict[int, list[Any]] = {}
+    for item in card.findings:
+        if item.finding.turn is not None:
+            flagged.setdefault(item.finding.turn, []).append(item)
+    return render(
+        request,
+        "quality_appeals_scorecard.html",
+        user,
+        card=card,
+        inspection=card.inspection,
+        call=calls.present(card.inspection.call),
+        flagged=flagged,
+        history=appeals.history_rows,
+        FindingReview=FindingReview,
+    )
+
+
+@router.post("/quality/inspections/{inspection_id:int}/appeal")
+async def appeal_form(request: Request, inspection_id: int, user: CurrentUser, session: DB) -> RedirectResponse:
+    form = await request.form()
+    back = f"/quality/inspections/{inspection_id}"
+    try:
+        finding_id = int(str(form.get("finding_id", "")))
+    except ValueError:
+        return redirect(back, "请选择要申诉的扣分项", request)
+    try:
+        appeals.do_appeal(session, user.id, finding_id, str(form.get("reason", "")))
+    except (Invalid, Conflict) as error:
+        session.rollback()
+        return redirect(f"{back}#finding-{finding_id}", str(error), request)
+    return redirect(f"{back}#finding-{finding_id}", "申诉已提交,等待班组长审核", request)
+
+
+def _may_handle(user: Any) -> bool:
+    return allowed(user.role, Permission.APPEAL_LEAD) or allowed(user.role, Permission.APPEAL_DECIDE)
+
+
+@router.get("/quality/appeals")
+def appeal_queue(request: Request, user: CurrentUser, session: DB) -> HTMLResponse:
+    if not _may_handle(user):
+        raise Forbidden(f"{user.role.label}无权处理申诉")
+    queue = appeals.appeal_queue(session, user)
+    return render(
+        request,
+        "quality_appeals_queue.html",
+        user,
+        queue=[(a, calls.present(a.finding.inspection.call)) for a in queue],
+        done=appeals.recent_decided(session, user),
+        history=appeals.history_rows,
+        PENDING=AppealStatus.PENDING,
+        LEAD_REVIEWED=AppealStatus.LEAD_REVIEWED,
+    )
+
+
+async def _step(request: Request, session: Any, run: Any, done: str) -> RedirectResponse:
+    form = await request.form()
+    choice = str(form.get("choice", ""))
+    if choice not in ("yes", "no"):
+        return redirect("/quality/appeals", "请选择处理结论", request)
+    try:
+        run(choice == "yes", str(form.get("note", "")))
+    except (Invalid, Conflict) as error:
+        session.rollback()
+        return redirect("/quality/appeals", str(error), request)
+    return redirect("/quality/appeals", done, request)
+
+
+@router.post("/quality/appeals/{appeal_id:int}/lead")
+async def lead_form(request: Request, appeal_id: int, user: CurrentUser, session: DB) -> RedirectResponse:
+    return await _step(
+        request,
+        session,
+        lambda yes, note: appeals.do_lead_opinion(session, user.id, appeal_id, yes, note),
+        "已提交班组长意见,等待质检裁定",
+    )
+
+
+@router.post("/quality/appeals/{appeal_id:int}/decide")
+async def decide_form(request: Request, appeal_id: int, user: CurrentUser, session: DB) -> RedirectResponse:
+    return await _step(
+        request,
+        session,
+        lambda yes, note: appeals.do_decide(session, user.id, appeal_id, yes, note),
+        "已裁定,最终得分已更新",
+    )

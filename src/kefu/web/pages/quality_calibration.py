@@ -1,0 +1,98 @@
+"""质检校准: calibration sessions, the form that starts one, and the figures of each."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import select
+
+from kefu.accounts.models import User
+from kefu.calls import service as calls
+from kefu.calls.models import CallRecord
+from kefu.core.errors import Invalid
+from kefu.core.security import Permission, allowed
+from kefu.quality import calibration as service
+from kefu.quality.models import Inspection, InspectionStatus, ReviewStatus
+from kefu.web.deps import DB, CurrentUser, require
+from kefu.web.pages.common import redirect, render
+
+router = APIRouter(include_in_schema=False, dependencies=[require(Permission.QA_REVIEW)])
+
+CHOICES = 40  # recent inspected calls offered by the form
+
+
+def _form_choices(session: DB) -> dict[str, object]:
+    inspectors = [
+        u
+        for u in session.scalars(select(User).where(User.active.is_(True)).order_by(User.agent_no))
+        if allowed(u.role, Permission.QA_REVIEW)
+    ]
+    inspected = (
+        select(CallRecord)
+        .join(Inspection, Inspection.call_id == CallRecord.id)
+        .where(Inspection.current.is_(True), Inspection.status == InspectionStatus.DONE)
+        .order_by(CallRecord.ring_at.desc())
+        .limit(CHOICES)
+    )
+    choices = [(c, calls.present(c), c.qa_score) for c in session.scalars(inspected)]
+    return {"inspectors": inspectors, "call_choices": choices}
+
+
+@router.get("/quality/calibration")
+def calibration_list(request: Request, user: CurrentUser, session: DB) -> HTMLResponse:
+    return render(
+        request,
+        "quality_calibration.html",
+        user,
+        sessions=service.list_calibrations(session),
+        view=None,
+        **_form_choices(session),
+    )
+
+
+@router.get("/quality/calibration/{calibration_id:int}")
+def calibration_page(request: Request, calibration_id: int, user: CurrentUser, session: DB) -> HTMLResponse:
+    view = service.calibration_figures(session, calibration_id)
+    grid: dict[int, dict[int, object]] = {}
+    for review in view.reviews:
+        grid.setdefault(review.call_id, {})[review.inspector_id] = review
+    return render(
+        request,
+        "quality_calibration.html",
+        user,
+        sessions=service.list_calibrations(session),
+        view=view,
+        grid=grid,
+        DONE=ReviewStatus.DONE,
+        **_form_choices(session),
+    )
+
+
+def _ids(values: list[str]) -> list[int]:
+    try:
+        return [int(v) for v in values if v.strip()]
+    except ValueError:
+        raise Invalid("选择有误,请刷新页面后重试") from None
+
+
+@router.post("/quality/calibration")
+async def create_form(request: Request, user: CurrentUser, session: DB) -> RedirectResponse:
+    form = await request.form()
+    try:
+        reference = _ids([str(form.get("reference_id", ""))])
+        if not reference:
+            raise Invalid("请选择基准质检员")
+        calibration = service.do_create_calibration(
+            session,
+            user.id,
+            str(form.get("name", "")),
+            _ids([str(v) for v in form.getlist("call_ids")]),
+            _ids([str(v) for v in form.getlist("inspector_ids")]),
+            reference[0],
+        )
+    except Invalid as error:
+        session.rollback()
+        return redirect("/quality/calibration", f"未创建:{error}", request)
+    return redirect(
+        f"/quality/calibration/{calibration.id}", f"已创建校准「{calibration.name}」,复核任务已派发", request
+    )
