@@ -87,7 +87,7 @@ def present(order: WorkOrder, now: datetime | None = None, *, full: bool = True)
     now = now or utcnow()
     deadlines = sla.deadlines(order, now)
     overdue = any(d.overdue(now) for d in deadlines)
-    due = sla.next_due(order, now)
+    due = sla.earliest_due(deadlines)
     out: dict[str, Any] = {
         "id": order.id,
         "number": order.number,

@@ -487,8 +487,11 @@ def overdue(order: OrderLike, now: datetime, policy: SlaPolicy | None = None) ->
 
 def next_due(order: OrderLike, now: datetime | None = None, policy: SlaPolicy | None = None) -> datetime | None:
     """The earliest deadline still to meet (for 'my open orders by deadline')."""
-    dues = [d.due for d in deadlines(order, now, policy) if d.met_at is None and d.due is not None]
-    return min(dues) if dues else None
+    return earliest_due(deadlines(order, now, policy))
+
+
+def earliest_due(computed: Iterable[Deadline]) -> datetime | None:
+    return min((d.due for d in computed if d.met_at is None and d.due is not None), default=None)
 
 
 # ---------------------------------------------------------------- wording

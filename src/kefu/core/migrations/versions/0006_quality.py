@@ -276,7 +276,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_quality_appeals_status"), ["status"], unique=False)
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("calls", schema=None) as batch_op:
         batch_op.alter_column("qa_score", existing_type=sa.Float(), type_=sa.Integer(), existing_nullable=True)
