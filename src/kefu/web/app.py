@@ -17,7 +17,6 @@ from kefu.core.db import make_engine, migrate, session_factory
 from kefu.core.errors import KefuError
 from kefu.core.settings import Settings, get_settings
 from kefu.quality.rulebooks import RulebookSource
-from kefu.rulebook.loader import load_rulebook
 from kefu.web.deps import LoginRequired, PasswordChangeRequired, check_csrf
 from kefu.web.lifespan import lifespan
 from kefu.web.templating import page_context, templates
@@ -109,9 +108,9 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
     # published in the database (kefu.quality.rulebooks); every session carries it.
     app.state.rulebooks = RulebookSource(files=list(settings.rules), zone=centre_tz())
     app.state.sessions = session_factory(app.state.engine, rulebooks=app.state.rulebooks)
-    # Greetings on the process's clock (KEFU_TIMEZONE), the one calls, SLA and work orders use,
-    # not on the rulebook's utc_offset (that one is for the offline `kefu qa`).
-    app.state.rulebook = load_rulebook(settings.rules).on_clock(centre_tz())
+    # The files' rulebook on the centre's clock (the knowledge base's scripts): the source's
+    # "nothing published" entry, built once and cached there for the inspector too.
+    app.state.rulebook = app.state.rulebooks.prepare(None).rulebook
     app.state.escalation = None  # the EscalationLoop while the app runs (see kefu.web.lifespan)
     app.add_middleware(
         SessionMiddleware,
