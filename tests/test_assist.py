@@ -134,7 +134,7 @@ def test_checklist_scenarios_and_scripts(rulebook: Rulebook) -> None:
 @pytest.fixture
 def app(database_url: str, tmp_path: Path) -> Iterator[FastAPI]:
     application = create_app(Settings(data_dir=tmp_path, database_url=database_url, secret_key="test-secret"))
-    seed_demo(application.state.sessions, activity=False)
+    seed_demo(application.state.sessions, activity=False, must_change_password=False)
     yield application
     application.state.engine.dispose()
 

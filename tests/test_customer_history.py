@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from fastapi import FastAPI
@@ -23,6 +24,8 @@ from kefu.calls.service import do_create_call
 from kefu.core import audit
 from kefu.core.db import transaction
 from kefu.core.errors import Invalid, NotFound
+from kefu.core.privacy import Reader
+from kefu.core.security import Role
 from kefu.core.settings import Settings
 from kefu.customers.history import HistoryQuery, customer_history, parse_query
 from kefu.customers.models import Customer
@@ -32,6 +35,11 @@ from kefu.workorders.schemas import WorkOrderCreate
 from kefu.workorders.service import do_create
 
 CENTRE = timezone(timedelta(hours=8))  # the default centre clock (Asia/Shanghai)
+
+
+def agent(customer_id: int, level: int = 0) -> Reader:
+    """An agent reading the history with ``level`` identity factors of the customer checked."""
+    return Reader(None, SimpleNamespace(id=0, role=Role.AGENT, team=None), {customer_id: level})
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:
@@ -116,7 +124,7 @@ def kinds_and_ids(items: list) -> list[tuple[str, int]]:  # type: ignore[type-ar
 
 @pytest.fixture
 def world(sessions: sessionmaker[Session]) -> tuple[sessionmaker[Session], World]:
-    seed_demo(sessions, activity=False)
+    seed_demo(sessions, activity=False, must_change_password=False)
     return sessions, build(sessions)
 
 
@@ -126,7 +134,7 @@ def world(sessions: sessionmaker[Session]) -> tuple[sessionmaker[Session], World
 def test_calls_and_orders_in_one_list_newest_first(world) -> None:  # type: ignore[no-untyped-def]
     sessions, w = world
     with sessions() as session:
-        items = customer_history(session, w.zhang, masked=False)
+        items = customer_history(session, agent(w.zhang, 1), w.zhang)
     assert kinds_and_ids(items) == [
         ("call", w.calls["late"]),
         ("call", w.calls["missed"]),
@@ -152,17 +160,17 @@ def test_calls_and_orders_in_one_list_newest_first(world) -> None:  # type: igno
 def test_date_range_includes_both_days_on_the_centres_clock(world) -> None:  # type: ignore[no-untyped-def]
     sessions, w = world
     with sessions() as session:
-        fifth = customer_history(session, w.zhang, HistoryQuery(start=date(2026, 3, 5), end=date(2026, 3, 5)))
+        fifth = customer_history(session, agent(w.zhang), w.zhang, HistoryQuery(start=date(2026, 3, 5), end=date(2026, 3, 5)))
         assert kinds_and_ids(fifth) == [("call", w.calls["missed"])]  # 23:50 is the 5th, 00:05 is not
-        from_fourth = customer_history(session, w.zhang, parse_query("2026-03-04", None, None))
+        from_fourth = customer_history(session, agent(w.zhang), w.zhang, parse_query("2026-03-04", None, None))
         assert kinds_and_ids(from_fourth) == [
             ("call", w.calls["late"]),
             ("call", w.calls["missed"]),
             ("work_order", w.orders["complaint"]),
         ]
-        until_second = customer_history(session, w.zhang, parse_query("", "2026-03-02", ""))
+        until_second = customer_history(session, agent(w.zhang), w.zhang, parse_query("", "2026-03-02", ""))
         assert kinds_and_ids(until_second) == [("work_order", w.orders["fault"]), ("call", w.calls["fault"])]
-        assert customer_history(session, w.zhang, parse_query("2026-03-07", "2026-03-31")) == []
+        assert customer_history(session, agent(w.zhang), w.zhang, parse_query("2026-03-07", "2026-03-31")) == []
 
 
 def test_filter_by_kind_order_type_or_call_reason(world) -> None:  # type: ignore[no-untyped-def]
@@ -170,7 +178,7 @@ def test_filter_by_kind_order_type_or_call_reason(world) -> None:  # type: ignor
     with sessions() as session:
 
         def ids(type_: str) -> list[tuple[str, int]]:
-            return kinds_and_ids(customer_history(session, w.zhang, parse_query(type=type_)))
+            return kinds_and_ids(customer_history(session, agent(w.zhang), w.zhang, parse_query(type=type_)))
 
         assert ids("work_order") == [("work_order", w.orders["complaint"]), ("work_order", w.orders["fault"])]
         assert ids("call") == [("call", w.calls["late"]), ("call", w.calls["missed"]), ("call", w.calls["fault"])]
@@ -178,7 +186,7 @@ def test_filter_by_kind_order_type_or_call_reason(world) -> None:  # type: ignor
         assert ids("call:fault") == ids("call:故障申告") == [("call", w.calls["fault"])]
         assert ids("工单") == ids("work_order")
         assert ids("work_order:suggestion") == []
-        both = customer_history(session, w.zhang, parse_query("2026-03-02", "2026-03-03", "work_order:fault"))
+        both = customer_history(session, agent(w.zhang), w.zhang, parse_query("2026-03-02", "2026-03-03", "work_order:fault"))
         assert kinds_and_ids(both) == [("work_order", w.orders["fault"])]
         assert parse_query(type="call:故障申告").type_value == "call:fault"
 
@@ -186,7 +194,7 @@ def test_filter_by_kind_order_type_or_call_reason(world) -> None:  # type: ignor
 def test_the_limit_keeps_the_newest_across_both_kinds(world) -> None:  # type: ignore[no-untyped-def]
     sessions, w = world
     with sessions() as session:
-        items = customer_history(session, w.zhang, limit=3)
+        items = customer_history(session, agent(w.zhang), w.zhang, limit=3)
     assert kinds_and_ids(items) == [
         ("call", w.calls["late"]),
         ("call", w.calls["missed"]),
@@ -222,20 +230,20 @@ def test_every_problem_is_named_at_once() -> None:
 def test_masked_history_shows_no_personal_data(world) -> None:  # type: ignore[no-untyped-def]
     sessions, w = world
     with sessions() as session:
-        masked = {(i.kind, i.id): i.title for i in customer_history(session, w.zhang)}
-        plain = {(i.kind, i.id): i.title for i in customer_history(session, w.zhang, masked=False)}
+        masked = {(i.kind, i.id): i.title for i in customer_history(session, agent(w.zhang), w.zhang)}
+        plain = {(i.kind, i.id): i.title for i in customer_history(session, agent(w.zhang, 1), w.zhang)}
     texts = " ".join(masked.values())
     for secret in ("张伟", "13812345678", "110101199003074518"):
         assert secret not in texts
         assert secret in " ".join(plain.values())
     assert masked[("work_order", w.orders["fault"])] == "故障申告 - 张*"
-    assert "138****5678" in masked[("call", w.calls["fault"])] and "1*************4518" in texts
+    assert "138********" in masked[("call", w.calls["fault"])] and "1*****************" in texts
 
 
 def test_an_unknown_customer_is_not_found(world) -> None:  # type: ignore[no-untyped-def]
     sessions, _ = world
     with sessions() as session, pytest.raises(NotFound):
-        customer_history(session, 999_999)
+        customer_history(session, agent(999_999), 999_999)
 
 
 # ---------------------------------------------------------------- the API and the page
@@ -244,7 +252,7 @@ def test_an_unknown_customer_is_not_found(world) -> None:  # type: ignore[no-unt
 @pytest.fixture
 def app(database_url: str, tmp_path: Path) -> Iterator[tuple[FastAPI, World]]:
     application = create_app(Settings(data_dir=tmp_path, database_url=database_url, secret_key="test-secret"))
-    seed_demo(application.state.sessions, activity=False)
+    seed_demo(application.state.sessions, activity=False, must_change_password=False)
     yield application, build(application.state.sessions)
     application.state.engine.dispose()
 
@@ -351,7 +359,7 @@ def test_customer_page_explains_a_bad_filter(app, params: dict[str, str], messag
     assert page.status_code == 422
     alert = re.search(r'<p class="error" role="alert">(.*?)</p>', page.text)
     assert alert is not None and message in alert.group(1)
-    assert 'data-field="phone">138****5678<' in page.text  # the page itself still shows, masked
+    assert 'data-field="phone">138********<' in page.text  # the page itself still shows, masked
     assert "张伟" not in page.text
 
 
@@ -362,7 +370,7 @@ def test_customer_page_explains_a_bad_filter(app, params: dict[str, str], messag
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World]]:
     folder = tmp_path_factory.mktemp("kefu-history")
     application = create_app(Settings(data_dir=folder, secret_key="browser-test"))
-    seed_demo(application.state.sessions, activity=False)
+    seed_demo(application.state.sessions, activity=False, must_change_password=False)
     built = build(application.state.sessions)
     with live_server(application) as url:
         yield url, built

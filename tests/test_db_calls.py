@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from conftest import reader
 from kefu.accounts import service as accounts
 from kefu.calls import service as calls
 from kefu.calls.demo import DEMOS, seed_demo
@@ -109,7 +110,7 @@ def test_a_centre_can_configure_its_own_reasons(tmp_path: Path, world) -> None: 
         with pytest.raises(ValidationError, match="已停用"):
             new_call(reason="咨询-资费")
         with sessions() as session:  # an old call keeps its reason and label
-            assert calls.present(calls.get_call(session, old.id)).reason_label == "咨询-资费"
+            assert calls.present(calls.get_call(session, old.id), reader()).reason_label == "咨询-资费"
         path.write_text("- {code: a, label: 重复}\n- {code: b, label: 重复}\n", encoding="utf-8")
         with pytest.raises(ValueError, match="重复"):
             load_reasons(path)
@@ -417,11 +418,11 @@ def test_a_work_order_from_a_call_needs_no_retyping(world) -> None:  # type: ign
         )
         anonymous = calls.do_create_call(session, agent, new_call(reason="跨区业务", caller_number="0769-81234567"))
     with sessions() as session:
-        draft = calls.work_order_draft(calls.get_call(session, call.id))
-        other = calls.work_order_draft(calls.get_call(session, anonymous.id))
+        draft = calls.work_order_draft(calls.get_call(session, call.id), reader())
+        other = calls.work_order_draft(calls.get_call(session, anonymous.id), reader())
         # without a caller number, the customer's own number is the contact
         no_number = calls.do_create_call(session, agent, new_call(customer_id=zhang))
-        assert calls.work_order_draft(no_number)["contact"] == "13812345678"
+        assert calls.work_order_draft(no_number, reader())["contact"] == "13812345678"
     assert draft["call_id"] == call.id and draft["customer_id"] == zhang
     assert draft["contact"] == "13812345678" and draft["contact_name"] == "张伟"
     assert draft["description"] == "账单多扣50元,要求退还"
@@ -435,7 +436,7 @@ def test_present_shows_labels_and_the_centres_clock(world) -> None:  # type: ign
     with transaction(sessions) as session:
         call = calls.do_create_call(session, agent, new_call(agent_id=agent, hangup_by="客户", direction="呼出"))
     with sessions() as session:
-        out = calls.present(calls.get_call(session, call.id))
+        out = calls.present(calls.get_call(session, call.id), reader())
     assert out.direction == CallDirection.OUTBOUND and out.direction_label == "呼出"
     assert out.hangup_by_label == "客户" and out.channel_label == "语音" and out.reason_label == "咨询-资费"
     assert out.agent_no == "12345" and out.agent_name == "小李"

@@ -51,7 +51,9 @@ def world(sessions) -> World:  # type: ignore[no-untyped-def]
     with transaction(sessions) as session:
 
         def user(no: str, name: str, role: Role) -> int:
-            return accounts.do_create_user(session, None, agent_no=no, name=name, role=role, password="kefu2026").id
+            return accounts.do_create_user(
+                session, None, agent_no=no, name=name, role=role, password="kefu2026", team="一组"
+            ).id
 
         agent = user("12345", "小李", Role.AGENT)
         colleague = user("12346", "小王", Role.AGENT)
@@ -395,6 +397,7 @@ def test_only_the_owner_or_a_team_lead_closes(world: World) -> None:
     with transaction(world.sessions) as session:
         first = _to(world, session, Status.RESOLVED).id
         second = _to(world, session, Status.RESOLVED).id
+        wo.do_assign(session, world.lead, first, world.colleague, now=minutes(1))  # 小王 handles it now
     with (
         pytest.raises(Forbidden, match=re.escape("首问负责制:工单由首问负责人 小李(12345)跟进到关闭")),
         transaction(world.sessions) as session,
@@ -488,9 +491,9 @@ def test_a_stale_save_is_refused_and_loses_nothing(world: World) -> None:
         pytest.raises(Conflict, match=re.escape("已被他人修改(您看到的是第 1 版,现在是第 2 版)")),
         transaction(world.sessions) as session,
     ):
-        wo.do_update(session, world.colleague, order_id, WorkOrderUpdate(version=1, follow_up_plan="下周回电"))
+        wo.do_update(session, world.lead, order_id, WorkOrderUpdate(version=1, follow_up_plan="下周回电"))
     with pytest.raises(Conflict, match="已被他人修改"), transaction(world.sessions) as session:
-        wo.do_start(session, world.colleague, order_id, version=1)
+        wo.do_start(session, world.lead, order_id, version=1)
     order = reload(world, order_id)
     assert order.follow_up_plan == "明天上午回电" and order.status == Status.NEW and order.version == 2
 
@@ -506,7 +509,7 @@ def test_two_saves_racing_on_the_same_version(world: World) -> None:
         wo.do_update(first, world.agent, order_id, WorkOrderUpdate(version=1, contact="甲 13700000001"))
         first.commit()
         with pytest.raises(Conflict, match="刚被他人修改"):
-            wo.do_update(second, world.colleague, order_id, WorkOrderUpdate(version=1, contact="乙 13700000002"))
+            wo.do_update(second, world.lead, order_id, WorkOrderUpdate(version=1, contact="乙 13700000002"))
     first.close()
     second.close()
     assert reload(world, order_id).contact == "甲 13700000001"
@@ -542,13 +545,13 @@ def test_changes_are_audited_with_old_and_new_values(world: World) -> None:
 def test_follow_up_notes_join_the_timeline(world: World) -> None:
     with transaction(world.sessions) as session:
         order = new_order(world, session)
-        wo.do_add_note(session, world.colleague, order.id, "已联系售后确认库存", now=minutes(30))
+        wo.do_add_note(session, world.lead, order.id, "已联系售后确认库存", now=minutes(30))
         wo.do_start(session, world.agent, order.id, now=minutes(10))
     kinds = [(e.kind, e.actor_id) for e in wo.timeline(reload(world, order.id))]
     assert kinds == [
         (EventKind.CREATE, world.agent),
         (EventKind.START, world.agent),
-        (EventKind.NOTE, world.colleague),
+        (EventKind.NOTE, world.lead),
     ]
 
 

@@ -13,6 +13,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import delete, func, select
 
+from conftest import reader
 from kefu.accounts import service as accounts
 from kefu.calls import service as calls
 from kefu.calls.models import CallRecord
@@ -304,7 +305,7 @@ def test_calls_from_excel_with_time_cells(centre) -> None:  # type: ignore[no-un
     result = _import_calls(sessions, agent, data, "calls.xlsx")
     with sessions() as session:
         call = calls.get_call(session, result.ids[0])
-    out = calls.present(call)
+    out = calls.present(call, reader())
     assert out.ring_at == ring.replace(tzinfo=centre_tz()) and call.night_service and call.ring_seconds == 8
     assert call.agent_id == agent and call.customer_id == zhang and len(call.transcript) == 2
 
@@ -390,7 +391,7 @@ def test_calls_round_trip(centre, fmt: str) -> None:  # type: ignore[no-untyped-
     def snapshot() -> list[tuple[Any, ...]]:
         with sessions() as session:
             return [
-                tuple(calls.present(c).model_dump()[f] for f in fields) for c in calls.list_calls(session, CallFilter())
+                tuple(calls.present(c, reader()).model_dump()[f] for f in fields) for c in calls.list_calls(session, CallFilter())
             ]
 
     before = snapshot()

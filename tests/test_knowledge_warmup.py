@@ -45,7 +45,7 @@ class HeldFirstSession:
 def app(database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
     settings = Settings(data_dir=tmp_path, database_url=database_url, secret_key="test-secret", escalation_interval=0)
     application = create_app(settings)
-    seed_demo(application.state.sessions)
+    seed_demo(application.state.sessions, must_change_password=False)
     yield application
     application.state.engine.dispose()
 

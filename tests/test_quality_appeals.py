@@ -240,7 +240,7 @@ def test_calibration_findings_stay_off_the_agents_scorecard(sessions, world) -> 
 def app(database_url: str, tmp_path: Path) -> Iterator[FastAPI]:
     settings = Settings(data_dir=tmp_path, database_url=database_url, secret_key="test-secret")
     application = create_app(settings)
-    seed_demo(application.state.sessions)
+    seed_demo(application.state.sessions, must_change_password=False)
     yield application
     application.state.engine.dispose()
 

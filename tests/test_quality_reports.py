@@ -207,7 +207,7 @@ class BrokenSource(RulebookSource):
 @pytest.fixture
 def app(database_url: str, tmp_path: Path) -> Iterator[FastAPI]:
     application = create_app(Settings(data_dir=tmp_path, database_url=database_url, secret_key="test-secret"))
-    seed_demo(application.state.sessions)  # demo calls with transcripts, inspected on arrival
+    seed_demo(application.state.sessions, must_change_password=False)  # demo calls with transcripts, inspected on arrival
     yield application
     application.state.engine.dispose()
 
@@ -337,7 +337,7 @@ def test_reinspect_all_failed_from_the_list(app: FastAPI) -> None:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("kefu-reports")
     app = create_app(Settings(data_dir=folder, secret_key="browser-test"))
-    seed_demo(app.state.sessions)
+    seed_demo(app.state.sessions, must_change_password=False)
     with live_server(app) as url:
         yield url
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from conftest import reader
 from kefu.calls import service as calls
 from kefu.core import audit
 from kefu.core.db import transaction
@@ -58,7 +59,7 @@ def test_verdicts_and_a_manual_finding_give_the_inspector_score_apart_from_the_m
         # 服务态度: 30 − 5 (manual), dead_air (−3) overturned → 25; others as the machine: 18 + 30 + 15.
         assert preview.categories == {"opening_closing": 18, "attitude": 25, "business": 30, "language": 15}
         assert preview.total == 88
-        view = reviews.review_view(session, review)
+        view = reviews.review_view(session, review, reader())
         turn = view["turns"][2]
         marked = next(f for f in turn["findings"] if f["rule"] == "forbidden_phrase")
         assert marked["marked"] == ["这个我不知道,你", "等一下", "。"] and marked["verdict"] == "confirmed"

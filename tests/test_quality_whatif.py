@@ -254,7 +254,7 @@ def test_five_hundred_calls_take_well_under_a_few_seconds(sessions, agent: int) 
 def app(database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
     settings = Settings(data_dir=tmp_path, database_url=database_url, secret_key="test-secret")
     application = create_app(settings)
-    seed_demo(application.state.sessions)
+    seed_demo(application.state.sessions, must_change_password=False)
     yield application
     application.state.engine.dispose()
 
@@ -360,7 +360,7 @@ VERSION_PAGE = re.compile(r".*/quality/rulebooks/\d+$")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("kefu-rulebooks")
     app = create_app(Settings(data_dir=folder, secret_key="browser-test"))
-    seed_demo(app.state.sessions)
+    seed_demo(app.state.sessions, must_change_password=False)
     with live_server(app) as url:
         yield url
 

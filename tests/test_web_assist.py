@@ -26,7 +26,7 @@ DONT_KNOW = "我需要查询后告诉您"  # seed 004: 不知道 → 我需要�
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FastAPI, str]]:
     application = create_app(Settings(data_dir=tmp_path_factory.mktemp("kefu-assist"), secret_key="browser-test"))
-    seed_demo(application.state.sessions)
+    seed_demo(application.state.sessions, must_change_password=False)
     with live_server(application) as url:
         yield application, url
     application.state.engine.dispose()

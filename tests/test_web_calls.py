@@ -56,7 +56,7 @@ def seed_calls(app: FastAPI) -> None:
 def app(database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
     settings = Settings(data_dir=tmp_path, database_url=database_url, secret_key="test-secret")
     application = add_routers(create_app(settings))
-    seed_demo(application.state.sessions, activity=False)
+    seed_demo(application.state.sessions, activity=False, must_change_password=False)
     seed_calls(application)
     yield application
     application.state.engine.dispose()
@@ -312,7 +312,7 @@ def test_call_pages_render(app: FastAPI) -> None:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("kefu-calls")
     app = add_routers(create_app(Settings(data_dir=folder, secret_key="browser-test")))
-    seed_demo(app.state.sessions, activity=False)
+    seed_demo(app.state.sessions, activity=False, must_change_password=False)
     seed_calls(app)
     with live_server(app) as url:
         yield url

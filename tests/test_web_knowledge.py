@@ -29,7 +29,7 @@ FORGOT_PASSWORD = FAQ_004[0]  # 忘记密码怎么办? with its standard answer 
 def app(database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
     settings = Settings(data_dir=tmp_path, database_url=database_url, secret_key="test-secret")
     application = create_app(settings)
-    seed_demo(application.state.sessions)
+    seed_demo(application.state.sessions, must_change_password=False)
     yield application
     application.state.engine.dispose()
 
@@ -299,7 +299,7 @@ def test_pages_check_permissions_and_keep_a_stale_edit(app) -> None:  # type: ig
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("kefu-kb")
     app = create_app(Settings(data_dir=folder, secret_key="browser-test"))
-    seed_demo(app.state.sessions)
+    seed_demo(app.state.sessions, must_change_password=False)
     with live_server(app) as url:
         yield url
 

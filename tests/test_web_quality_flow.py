@@ -38,7 +38,7 @@ TRANSCRIPT = [
 @pytest.fixture
 def server(tmp_path) -> Iterator[tuple[str, FastAPI]]:  # type: ignore[no-untyped-def]
     application = create_app(Settings(data_dir=tmp_path, secret_key="flow-test"))
-    seed_demo(application.state.sessions)
+    seed_demo(application.state.sessions, must_change_password=False)
     with live_server(application) as url:
         yield url, application
     application.state.engine.dispose()

@@ -48,7 +48,7 @@ def count(app: FastAPI, model: Any) -> int:
 @pytest.fixture
 def app(database_url: str, tmp_path: Path) -> Iterator[FastAPI]:
     application = create_app(Settings(data_dir=tmp_path, database_url=database_url, secret_key="test-secret"))
-    seed_demo(application.state.sessions)
+    seed_demo(application.state.sessions, must_change_password=False)
     yield application
     application.state.engine.dispose()
 
@@ -150,7 +150,7 @@ def test_plans_runs_and_a_review_over_the_api(app: FastAPI) -> None:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, FastAPI]]:
     folder = tmp_path_factory.mktemp("kefu")
     application = create_app(Settings(data_dir=folder, secret_key="browser-test"))
-    seed_demo(application.state.sessions)
+    seed_demo(application.state.sessions, must_change_password=False)
     with live_server(application) as url:
         yield url, application
 

@@ -100,7 +100,7 @@ def build(factory: sessionmaker[Session]) -> Desk:
 @pytest.fixture
 def app(database_url: str, tmp_path: Path) -> Iterator[tuple[FastAPI, Desk]]:
     application = create_app(Settings(data_dir=tmp_path, database_url=database_url, secret_key="test-secret"))
-    seed_demo(application.state.sessions, activity=False)
+    seed_demo(application.state.sessions, activity=False, must_change_password=False)
     yield application, build(application.state.sessions)
     application.state.engine.dispose()
 
@@ -187,7 +187,7 @@ def test_no_open_orders_and_no_calls_say_so(app) -> None:  # type: ignore[no-unt
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("kefu-workbench")
     application = create_app(Settings(data_dir=folder, secret_key="browser-test"))
-    seed_demo(application.state.sessions, activity=False)
+    seed_demo(application.state.sessions, activity=False, must_change_password=False)
     build(application.state.sessions)
     with live_server(application) as url:
         yield url

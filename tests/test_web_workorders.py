@@ -41,7 +41,7 @@ def build_app(settings: Settings) -> FastAPI:
         app.include_router(workorder_api.router)
     if "/workorders" not in paths:
         app.include_router(workorder_pages.router)
-    seed_demo(app.state.sessions, activity=False)
+    seed_demo(app.state.sessions, activity=False, must_change_password=False)
     return app
 
 

@@ -282,15 +282,22 @@ def serve(
     host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="端口")] = 8000,
     demo: Annotated[bool, typer.Option("--demo/--no-demo", help="空数据库首次启动时写入演示数据")] = True,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="工作进程数(多于 1 个时需要 PostgreSQL);每个进程的并发见 README")
+    ] = 1,
 ) -> None:
     """启动平台:创建或迁移数据库,首次启动写入演示数据,打印地址和演示账号。"""
-    import uvicorn
-
+    from kefu.core.db import transaction
     from kefu.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
+    from kefu.quality.sampling import ensure_default_plan
+    from kefu.web import serving
     from kefu.web.app import create_app
 
     settings = _settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    refused = serving.workers_refused(settings, workers)
+    if refused:
+        fail(refused)
+    settings.ensure_data_dir()
     try:
         application = create_app(settings)
     except RulebookError as error:
@@ -301,13 +308,21 @@ def serve(
     out.print(f"kefu 客服 正在运行:[bold]http://{host}:{port}/[/bold]  (API 文档 /api/docs)", highlight=False)
     out.print(f"数据库:{settings.database}", highlight=False, markup=False)
     if seeded:
-        out.print(f"已写入演示数据。演示账号(密码均为 {DEMO_PASSWORD}):", highlight=False)
+        out.print(f"已写入演示数据。演示账号(初始密码均为 {DEMO_PASSWORD},首次登录须修改密码):", highlight=False)
         for agent_no, name, role, _ in DEMO_USERS:
             out.print(f"  {agent_no}  {name}  {role.label}", highlight=False)
     interval = settings.escalation_interval
     escalation = f"每 {interval:g} 秒一次" if interval else "已关闭(KEFU_ESCALATION_INTERVAL=0)"
     out.print(f"超时工单自动升级:{escalation}", highlight=False, markup=False)
-    uvicorn.run(application, host=host, port=port, log_level="warning")
+    if workers > 1:
+        # Done once here, not raced by the workers: they start on a migrated, seeded database.
+        with transaction(application.state.sessions) as session:
+            ensure_default_plan(session)
+        application.state.engine.dispose()
+        out.print(f"工作进程:{workers} 个,每个最多同时处理 {settings.max_concurrent_requests} 个请求", highlight=False)
+        serving.run(None, settings, host=host, port=port, workers=workers)
+    else:
+        serving.run(application, settings, host=host, port=port)
 
 
 @app.command()
@@ -319,7 +334,7 @@ def escalate() -> None:
     settings = _settings()
     try:
         if settings.database_url is None:
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            settings.ensure_data_dir()
         migrate(settings.database)
         engine = make_engine(settings.database)
     except Exception as error:

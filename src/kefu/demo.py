@@ -52,21 +52,33 @@ def is_empty(session: Session) -> bool:
     return session.scalar(select(User.id).limit(1)) is None
 
 
-def seed_demo(factory: sessionmaker[Session], *, activity: bool = True) -> bool:
+def seed_demo(factory: sessionmaker[Session], *, activity: bool = True, must_change_password: bool = True) -> bool:
     """Fill an empty database; False when there was already data. ``activity=False`` gives only
-    the logins and customers (tests that count what they create start from there)."""
+    the logins and customers (tests that count what they create start from there).
+
+    Everyone knows the demo password, so each demo account must change it at its first login;
+    ``must_change_password=False`` is for tests that log in as the demo users over and over."""
     with transaction(factory) as session:
         if not is_empty(session):
             return False
         users = [
-            accounts.do_create_user(session, None, agent_no=no, name=name, role=role, password=DEMO_PASSWORD, team=team)
+            accounts.do_create_user(
+                session,
+                None,
+                agent_no=no,
+                name=name,
+                role=role,
+                password=DEMO_PASSWORD,
+                team=team,
+                must_change_password=must_change_password,
+            )
             for no, name, role, team in DEMO_USERS
         ]
         people = [customers.do_create_customer(session, users[0].id, data) for data in DEMO_CUSTOMERS]
         if not activity:
             return True
         agents = [user for user in users if user.role is Role.AGENT]
-        calls_demo.seed_demo(session, agents, people, actor_id=users[0].id)
+        calls_demo.seed_demo(session, agents, people, actor_id=None)  # recorded by the system
         workorders_demo.seed_demo(session, users, people)
         seed_knowledge(  # by the trainer; the agents' last visit falls before the two demo edits
             session,

@@ -8,13 +8,16 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kefu.accounts import passwords, throttle
+from kefu.accounts import sessions as user_sessions
 from kefu.accounts.models import User
 from kefu.core import audit
 from kefu.core.errors import Conflict, Invalid, KefuError, NotFound
-from kefu.core.security import Role, hash_password, needs_rehash, verify_password
+from kefu.core.security import Role, hash_password, needs_rehash, verify_no_password, verify_password
 from kefu.core.settings import Settings
 
-MIN_PASSWORD_LENGTH = 8
+BAD_LOGIN = "工号或密码错误"
+THROTTLED = "登录失败次数过多,请 {minutes} 分钟后再试;忘记密码请联系管理员"
 
 
 class LoginFailed(KefuError):
@@ -24,7 +27,7 @@ class LoginFailed(KefuError):
 
 @dataclass(frozen=True)
 class LoginResult:
-    """A login never raises: a failure must still be saved (it counts towards the lock-out)."""
+    """A login never raises: a failure must still be saved (it counts towards the throttle)."""
 
     user: User | None
     error: str | None = None
@@ -34,11 +37,17 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def check_password_strength(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise Invalid(f"密码至少 {MIN_PASSWORD_LENGTH} 位")
-    if password.isdigit() or password.isalpha():
-        raise Invalid("密码需同时包含字母和数字")
+def check_password_strength(password: str, user: User | None = None, **details: str | None) -> None:
+    """Refuse a weak new password, saying why (kefu.accounts.passwords). ``user`` or the
+    ``details`` (agent_no, name, team) are whose it will be."""
+    if user is not None:
+        details = {"agent_no": user.agent_no, "name": user.name, "team": user.team}
+    passwords.check(
+        password,
+        agent_no=details.get("agent_no") or "",
+        name=details.get("name") or "",
+        team=details.get("team"),
+    )
 
 
 def do_create_user(
@@ -50,14 +59,25 @@ def do_create_user(
     role: Role,
     password: str,
     team: str | None = None,
+    must_change_password: bool | None = None,
 ) -> User:
+    """A new account. An initial password chosen by someone else (``actor_id``, an admin) must
+    be changed at the first login; ``must_change_password`` says so explicitly (demo data)."""
     agent_no = agent_no.strip()
     if not agent_no:
         raise Invalid("工号不能为空")
     if session.scalar(select(User).where(User.agent_no == agent_no)) is not None:
         raise Conflict(f"工号 {agent_no} 已存在")
-    check_password_strength(password)
-    user = User(agent_no=agent_no, name=name, role=role, team=team, password_hash=hash_password(password))
+    check_password_strength(password, agent_no=agent_no, name=name, team=team)
+    must_change = actor_id is not None if must_change_password is None else must_change_password
+    user = User(
+        agent_no=agent_no,
+        name=name,
+        role=role,
+        team=team,
+        password_hash=hash_password(password),
+        must_change_password=must_change,
+    )
     session.add(user)
     session.flush()
     audit.record(
@@ -74,35 +94,61 @@ def get_user(session: Session, user_id: int) -> User:
 
 
 def do_login(
-    session: Session, agent_no: str, password: str, settings: Settings, now: datetime | None = None
+    session: Session,
+    agent_no: str,
+    password: str,
+    settings: Settings,
+    now: datetime | None = None,
+    *,
+    address: str | None = None,
 ) -> LoginResult:
-    """Check 工号 + password. Repeated failures lock the account for a while; the lock is
-    checked before the password, so guessing during the lock gains nothing."""
+    """Check 工号 + password, from ``address`` (the client's IP address).
+
+    Known and unknown 工号 take the same path, in the same time (an argon2 verify either way)
+    and get the same answers, so a login form tells no one which 工号 exist. Failures are
+    throttled per (工号, address) and per address (kefu.accounts.throttle), never per account
+    alone: a stranger guessing from elsewhere cannot lock the owner out."""
     now = now or datetime.now(UTC)
-    user = session.scalar(select(User).where(User.agent_no == agent_no.strip()))
-    if user is None or not user.active:
-        audit.record(session, None, "login_failed", "user", agent_no.strip()[:64], detail="unknown or inactive")
-        return LoginResult(None, "工号或密码错误")
-    if user.locked_until is not None and _aware(user.locked_until) > now:
-        minutes = int((_aware(user.locked_until) - now).total_seconds() // 60) + 1
-        audit.record(session, user.id, "login_locked", "user", user.id)
-        return LoginResult(None, f"账号已锁定,请 {minutes} 分钟后再试或联系管理员")
-    if not verify_password(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= settings.max_failed_logins:
-            user.locked_until = now + timedelta(minutes=settings.lockout_minutes)
-            user.failed_logins = 0
-            audit.record(session, user.id, "login_failed", "user", user.id, detail="locked")
-            return LoginResult(None, f"密码错误次数过多,账号已锁定 {settings.lockout_minutes} 分钟")
-        audit.record(session, user.id, "login_failed", "user", user.id, detail=f"failed {user.failed_logins}")
-        left = settings.max_failed_logins - user.failed_logins
-        return LoginResult(None, f"工号或密码错误(再错 {left} 次将锁定账号)")
-    user.failed_logins = 0
-    user.locked_until = None
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-    audit.record(session, user.id, "login", "user", user.id)
-    return LoginResult(user)
+    typed = agent_no.strip()
+    address = address or "unknown"
+    window = timedelta(minutes=settings.lockout_minutes)
+    secret = settings.signing_key()
+    pair, place = throttle.pair_key(secret, typed, address), throttle.address_key(secret, address)
+    limits = {pair: settings.max_failed_logins, place: settings.max_failed_logins_per_address}
+    user = session.scalar(select(User).where(User.agent_no == typed)) if typed else None
+    where = f"地址 {address}"
+
+    waiting = throttle.blocked(session, limits, window, now)
+    if waiting is not None:
+        audit.record(session, None, "login_throttled", "user", user.id if user else None, detail=where)
+        return LoginResult(None, THROTTLED.format(minutes=_minutes(waiting)))
+
+    correct = verify_password(user.password_hash, password) if user else verify_no_password(password)
+    if user is not None and correct and user.active:
+        throttle.forget(session, pair)
+        if needs_rehash(user.password_hash):
+            user.password_hash = hash_password(password)
+        audit.record(session, user.id, "login", "user", user.id, detail=where)
+        return LoginResult(user)
+    if user is not None and correct:  # only someone with the password learns the account is off
+        audit.record(session, None, "login_failed", "user", user.id, detail=f"{where};账号已停用")
+        return LoginResult(None, "账号已停用,请联系管理员")
+
+    throttle.forget_stale(session, window, now)
+    failures = throttle.count_failure(session, pair, window, now)
+    from_address = throttle.count_failure(session, place, window, now)
+    # What was typed into the 工号 field is kept only when it is a 工号: it is often a password.
+    audit.record(session, None, "login_failed", "user", user.id if user else None, detail=where)
+    if failures >= settings.max_failed_logins or from_address >= settings.max_failed_logins_per_address:
+        return LoginResult(None, THROTTLED.format(minutes=settings.lockout_minutes))
+    left = settings.max_failed_logins - failures
+    if left <= 2:
+        return LoginResult(None, f"{BAD_LOGIN}(再错 {left} 次,此工号在本机将暂停登录 {settings.lockout_minutes} 分钟)")
+    return LoginResult(None, BAD_LOGIN)
+
+
+def _minutes(left: timedelta) -> int:
+    return max(1, int(-(-left.total_seconds() // 60)))
 
 
 def password_expired(user: User, settings: Settings, now: datetime | None = None) -> bool:
@@ -110,12 +156,26 @@ def password_expired(user: User, settings: Settings, now: datetime | None = None
     return _aware(user.password_changed_at) + timedelta(days=settings.password_max_age_days) <= now
 
 
-def do_change_password(session: Session, user: User, old: str, new: str, now: datetime | None = None) -> None:
+def password_change_reason(user: User, settings: Settings, now: datetime | None = None) -> str | None:
+    """Why ``user`` must change the password before anything else, or None."""
+    if user.must_change_password:
+        return "首次登录请先修改初始密码"
+    if password_expired(user, settings, now):
+        return "密码已过期,请先修改密码"
+    return None
+
+
+def do_change_password(session: Session, user: User, old: str, new: str, now: datetime | None = None) -> int:
+    """Set a new password and end every session of the user (a stolen session dies with the
+    old password); how many were ended. The caller starts a fresh one for the person here."""
     if not verify_password(user.password_hash, old):
         raise Invalid("原密码不正确")
     if old == new:
         raise Invalid("新密码不能与原密码相同")
-    check_password_strength(new)
+    check_password_strength(new, user)
     user.password_hash = hash_password(new)
     user.password_changed_at = now or datetime.now(UTC)
-    audit.record(session, user.id, "password_change", "user", user.id)
+    user.must_change_password = False
+    ended = user_sessions.end_all(session, user.id, "password_change", now)
+    audit.record(session, user.id, "password_change", "user", user.id, detail=f"结束了 {ended} 个会话")
+    return ended

@@ -15,10 +15,12 @@ from pydantic import ValidationError
 from kefu.calls import service as calls
 from kefu.calls.reasons import current_reasons
 from kefu.calls.schemas import CallCreate, CallFilter, CallOut, CallUpdate
+from kefu.core import validation
 from kefu.core.errors import Invalid
+from kefu.core.fields import Id, Offset
 from kefu.core.security import Permission
 from kefu.quality.card import scorecard
-from kefu.web.deps import DB, CurrentUser, require
+from kefu.web.deps import DB, CustomerReader, require
 
 router = APIRouter(prefix="/api/calls", tags=["calls"])
 
@@ -57,7 +59,7 @@ def call_filters(
         for problem in error.errors(include_url=False):
             loc = problem.get("loc") or ()
             label = FILTER_LABELS.get(str(loc[0]), str(loc[0])) + ":" if loc else ""
-            problems.append(label + str(problem["msg"]).removeprefix("Value error, "))
+            problems.append(label + validation.message(problem))
         raise Invalid("筛选条件有误:" + ";".join(problems)) from None
 
 
@@ -66,14 +68,17 @@ Filters = Annotated[CallFilter, Depends(call_filters)]
 
 @router.get("", dependencies=[require(Permission.CUSTOMER_VIEW)])
 def list_calls(
+    reader: CustomerReader,
     session: DB,
     filters: Filters,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[CallOut]:
     """Newest first. ``start``/``end`` are ring times (without a zone: the centre's clock);
-    ``reason`` is a code or its Chinese label; ``direction`` inbound/outbound or 呼入/呼出."""
-    return [calls.present(c) for c in calls.list_calls(session, filters, limit=limit, offset=offset)]
+    ``reason`` is a code or its Chinese label; ``direction`` inbound/outbound or 呼入/呼出.
+    Only the calls the user may read: an agent's own, a team lead's team's, everyone's for QA."""
+    found = calls.list_calls(session, filters, limit=limit, offset=offset, viewer=reader.user)
+    return [calls.present(c, reader) for c in found]
 
 
 @router.get("/reasons", dependencies=[require(Permission.CUSTOMER_VIEW)])
@@ -83,36 +88,39 @@ def reasons() -> list[dict[str, str]]:
 
 
 @router.post("", status_code=201, dependencies=[require(Permission.CALL_EDIT)])
-def create_call(body: CallCreate, user: CurrentUser, session: DB) -> CallOut:
+def create_call(body: CallCreate, reader: CustomerReader, session: DB) -> CallOut:
     """Every call needs a reason; the transcript (「客服: …」 lines or SPEC §2 JSON) is checked
-    and a problem names its line. Without ``agent_id`` the call is the caller's own."""
+    and a problem names its line. Without ``agent_id`` the call is the caller's own; an agent
+    records calls in their own name only, a team lead for the team."""
     if body.agent_id is None:
-        body = body.model_copy(update={"agent_id": user.id})
-    return calls.present(calls.do_create_call(session, user.id, body))
+        body = body.model_copy(update={"agent_id": reader.user.id})
+    return calls.present(calls.do_create_call(session, reader.user.id, body), reader)
 
 
 @router.get("/{call_id:int}", dependencies=[require(Permission.CUSTOMER_VIEW)])
-def get_call(call_id: int, session: DB) -> CallOut:
-    return calls.present(calls.get_call(session, call_id))
+def get_call(call_id: Id, reader: CustomerReader, session: DB) -> CallOut:
+    return calls.present(calls.read_call(session, reader.user, call_id), reader)
 
 
 @router.patch("/{call_id:int}", dependencies=[require(Permission.CALL_EDIT)])
-def update_call(call_id: int, body: CallUpdate, user: CurrentUser, session: DB) -> CallOut:
-    """Only the fields sent change; ``version`` must be the one read (409 otherwise)."""
-    return calls.present(calls.do_update_call(session, user.id, call_id, body))
+def update_call(call_id: Id, body: CallUpdate, reader: CustomerReader, session: DB) -> CallOut:
+    """Only the fields sent change; ``version`` must be the one read (409 otherwise). An agent
+    corrects their own calls only, a team lead the team's."""
+    return calls.present(calls.do_update_call(session, reader.user.id, call_id, body), reader)
 
 
 @router.get("/{call_id:int}/workorder-draft", dependencies=[require(Permission.CUSTOMER_VIEW)])
-def workorder_draft(call_id: int, session: DB) -> dict[str, Any]:
-    """What a work order created from this call starts with (customer, contact, summary, …)."""
-    return calls.work_order_draft(calls.get_call(session, call_id))
+def workorder_draft(call_id: Id, reader: CustomerReader, session: DB) -> dict[str, Any]:
+    """What a work order created from this call starts with (customer, contact, summary, …),
+    personal data masked until the caller's identity is checked."""
+    return calls.work_order_draft(calls.read_call(session, reader.user, call_id), reader)
 
 
 @router.get("/{call_id:int}/inspection", dependencies=[require(Permission.CUSTOMER_VIEW)])
-def inspection(call_id: int, session: DB) -> dict[str, Any]:
+def inspection(call_id: Id, reader: CustomerReader, session: DB) -> dict[str, Any]:
     """The stored scorecard of the call: its current inspection, the rulebook version that
     produced it and its findings (never re-inspected here). ``applicable`` is false for a call
     without a transcript; ``status`` failed: the inspection failed and waits for 重新质检."""
-    call = calls.get_call(session, call_id)
-    card = scorecard(session, call)
+    call = calls.read_call(session, reader.user, call_id)
+    card = scorecard(session, call, reader)
     return {"call_id": call.id, "applicable": bool(call.transcript), **card.public()}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from datetime import datetime
 from typing import Any
@@ -11,9 +12,19 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from kefu.calls.models import CallChannel, CallDirection, HangupBy, as_utc
 from kefu.calls.reasons import current_reasons
+from kefu.core.fields import CentreTime, Id, Version
 from kefu.inspection.parsers import parse_text
 
 NUMBER = re.compile(r"^\+?\d[\d-]{1,30}$")
+
+# What one call's transcript may hold on the platform. The longest real calls (an hour of talk)
+# have a few hundred turns and some 20,000 characters; ten times that is still one call, while
+# more is a mistake (a whole file pasted, a runaway export) that would slow inspection, pages and
+# exports for everyone. The offline ``kefu qa`` reads files of any size and has no such limit.
+MAX_TURNS = 2_000
+MAX_TRANSCRIPT_CHARS = 200_000
+# The text sent (lines or JSON) is refused before parsing when it is far past that.
+MAX_TRANSCRIPT_SOURCE = 4 * MAX_TRANSCRIPT_CHARS
 
 _ALIASES: dict[str, dict[str, str]] = {
     "direction": {"呼入": "inbound", "来电": "inbound", "呼出": "outbound", "外呼": "outbound", "去电": "outbound"},
@@ -69,8 +80,12 @@ _REASONS_ZH = (
     ("no turns", "没有对话内容,应为「客服: …」「客户: …」这样的行,或 SPEC 格式的 JSON"),
     ("this line has no speaker", "这一行没有说话人,应为「客服: …」或「客户: …」"),
     ("a timestamp must be followed by a speaker", "时间戳后面应是说话人,如「[00:01.0-00:04.1] 客服: …」"),
+    ("invalid JSON: nested too deeply", "JSON 嵌套过深"),
     ("invalid JSON", "JSON 格式错误"),
     ("speaker is missing", "缺少说话人(speaker)"),
+    ("start should be a finite number", "开始时间应为有限的秒数"),
+    ("end should be a finite number", "结束时间应为有限的秒数"),
+    ("text: contains a NUL character", "内容含有空字符(NUL)"),
 )
 
 
@@ -100,10 +115,14 @@ def parse_transcript(value: Any) -> list[dict[str, Any]] | None:
     turns — as the list of turns stored on the call. A problem says where it is."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
+    _check_size(value)
     if isinstance(value, list) and not _calls_list(value):
         value = {"turns": value}
     if isinstance(value, dict | list):
-        text, fmt = json.dumps(value, ensure_ascii=False, default=str), "json"
+        try:
+            text, fmt = json.dumps(value, ensure_ascii=False, default=str), "json"
+        except (RecursionError, ValueError):
+            raise ValueError("转写的 JSON 嵌套过深或无法读取") from None
     elif isinstance(value, str):
         text, fmt = value, None
         stripped = value.lstrip()
@@ -121,7 +140,22 @@ def parse_transcript(value: Any) -> list[dict[str, Any]] | None:
         where = _where(item.error.position)
         raise ValueError(f"转写{where + ':' if where else ''}{_reason_zh(item.error.reason)}")
     assert item.transcript is not None
-    return [turn.model_dump(mode="json", exclude_none=True) for turn in item.transcript.turns]
+    turns = item.transcript.turns
+    if len(turns) > MAX_TURNS:
+        raise ValueError(f"转写最多 {MAX_TURNS} 句(这里有 {len(turns)} 句),请只提交一通电话")
+    chars = sum(len(turn.text) for turn in turns)
+    if chars > MAX_TRANSCRIPT_CHARS:
+        raise ValueError(f"转写最多 {MAX_TRANSCRIPT_CHARS} 字(这里有 {chars} 字),请只提交一通电话")
+    return [turn.model_dump(mode="json", exclude_none=True) for turn in turns]
+
+
+def _check_size(value: Any) -> None:
+    """Far too big to be one call: refused before any parsing."""
+    if isinstance(value, str) and len(value) > MAX_TRANSCRIPT_SOURCE:
+        raise ValueError(f"转写过长({len(value)} 字),一通电话最多 {MAX_TRANSCRIPT_CHARS} 字")
+    turns = value.get("turns") if isinstance(value, dict) else value
+    if isinstance(turns, list) and len(turns) > MAX_TURNS:
+        raise ValueError(f"转写最多 {MAX_TURNS} 句(这里有 {len(turns)} 句),请只提交一通电话")
 
 
 def _calls_list(value: list[Any]) -> bool:
@@ -132,7 +166,7 @@ def _calls_list(value: list[Any]) -> bool:
 def _json_list(text: str) -> list[Any] | None:
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return value if isinstance(value, list) else None
 
@@ -153,8 +187,8 @@ class CallFields(BaseModel):
     external_id: str | None = Field(default=None, max_length=64, description="通话编号")
     direction: CallDirection | None = None
     channel: CallChannel | None = None
-    customer_id: int | None = None
-    agent_id: int | None = None
+    customer_id: Id | None = None
+    agent_id: Id | None = None
     caller_number: str | None = Field(default=None, max_length=32)
     ring_at: datetime | None = None
     answered_at: datetime | None = None
@@ -235,7 +269,7 @@ class CallCreate(CallFields):
 class CallUpdate(CallFields):
     """Only the fields given are changed; ``None`` clears an optional field."""
 
-    version: int = Field(description="the version the change is based on (optimistic locking)")
+    version: Version
 
     @model_validator(mode="after")
     def _not_clearable(self) -> CallUpdate:
@@ -257,8 +291,8 @@ class CallFilter(BaseModel):
 
     start: datetime | None = Field(default=None, description="rang at or after")
     end: datetime | None = Field(default=None, description="rang before")
-    agent_id: int | None = None
-    customer_id: int | None = None
+    agent_id: Id | None = None
+    customer_id: Id | None = None
     reason: str | None = None
     direction: CallDirection | None = None
     channel: CallChannel | None = None
@@ -298,11 +332,33 @@ class CallFilter(BaseModel):
         return self
 
 
+def stored_turn(turn: Any) -> dict[str, Any]:
+    """A stored turn made safe to show and export, whatever an older version or a direct
+    database edit left there: speaker and text as text, times finite seconds or none."""
+    if not isinstance(turn, dict):
+        turn = {"text": turn}
+    text = turn.get("text")
+    out: dict[str, Any] = {"speaker": str(turn.get("speaker") or ""), "text": "" if text is None else str(text)}
+    for key in ("start", "end"):
+        value = turn.get(key)
+        try:
+            seconds = None if isinstance(value, bool) or value is None else float(value)
+        except (TypeError, ValueError, OverflowError):
+            seconds = None
+        out[key] = seconds if seconds is not None and math.isfinite(seconds) else None
+    return out
+
+
 class TurnOut(BaseModel):
     speaker: str
     text: str
     start: float | None = None
     end: float | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _stored(cls, data: Any) -> Any:
+        return stored_turn(data)
 
 
 class CallOut(BaseModel):
@@ -320,9 +376,9 @@ class CallOut(BaseModel):
     agent_no: str | None
     agent_name: str | None
     caller_number: str | None
-    ring_at: datetime
-    answered_at: datetime | None
-    ended_at: datetime | None
+    ring_at: CentreTime
+    answered_at: CentreTime | None
+    ended_at: CentreTime | None
     hangup_by: HangupBy | None
     hangup_by_label: str | None
     reason: str

@@ -3,16 +3,18 @@ writers of call records, and each writes its audit entry in the same transaction
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from kefu.accounts.models import User
+from kefu.calls import policy
 from kefu.calls.models import (
     CallChannel,
     CallDirection,
@@ -26,10 +28,12 @@ from kefu.calls.models import (
 from kefu.calls.reasons import current_reasons
 from kefu.calls.schemas import CallCreate, CallFilter, CallOut, CallUpdate, TurnOut, check_times
 from kefu.core import audit
+from kefu.core.db import utcnow
 from kefu.core.errors import Conflict, Invalid, NotFound
+from kefu.core.privacy import Reader
 from kefu.customers.models import Customer
 from kefu.inspection.transcript import Transcript
-from kefu.quality.service import inspect_calls
+from kefu.quality.service import Scorecard, active_rulebook, inspect_calls, score_call, store_scorecards
 
 FIELD_LABELS = {
     "external_id": "通话编号",
@@ -63,8 +67,18 @@ def _local(moment: datetime | None) -> datetime | None:
     return None if moment is None else local_time(stored(moment))
 
 
-def present(call: CallRecord) -> CallOut:
+def read_call(session: Session, user: User, call_id: int) -> CallRecord:
+    """The call if ``user`` may read it (kefu.calls.policy), else 403."""
+    call = get_call(session, call_id)
+    policy.check_read(user, call)
+    return call
+
+
+def present(call: CallRecord, reader: Reader) -> CallOut:
+    """The call as ``reader`` may see it: the number, the summary and the numbers said in the
+    transcript masked until the caller's identity is checked (kefu.core.privacy)."""
     reasons = current_reasons()
+    cid = call.customer_id
     return CallOut(
         id=call.id,
         version=call.version,
@@ -77,7 +91,7 @@ def present(call: CallRecord) -> CallOut:
         agent_id=call.agent_id,
         agent_no=call.agent.agent_no if call.agent else None,
         agent_name=call.agent.name if call.agent else None,
-        caller_number=call.caller_number,
+        caller_number=reader.phone(cid, call.caller_number),
         ring_at=_local(call.ring_at),  # type: ignore[arg-type]
         answered_at=_local(call.answered_at),
         ended_at=_local(call.ended_at),
@@ -85,8 +99,8 @@ def present(call: CallRecord) -> CallOut:
         hangup_by_label=call.hangup_by.label if call.hangup_by else None,
         reason=call.reason,
         reason_label=reasons.label(call.reason),
-        summary=call.summary,
-        transcript=[TurnOut(**turn) for turn in call.transcript] if call.transcript else None,
+        summary=reader.text(cid, call.summary),
+        transcript=[TurnOut(**turn) for turn in reader.turns(cid, call.transcript) or []] if call.transcript else None,
         night_service=call.night_service,
         ring_seconds=call.ring_seconds,
         talk_seconds=call.talk_seconds,
@@ -113,16 +127,25 @@ def _filtered(query: Select[Any], filters: CallFilter | None) -> Select[Any]:
 
 
 def list_calls(
-    session: Session, filters: CallFilter | None = None, *, limit: int = 200, offset: int = 0
+    session: Session,
+    filters: CallFilter | None = None,
+    *,
+    limit: int = 200,
+    offset: int = 0,
+    viewer: User | None = None,
 ) -> list[CallRecord]:
-    """Newest first, by time range (ring time), agent, customer, reason, direction, …"""
+    """Newest first, by time range (ring time), agent, customer, reason, direction, …;
+    with ``viewer``, only the calls that user may read."""
     query = _filtered(select(CallRecord), filters)
+    if viewer is not None:
+        query = policy.visible(query, viewer)
     query = query.order_by(CallRecord.ring_at.desc(), CallRecord.id.desc()).limit(limit).offset(offset)
     return list(session.scalars(query).unique())
 
 
-def count_calls(session: Session, filters: CallFilter | None = None) -> int:
-    return session.scalar(_filtered(select(func.count(CallRecord.id)), filters)) or 0
+def count_calls(session: Session, filters: CallFilter | None = None, *, viewer: User | None = None) -> int:
+    query = _filtered(select(func.count(CallRecord.id)), filters)
+    return session.scalar(policy.visible(query, viewer) if viewer is not None else query) or 0
 
 
 def contact_history(
@@ -197,17 +220,23 @@ def agent_today(session: Session, agent_id: int, now: datetime | None = None) ->
     )
 
 
-def work_order_draft(call: CallRecord) -> dict[str, Any]:
+def work_order_draft(call: CallRecord, reader: Reader) -> dict[str, Any]:
     """What a work order created from this call starts with, so nothing is typed twice:
-    the customer, the number to call back, the summary as description, and the call itself."""
+    the customer, the number to call back, the summary as description, and the call itself.
+    Personal data as ``reader`` may see it; a masked contact is left out (the work order takes
+    the call's number itself, see kefu.workorders.service.do_create)."""
+    cid = call.customer_id
+    contact = call.caller_number or (call.customer.phone if call.customer else None)
+    shown_contact = reader.phone(cid, contact)
     reason = current_reasons().get(call.reason)
     when = _local(call.ring_at)
     return {
         "call_id": call.id,
         "customer_id": call.customer_id,
-        "contact_name": call.customer.name if call.customer else None,
-        "contact": call.caller_number or (call.customer.phone if call.customer else None),
-        "description": call.summary or "",
+        "contact_name": reader.name(cid, call.customer.name) if call.customer else None,
+        "contact": shown_contact if shown_contact == contact else None,
+        "contact_hint": shown_contact,
+        "description": reader.text(cid, call.summary) or "",
         "reason": call.reason,
         "reason_label": reason.label if reason else call.reason,
         "type_hint": reason.work_order_hint if reason else None,  # consultation/complaint/fault/suggestion
@@ -300,10 +329,20 @@ def _new_call(data: CallCreate) -> CallRecord:
     return CallRecord(**values, night_service=is_night_service(data.ring_at))
 
 
+def _check_agents(session: Session, actor_id: int | None, agent_ids: set[int | None]) -> None:
+    actor = session.get(User, actor_id) if actor_id is not None else None
+    if actor is None:  # the system (demo data, scripts): no user to limit
+        return
+    for agent_id in sorted(agent_ids, key=lambda a: a or 0):
+        policy.check_agent(session, actor, agent_id)
+
+
 def do_create_call(session: Session, actor_id: int | None, data: CallCreate) -> CallRecord:
     """Record a call. ``CallCreate`` has already checked the reason, the order of the times and
-    the transcript; here the customer, the agent and the 通话编号 are checked against the database."""
+    the transcript; here the customer, the agent and the 通话编号 are checked against the database,
+    and the agent against what the actor may record (kefu.calls.policy)."""
     _raise_first(check_references(session, [data]))
+    _check_agents(session, actor_id, {data.agent_id})
     call = _new_call(data)
     session.add(call)
     session.flush()
@@ -319,27 +358,80 @@ def do_import_calls(
     session: Session, actor_id: int | None, items: Sequence[CallCreate], source: str
 ) -> list[CallRecord]:
     """Record many calls at once (an import) with one audit entry; all or nothing — the caller's
-    transaction is rolled back if anything is wrong."""
+    transaction is rolled back if anything is wrong. Inspected here; see ``do_import_call_rows``."""
+    ids = do_import_call_rows(session, actor_id, items, source, score_new_calls(session, items))
+    found = {call.id: call for call in session.scalars(select(CallRecord).where(CallRecord.id.in_(ids)))}
+    return [found[i] for i in ids]
+
+
+def score_new_calls(
+    session: Session, items: Sequence[CallCreate], progress: Callable[[int], None] | None = None
+) -> list[Scorecard | None]:
+    """Every new call's scorecard (None without a transcript) with the published rulebook,
+    computed before the calls are stored: an import does it before its write transaction.
+    ``progress`` hears how many are done, now and then."""
+    active = active_rulebook(session)
+    agent_ids = {item.agent_id for item in items if item.agent_id is not None}
+    agents = {user.id: user for user in session.scalars(select(User).where(User.id.in_(agent_ids)))}
+    cards: list[Scorecard | None] = []
+    for done, item in enumerate(items, start=1):
+        if item.transcript:
+            call = _new_call(item)  # never added to the session: only read by the engine
+            call.agent = agents.get(item.agent_id) if item.agent_id is not None else None
+            cards.append(score_call(call, active))
+        else:
+            cards.append(None)
+        if progress is not None and done % 100 == 0:
+            progress(done)
+    return cards
+
+
+def do_import_call_rows(
+    session: Session,
+    actor_id: int | None,
+    items: Sequence[CallCreate],
+    source: str,
+    scorecards: Sequence[Scorecard | None],
+) -> list[int]:
+    """An import's calls and their scorecards (``score_new_calls``, computed beforehand) in a
+    few statements, one audit entry; the new ids in order. The references are checked again as
+    the database will see them. Kept short on purpose: on SQLite this holds the write lock."""
     _raise_first(check_references(session, items))
-    calls = [_new_call(item) for item in items]
-    session.add_all(calls)
-    session.flush()
-    ids = [c.id for c in calls]
+    _check_agents(session, actor_id, {item.agent_id for item in items})
+    now = utcnow()
+    rows = [
+        {
+            **item.model_dump(),
+            "night_service": is_night_service(item.ring_at),
+            "qa_score": card.final_score if card else None,
+            "qa_passed": card.passed if card else None,
+            "inspected_at": now if card else None,
+        }
+        for item, card in zip(items, scorecards, strict=True)
+    ]
+    table = CallRecord.__table__
+    try:
+        ids = list(session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows))
+    except IntegrityError:  # a 通话编号 saved by someone else since the check
+        raise Conflict("导入时有通话被他人同时保存(通话编号重复),没有导入任何数据,请重新导入") from None
+    store_scorecards(session, [(i, item.agent_id) for i, item in zip(ids, items, strict=True)], scorecards, now)
     audit.record(
         session,
         actor_id,
         "import",
         "call",
         None,
-        {"created": [None, len(calls)], "ids": [None, ids]},
-        detail=f"导入通话 {source}:新增 {len(calls)} 条",
+        {"created": [None, len(ids)], "ids": [None, ids]},
+        detail=f"导入通话 {source}:新增 {len(ids)} 条",
     )
-    inspect_calls(session, calls)
-    return calls
+    return ids
 
 
 def do_update_call(session: Session, actor_id: int | None, call_id: int, data: CallUpdate) -> CallRecord:
     call = get_call(session, call_id)
+    actor = session.get(User, actor_id) if actor_id is not None else None
+    if actor is not None:
+        policy.check_write(actor, call)
     if data.version != call.version:
         raise Conflict(
             f"通话记录已被他人修改(您看到的是第 {data.version} 版,现在是第 {call.version} 版),请刷新后再保存"
@@ -360,6 +452,8 @@ def do_update_call(session: Session, actor_id: int | None, call_id: int, data: C
     except ValueError as err:
         raise Invalid(str(err)) from None
     _raise_first(check_references(session, [data], exclude_id=call.id))
+    if "agent_id" in changes:
+        _check_agents(session, actor_id, {changes["agent_id"][1]})
     for field, (_, new) in changes.items():
         setattr(call, field, new)
     if "ring_at" in changes:
@@ -399,6 +493,7 @@ __all__ = [
     "get_call",
     "list_calls",
     "present",
+    "read_call",
     "reason_statistics",
     "to_transcript",
     "work_order_draft",

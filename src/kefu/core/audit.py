@@ -2,10 +2,15 @@
 
 Every write in a service goes through a ``do_*`` function that calls ``record`` in the same
 transaction, so a change and its audit entry are saved together or not at all.
+
+``record`` masks on the way in, so no caller can forget: secrets (passwords, tokens) are never
+stored, ID numbers keep only their first character, and ID-number-like digit runs in the free
+text are masked too. Auditors see that a value changed, not the value.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -42,11 +47,49 @@ def record(
         action=action,
         entity=entity,
         entity_id=None if entity_id is None else str(entity_id),
-        changes=changes,
-        detail=detail[:500] if detail else None,
+        changes=sanitise(changes) if changes else changes,
+        detail=mask_text(detail)[:500] if detail else None,
     )
     session.add(entry)
     return entry
+
+
+SECRET_FIELDS = frozenset({"password", "password_hash", "secret", "secret_key", "token", "csrf"})
+MASKED_FIELDS = frozenset({"id_number"})
+HIDDEN = "[已隐去]"
+# 15- or 18-character 居民身份证号码 (the last may be X) standing alone in free text.
+_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{15}(?:\d{2}[\dXx])?(?![0-9A-Za-z])")
+
+
+def mask_value(value: Any) -> Any:
+    """A sensitive value as the audit log keeps it: its first character, the rest starred."""
+    if isinstance(value, list | tuple):
+        return [mask_value(v) for v in value]
+    if isinstance(value, str) and value:
+        return value[:1] + "*" * (len(value) - 1)
+    return value
+
+
+def mask_text(text: str) -> str:
+    return _ID_NUMBER.sub(lambda found: mask_value(found[0]), text)
+
+
+def sanitise(changes: Any) -> Any:
+    """``changes`` with secrets dropped and sensitive fields masked, at any depth."""
+    if isinstance(changes, dict):
+        return {
+            field: HIDDEN
+            if field in SECRET_FIELDS
+            else mask_value(value)
+            if field in MASKED_FIELDS
+            else sanitise(value)
+            for field, value in changes.items()
+        }
+    if isinstance(changes, list):
+        return [sanitise(value) for value in changes]
+    if isinstance(changes, str):
+        return mask_text(changes)
+    return changes
 
 
 def diff(obj: object, updates: dict[str, Any]) -> dict[str, list[Any]]:

@@ -5,16 +5,21 @@ SQLite (a file, nothing to install) by default; PostgreSQL through ``KEFU_DATABA
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from importlib import resources
+from pathlib import Path
 from typing import Any, ClassVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column, sessionmaker
+
+from kefu.core.settings import private_dir
+from kefu.core.sqlite_writer import connection_class
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -50,20 +55,50 @@ class Versioned:
         return {"version_id_col": cls.version}  # type: ignore[attr-defined]
 
 
-def make_engine(url: str) -> Engine:
+def private_sqlite_file(url: str) -> None:
+    """Create a SQLite database file readable by its owner only (0600), in a 0700 folder when
+    kefu makes the folder, before SQLite creates it world-readable; SQLite gives its -wal and
+    -shm files the database file's mode. An existing file is left as it is."""
+    parsed = make_url(url)
+    name = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not name or name == ":memory:" or name.startswith("file:"):
+        return
+    path = Path(name)
+    if path.exists():
+        return
+    private_dir(path.parent)
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+SQLITE_BUSY_SECONDS = 5.0  # a writer waits this long for its turn (kefu.core.sqlite_writer)
+
+
+def make_engine(url: str, *, pool_size: int = 5, pool_timeout: float = 3.0) -> Engine:
+    """``pool_size`` connections kept, as many again opened when needed, and a request waits at
+    most ``pool_timeout`` seconds for one (then ``sqlalchemy.exc.TimeoutError``: a 503, never a
+    queue of 30 s). On SQLite, writers take turns (kefu.core.sqlite_writer)."""
+    pool = {"pool_size": pool_size, "max_overflow": pool_size, "pool_timeout": pool_timeout}
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        private_sqlite_file(url)
+        connect_args: dict[str, Any] = {"check_same_thread": False}
+        database = make_url(url).database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            connect_args["factory"] = connection_class(str(Path(database).resolve()), SQLITE_BUSY_SECONDS)
+        else:
+            pool = {}  # an in-memory database: SQLAlchemy's single-connection pool
+        engine = create_engine(url, connect_args=connect_args, **pool)  # type: ignore[arg-type]
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(connection, _record) -> None:  # type: ignore[no-untyped-def]
             cursor = connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_SECONDS * 1000)}")
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **pool)  # type: ignore[arg-type]
 
 
 def session_factory(engine: Engine, **info: Any) -> sessionmaker[Session]:
@@ -87,4 +122,5 @@ def alembic_config(url: str) -> Config:
 
 def migrate(url: str, revision: str = "head") -> None:
     """Create or upgrade the schema to ``revision``."""
+    private_sqlite_file(url)
     command.upgrade(alembic_config(url), revision)

@@ -1,6 +1,6 @@
 """Every domain's tables, imported in one place so Alembic and ``create_all`` see them all."""
 
-from kefu.accounts.models import User
+from kefu.accounts.models import LoginThrottle, User, UserSession  # noqa: F401
 from kefu.calls.models import CallRecord  # noqa: F401
 from kefu.core.audit import AuditEntry
 from kefu.customers.models import Customer

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
 from enum import StrEnum
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -19,6 +21,18 @@ def verify_password(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+@cache
+def _dummy_hash() -> str:
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
+def verify_no_password(password: str) -> bool:
+    """The work of ``verify_password`` for a 工号 that does not exist, so that a login for an
+    unknown 工号 takes as long as one for a known 工号 (and always fails)."""
+    verify_password(_dummy_hash(), password)
+    return False
 
 
 def needs_rehash(password_hash: str) -> bool:
@@ -53,12 +67,14 @@ ROLE_LABELS = {
 class Permission(StrEnum):
     CUSTOMER_VIEW = "customer.view"
     CUSTOMER_EDIT = "customer.edit"
+    CUSTOMER_UNMASK = "customer.unmask"  # customers' personal data without an identity check (audited)
     WORKORDER_EDIT = "workorder.edit"
     WORKORDER_ASSIGN = "workorder.assign"
     CALL_EDIT = "call.edit"
     KNOWLEDGE_EDIT = "knowledge.edit"
     AUDIT_VIEW = "audit.view"
     USER_ADMIN = "user.admin"
+    SESSION_ADMIN = "user.sessions"  # see and end anyone's logins
     IMPORT_EXPORT = "data.import_export"
     QA_REVIEW = "quality.review"  # review tasks, sampling plans, calibration, re-inspection
     RULEBOOK_EDIT = "quality.rulebook"  # drafts, what-if runs, publishing
@@ -90,6 +106,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.WORKORDER_ASSIGN,
             Permission.KNOWLEDGE_EDIT,
             Permission.AUDIT_VIEW,
+            Permission.SESSION_ADMIN,
+            Permission.CUSTOMER_UNMASK,
             Permission.IMPORT_EXPORT,
             Permission.QA_REVIEW,
             Permission.RULEBOOK_EDIT,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import tempfile
 from datetime import tzinfo
 from functools import lru_cache
 from pathlib import Path
@@ -19,9 +21,21 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("kefu-data"), description="SQLite file, secret key, uploads")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; SQLite in data_dir if unset")
     secret_key: str | None = Field(default=None, description="signs sessions; kept in data_dir if unset")
-    session_idle_minutes: int = Field(default=30, ge=1)
-    max_failed_logins: int = Field(default=5, ge=1)
-    lockout_minutes: int = Field(default=15, ge=1)
+    session_idle_minutes: int = Field(default=30, ge=1, description="a session unused this long ends (server-side)")
+    max_failed_logins: int = Field(
+        default=5, ge=1, description="failed logins for one 工号 from one address before that pair is paused"
+    )
+    max_failed_logins_per_address: int = Field(
+        default=50, ge=1, description="failed logins from one address (any 工号) before the address is paused"
+    )
+    lockout_minutes: int = Field(
+        default=15, ge=1, description="how long a pause lasts after the last failure; older failures are forgotten"
+    )
+    https: bool = Field(default=False, description="the site is reached over HTTPS: session cookies always Secure")
+    trusted_proxies: str = Field(
+        default="",
+        description="comma-separated addresses of reverse proxies whose X-Forwarded-For/-Proto are believed",
+    )
     password_max_age_days: int = Field(default=90, ge=1)
     rules: list[Path] = Field(default_factory=list, description="the centre's rulebook files")
     timezone: str = Field(
@@ -30,6 +44,27 @@ class Settings(BaseSettings):
     escalation_interval: float = Field(
         default=300, ge=0, description="seconds between overdue-escalation rounds of `kefu serve`; 0 turns them off"
     )
+    # Under load (kefu.web.admission): per server process, at most this many requests use the
+    # database at once; the connection pool is sized from it (pool_size).
+    max_concurrent_requests: int = Field(
+        default=8, ge=1, le=64, description="requests one server process works on at once; more wait or get 503"
+    )
+    admission_wait_ms: int = Field(
+        default=300, ge=0, le=10_000, description="how long a request may wait for a free place before its 503"
+    )
+    retry_after_seconds: int = Field(default=2, ge=1, le=3600, description="the Retry-After a 503 answer carries")
+    db_pool_timeout: float = Field(
+        default=3, gt=0, le=30, description="seconds to wait for a database connection before answering 503"
+    )
+    shutdown_timeout: int = Field(
+        default=5, ge=1, le=300, description="seconds a stopping server (SIGTERM) lets requests under way finish"
+    )
+
+    @property
+    def pool_size(self) -> int:
+        """Connections kept per server process: one per admitted request, plus the background
+        work (the overdue escalation round, the search index build)."""
+        return self.max_concurrent_requests + 2
 
     @field_validator("timezone")
     @classmethod
@@ -48,15 +83,43 @@ class Settings(BaseSettings):
     def database(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'kefu.db').resolve()}"
 
+    def ensure_data_dir(self) -> Path:
+        """The data folder; when kefu creates it, only its owner may enter (0700): it holds the
+        database and the secret key."""
+        return private_dir(self.data_dir)
+
     def signing_key(self) -> str:
         if self.secret_key:
             return self.secret_key
         path = self.data_dir / "secret_key"
         if not path.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
-            path.chmod(0o600)
+            self.ensure_data_dir()
+            # Written whole to a 0600 temporary file (mkstemp's mode), then linked into place: never
+            # readable by others, never seen half-written, and a process that starts at the same
+            # moment keeps the key that got there first.
+            descriptor, temporary = tempfile.mkstemp(dir=self.data_dir, prefix=".secret_key.")
+            try:
+                with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+                    file.write(secrets.token_urlsafe(48))
+                os.link(temporary, path)
+            except FileExistsError:
+                pass
+            finally:
+                os.unlink(temporary)
         return path.read_text(encoding="utf-8").strip()
+
+
+def private_dir(path: Path) -> Path:
+    """``path`` as a folder; made 0700 when it does not exist yet (a folder that exists is the
+    operator's: left as it is)."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir(mode=0o700)
+        except FileExistsError:
+            return path
+        path.chmod(0o700)  # mkdir's mode went through the umask
+    return path
 
 
 @lru_cache

@@ -4,7 +4,6 @@ page and ``GET /api/customers/{id}/history`` alike."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
@@ -17,8 +16,9 @@ from kefu.calls.models import CallRecord, local_time, stored
 from kefu.calls.reasons import current_reasons
 from kefu.core.clock import centre_tz
 from kefu.core.errors import Invalid
+from kefu.core.privacy import Level, Reader, mask_id_number, mask_name, mask_phone, mask_text, redact
 from kefu.customers.models import Customer
-from kefu.customers.service import get_customer, mask_id_number, mask_name, mask_phone, mask_text
+from kefu.customers.service import get_customer
 from kefu.workorders import service as workorders
 from kefu.workorders.models import OrderType, WorkOrder, as_utc
 from kefu.workorders.schemas import HistoryFilter
@@ -124,11 +124,7 @@ def _day_start(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=centre_tz())
 
 
-_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
-_ID_NUMBER = re.compile(r"(?<![\dXx])(\d)\d{13}(\d{3}[\dXx])(?![\dXx])")
-
-
-def redact(text: str, customer: Customer) -> str:
+def masked_text(text: str, customer: Customer) -> str:
     """Free text (a summary, a title) as it may be shown before the identity check: the
     customer's own details masked as on the customer card, and any mobile or ID number too."""
     for value, mask in (
@@ -140,8 +136,7 @@ def redact(text: str, customer: Customer) -> str:
     ):
         if value:
             text = text.replace(value, mask(value))
-    text = _ID_NUMBER.sub(lambda m: m[1] + "*" * 13 + m[2], text)
-    return _MOBILE.sub(r"\1****\2", text)
+    return redact(text)
 
 
 def _short(text: str) -> str:
@@ -157,7 +152,7 @@ def _call_item(call: CallRecord, customer: Customer, masked: bool) -> HistoryIte
         id=call.id,
         number=call.external_id,
         at=local_time(stored(call.ring_at)),
-        title=_short(redact(summary, customer) if masked else summary),
+        title=_short(masked_text(summary, customer) if masked else summary),
         label=current_reasons().label(call.reason),
         status="已接通" if call.answered_at is not None else "未接通",
         url=f"/calls/{call.id}",
@@ -171,7 +166,7 @@ def _order_item(order: WorkOrder, customer: Customer, masked: bool) -> HistoryIt
         id=order.id,
         number=order.number,
         at=local_time(as_utc(order.created_at)),
-        title=_short(redact(order.title, customer) if masked else order.title),
+        title=_short(masked_text(order.title, customer) if masked else order.title),
         label=order.type.label,
         status=order.status.label,
         url=f"/workorders/{order.id}",
@@ -179,12 +174,15 @@ def _order_item(order: WorkOrder, customer: Customer, masked: bool) -> HistoryIt
 
 
 def customer_history(
-    session: Session, customer_id: int, query: HistoryQuery | None = None, *, masked: bool = True, limit: int = 100
+    session: Session, reader: Reader, customer_id: int, query: HistoryQuery | None = None, *, limit: int = 100
 ) -> list[HistoryItem]:
     """The customer's calls and work orders matching ``query``, newest first, at most ``limit``.
-    ``masked``: the caller is not verified yet, so no personal data appears in the texts.
+    Until the caller is verified no personal data appears in the texts (kefu.core.privacy).
     An unknown customer is ``NotFound``."""
     customer = get_customer(session, customer_id)
+    masked = reader.level(customer_id) < Level.VERIFIED
+    if not masked:
+        reader.reveal(customer_id, "联系历史")
     query = query or HistoryQuery()
     since = _day_start(query.start) if query.start else None
     until = _day_start(query.end + timedelta(days=1)) if query.end else None  # exclusive
@@ -209,7 +207,7 @@ __all__ = [
     "HistoryItem",
     "HistoryQuery",
     "customer_history",
+    "masked_text",
     "parse_query",
-    "redact",
     "type_choices",
 ]

@@ -4,6 +4,8 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from kefu.core.fields import Version
+
 PHONE = re.compile(r"^1[3-9]\d{9}$|^0\d{2,3}-?\d{7,8}$")
 ID_NUMBER = re.compile(r"^\d{17}[\dXx]$")
 
@@ -40,7 +42,7 @@ class CustomerCreate(CustomerFields):
 
 
 class CustomerUpdate(CustomerFields):
-    version: int = Field(description="the version the change is based on (optimistic locking)")
+    version: Version
 
 
 class Verification(BaseModel):
@@ -50,8 +52,8 @@ class Verification(BaseModel):
 
     phone_last4: str | None = Field(default=None, pattern=r"^\d{4}$")
     id_last4: str | None = Field(default=None, pattern=r"^[\dXx]{4}$")
-    name: str | None = None
-    account_id: str | None = None
+    name: str | None = Field(default=None, max_length=64)
+    account_id: str | None = Field(default=None, max_length=64)
 
 
 class CustomerOut(BaseModel):

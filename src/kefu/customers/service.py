@@ -13,6 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from kefu.core import audit
 from kefu.core.errors import Conflict, Forbidden, Invalid, NotFound
+from kefu.core.privacy import Level, Reader, counted_factors
 from kefu.customers.models import Customer
 from kefu.customers.schemas import CustomerCreate, CustomerOut, CustomerUpdate, Verification
 
@@ -35,44 +36,22 @@ FIELD_LABELS = {
 }
 
 
-def mask_phone(phone: str) -> str:
-    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:] if len(phone) >= 8 else "*" * len(phone)
-
-
-def mask_id_number(value: str) -> str:
-    return value[:1] + "*" * (len(value) - 5) + value[-4:] if len(value) > 5 else "*" * len(value)
-
-
-def mask_name(name: str) -> str:
-    return name[:1] + "*" * (len(name) - 1)
-
-
-def mask_text(value: str) -> str:
-    return value[:2] + "***" if len(value) > 2 else "***"
-
-
-def present(customer: Customer, verified_level: int) -> CustomerOut:
-    """Level 0 shows only what confirms you have the right person; level 1 shows all but the
-    full ID number; level 2 (two factors) shows everything."""
-    masked = verified_level < 1
+def present(customer: Customer, reader: Reader) -> CustomerOut:
+    """The customer as ``reader`` may see them (kefu.core.privacy decides; unmasked reads are
+    audited there)."""
+    cid, level = customer.id, reader.level(customer.id)
     return CustomerOut(
-        id=customer.id,
+        id=cid,
         version=customer.version,
-        name=mask_name(customer.name) if masked else customer.name,
-        phone=mask_phone(customer.phone) if masked else customer.phone,
-        account_id=customer.account_id,
-        id_number=(
-            None
-            if customer.id_number is None
-            else customer.id_number
-            if verified_level >= 2
-            else mask_id_number(customer.id_number)
-        ),
-        email=customer.email if not masked or customer.email is None else mask_text(customer.email),
-        address=customer.address if not masked or customer.address is None else mask_text(customer.address),
-        notes=None if masked else customer.notes,
-        verified_level=verified_level,
-        masked=masked,
+        name=reader.name(cid, customer.name) or "",
+        phone=reader.phone(cid, customer.phone) or "",
+        account_id=reader.account(cid, customer.account_id),
+        id_number=reader.id_number(cid, customer.id_number),
+        email=reader.detail(cid, customer.email),
+        address=reader.detail(cid, customer.address),
+        notes=reader.detail(cid, customer.notes) if level >= Level.VERIFIED else None,
+        verified_level=max(level, 0),
+        masked=level < Level.VERIFIED,
     )
 
 
@@ -88,7 +67,7 @@ def do_lookup(session: Session, actor_id: int, query: str, limit: int = 20) -> l
     query = query.strip()
     if len(query) < 2:
         raise Invalid("请至少输入两个字符(电话、账户号或姓名)")
-    conditions = [Customer.account_id == query, Customer.name.contains(query)]
+    conditions = [Customer.account_id == query, Customer.name.contains(query, autoescape=True)]
     digits = query.replace(" ", "").replace("-", "")
     if digits.isdigit():
         conditions.append(Customer.phone == digits if len(digits) >= 7 else Customer.phone.endswith(digits))
@@ -144,8 +123,11 @@ def do_import_customers(
     return customers
 
 
-def do_verify(session: Session, actor_id: int, customer_id: int, facts: Verification) -> int:
-    """How many stated facts match; any wrong fact makes the check fail (level 0)."""
+def do_verify(session: Session, reader: Reader, customer_id: int, facts: Verification) -> list[str]:
+    """The factors of this check that count: all stated facts must match (any wrong one fails
+    the whole check: an empty list), and a fact the reader's screen already shows does not count
+    (it could have been read out instead of asked)."""
+    actor_id = reader.user.id
     customer = get_customer(session, customer_id)
     checks = {
         "phone_last4": lambda v: customer.phone.endswith(v),
@@ -157,8 +139,8 @@ def do_verify(session: Session, actor_id: int, customer_id: int, facts: Verifica
     if not given:
         raise Invalid("请至少提供一项验证信息(手机号后四位、证件号后四位、姓名或账户号)")
     results = {k: checks[k](v) for k, v in given.items()}
-    level = 0 if not all(results.values()) else len(results)
-    outcome = "passed" if level else "failed"
+    counted = counted_factors(given, reader.level(customer_id)) if all(results.values()) else []
+    outcome = "passed" if counted else "failed" if not all(results.values()) else "not counted (shown on screen)"
     audit.record(
         session,
         actor_id,
@@ -167,18 +149,30 @@ def do_verify(session: Session, actor_id: int, customer_id: int, facts: Verifica
         customer.id,
         detail=f"{outcome}: " + ",".join(f"{k}={'ok' if ok else 'wrong'}" for k, ok in results.items()),
     )
-    return level
+    if not all(results.values()):
+        raise VerificationFailed("身份验证未通过:所提供的信息与记录不符")
+    if not counted:
+        raise VerificationFailed(
+            "所提供的信息已显示在屏幕上,不能作为身份验证依据,请询问客户其他信息(证件号后四位或账户号)"
+        )
+    return counted
 
 
-def preview_update(session: Session, customer_id: int, data: CustomerUpdate) -> dict[str, list[Any]]:
-    """The read-back: what would change, old and new, for the agent to confirm with the caller."""
+def preview_update(session: Session, reader: Reader, customer_id: int, data: CustomerUpdate) -> dict[str, list[Any]]:
+    """The read-back: what would change, old and new, for the agent to confirm with the caller.
+    The old values are shown as the reader may see them (masked before the identity check); the
+    new ones are what the agent typed."""
     customer = get_customer(session, customer_id)
-    return audit.diff(customer, data.model_dump(exclude_none=True, exclude={"version"}))
+    changes = audit.diff(customer, data.model_dump(exclude_none=True, exclude={"version"}))
+    shown = present(customer, reader).model_dump()
+    return {field: [shown.get(field) if old is not None else None, new] for field, (old, new) in changes.items()}
 
 
-def do_update_customer(
-    session: Session, actor_id: int, customer_id: int, data: CustomerUpdate, verified_level: int
-) -> Customer:
+def do_update_customer(session: Session, reader: Reader, customer_id: int, data: CustomerUpdate) -> Customer:
+    """A change needs the caller's identity checked in this call (one factor, two for the
+    sensitive fields) — whatever the reader may see: seeing is not the caller's consent."""
+    actor_id = reader.user.id
+    verified_level = reader.verified.get(customer_id, 0)
     customer = get_customer(session, customer_id)
     if data.version != customer.version:
         raise Conflict(

@@ -23,7 +23,7 @@ from kefu.accounts.models import User
 from kefu.calls import service as calls
 from kefu.calls.models import CallRecord, stored
 from kefu.calls.reasons import current_reasons
-from kefu.calls.schemas import CallCreate, CallFilter
+from kefu.calls.schemas import CallCreate, CallFilter, stored_turn
 from kefu.core import audit
 from kefu.core.errors import Conflict, Invalid
 from kefu.customers.models import Customer
@@ -175,6 +175,7 @@ def transcript_text(turns: Sequence[dict[str, Any]] | None) -> str | None:
     same turns; JSON when some turn has only one of start/end (text cannot say that)."""
     if not turns:
         return None
+    turns = [stored_turn(t) for t in turns]  # one odd stored value must not break the export
     if any((t.get("start") is None) != (t.get("end") is None) for t in turns):
         return json.dumps(list(turns), ensure_ascii=False)
     lines = []

@@ -8,7 +8,9 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import zipfile
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
@@ -18,8 +20,9 @@ from typing import Any, Literal
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.reader.excel import ExcelReader
 from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import get_column_letter, range_boundaries
 from pydantic import ValidationError
 
 from kefu.calls.models import local_time
@@ -122,12 +125,34 @@ class Table:
 
 # ---------------------------------------------------------------------------- reading
 
+# What a file may make us read, decided before reading it: an upload is at most 20 MB
+# (kefu.dataio.api), but a zip can expand a thousandfold and a sheet can declare a million rows.
+MAX_XLSX_EXPANDED = 256 * 1024 * 1024  # every part of a workbook, uncompressed, as the zip declares
+MAX_XLSX_RATIO = 100  # uncompressed : compressed, for a part of more than RATIO_FROM bytes
+RATIO_FROM = 8 * 1024 * 1024
+MAX_XLSX_PARTS = 10_000
+MAX_COLUMNS = 200  # cells further right are not read (kefu's widest import has 16 columns)
+EXTRA_ROWS = 100  # a title row or a few blank rows above or between the data
+PROGRESS_EVERY = 1000
 
-def read_table(data: bytes, filename: str, columns: Sequence[Column], *, max_rows: int = MAX_ROWS) -> Table:
+Progress = Callable[[str, int, int | None], None]  # (phase, done, total): kefu.jobs reports it
+
+
+def read_table(
+    data: bytes,
+    filename: str,
+    columns: Sequence[Column],
+    *,
+    max_rows: int = MAX_ROWS,
+    progress: Progress | None = None,
+) -> Table:
     """The rows of a CSV or .xlsx file as {field: value}, empty cells as None, blank rows skipped.
 
-    Raises ``ImportRejected`` for a file that cannot be read or whose header lacks a required
-    column; the rows themselves are checked by the caller."""
+    Read as a stream with a budget: a workbook is refused from its zip directory (declared sizes,
+    compression ratio) and its sheet's declared dimension before any row is parsed, and reading
+    stops at the first row past ``max_rows``. Raises ``ImportRejected`` for a file that cannot be
+    read, is too large, or whose header lacks a required column; the rows themselves are checked
+    by the caller."""
     source = PurePath(filename or "上传文件").name
     if not data or not data.strip():
         raise file_error("文件是空的")
@@ -135,19 +160,120 @@ def read_table(data: bytes, filename: str, columns: Sequence[Column], *, max_row
     if data.startswith(_OLE):
         raise file_error("这是旧版 Excel(.xls)文件,不支持;请在 Excel 中“另存为” .xlsx 或 CSV(UTF-8)后再导入")
     if suffix in (".xlsx", ".xlsm") or data.startswith(_ZIP):
-        records = _xlsx_records(data, source)
-    elif suffix in ("", ".csv", ".txt", ".tsv"):
-        records = _csv_records(data, source)
-    else:
-        raise file_error(f"不支持的文件类型“{suffix}”,请使用 CSV 或 Excel(.xlsx)")
-    return _table(records, source, columns, max_rows)
+        with _xlsx_records(data, source, max_rows) as (records, declared):
+            return _table(records, source, columns, max_rows, progress, declared)
+    if suffix in ("", ".csv", ".txt", ".tsv"):
+        return _table(_csv_records(data, source), source, columns, max_rows, progress, None)
+    raise file_error(f"不支持的文件类型“{suffix}”,请使用 CSV 或 Excel(.xlsx)")
 
 
-def _xlsx_records(data: bytes, source: str) -> list[tuple[int, list[Any]]]:
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):,.1f} MB"
+
+
+def check_xlsx_archive(data: bytes, source: str) -> None:
+    """Refuse a workbook from its zip directory alone, before anything is decompressed: more
+    parts than any workbook has, more declared bytes than we would read, or a part compressed
+    far beyond what XML compresses to (a "zip bomb")."""
+    not_excel = f"{source} 不是有效的 Excel(.xlsx)文件"
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as err:
+        raise file_error(f"{not_excel}(无法打开:{type(err).__name__})") from None
+    if len(parts) > MAX_XLSX_PARTS:
+        raise file_error(f"{not_excel}:压缩包内有 {len(parts):,} 个文件,不像 Excel 工作簿")
+    bomb = "文件可能已损坏,或是恶意构造的“压缩炸弹”,已拒绝;请在 Excel 中重新保存,或分成几个文件"
+    total = sum(part.file_size for part in parts)
+    if total > MAX_XLSX_EXPANDED:
+        raise file_error(
+            f"{source} 声明解压后有 {_megabytes(total)}(压缩后 {_megabytes(len(data))}),"
+            f"超过上限 {_megabytes(MAX_XLSX_EXPANDED)};{bomb}"
+        )
+    for part in parts:
+        if part.file_size > RATIO_FROM and part.file_size > MAX_XLSX_RATIO * max(part.compress_size, 1):
+            ratio = part.file_size // max(part.compress_size, 1)
+            raise file_error(
+                f"{source} 中的 {part.filename} 声明解压后有 {_megabytes(part.file_size)},"
+                f"压缩比 {ratio:,}:1,远超正常 Excel 文件;{bomb}"
+            )
+
+
+# A row element with content (``<row r="7" spans="1:3">``, not the empty ``<row r="7"/>``), with or
+# without a namespace prefix.
+_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row\b[^<>]*(?<!/)>")
+_DIMENSION = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?dimension\s+ref=[\"']([A-Z]+[0-9]+:[A-Z]+[0-9]+)[\"']")
+
+
+def survey_first_sheet(data: bytes, source: str, max_rows: int) -> tuple[int, int] | None:
+    """Refuse a sheet with too many rows before any row is parsed: from the range it declares
+    (``<dimension ref="A1:T1000001">``, at the top of its XML), then by counting its row tags as
+    the XML is decompressed, stopping at the first one past the budget (a declared range can be
+    missing or wrong). Neither needs the shared strings. The (rows, columns) declared, or None."""
+    budget = max_rows + 1 + EXTRA_ROWS
+    try:
+        reader = ExcelReader(io.BytesIO(data), read_only=True, data_only=True)
+        reader.read_manifest()
+        reader.read_workbook()
+        found = next(iter(reader.parser.find_sheets()), None)
+        if found is None:
+            return None
+        path = found[1].target
+        with reader.archive.open(path) as stream:
+            top = stream.read(64 * 1024)
+        match = _DIMENSION.search(top[: top.find(b"<sheetData")] if b"<sheetData" in top else top)
+    except Exception:  # a damaged workbook: load_workbook says so in its own words
+        return None
+    declared = None
+    if match:
+        ref = match.group(1).decode("ascii")
+        _, _, columns, last_row = range_boundaries(ref)
+        declared = (int(last_row), int(columns))
+        if last_row > budget:
+            raise file_error(
+                f"工作表声明的数据范围是 {ref},共 {last_row:,} 行,一次最多导入 {max_rows:,} 行;请分成几个文件"
+            )
+    try:
+        with reader.archive:
+            rows = _count_rows(reader.archive, path, budget)
+    except Exception:
+        return declared
+    if rows > budget:
+        raise file_error(f"工作表超过 {budget:,} 行,一次最多导入 {max_rows:,} 行;请分成几个文件")
+    return declared
+
+
+def _count_rows(archive: zipfile.ZipFile, path: str, stop_after: int) -> int:
+    """Row tags in the sheet's XML, read in 1 MB pieces; stops counting past ``stop_after``."""
+    count = 0
+    tail = b""
+    with archive.open(path) as stream:
+        while piece := stream.read(1 << 20):
+            text = tail + piece
+            cut = text.rfind(b"<")  # a tag never holds "<": what follows may be a tag cut in two
+            if cut < 0 or len(text) - cut > 4096:
+                cut = len(text)
+            count += len(_ROW_TAG.findall(text, 0, cut))
+            if count > stop_after:
+                return count
+            tail = text[cut:]
+    return count + len(_ROW_TAG.findall(tail))
+
+
+Records = Iterator[tuple[int, Sequence[Any]]]
+
+
+@contextmanager
+def _xlsx_records(data: bytes, source: str, max_rows: int) -> Iterator[tuple[Records, int | None]]:
+    """The first sheet's rows as (row number, cells), streamed (openpyxl read-only), and the
+    number of rows the sheet declares. The workbook is checked before anything is parsed."""
     not_excel = f"{source} 不是有效的 Excel(.xlsx)文件"
     if not data.startswith(_ZIP):
         hint = ";如果它其实是 CSV 文件,请把扩展名改为 .csv" if _looks_like_text(data) else ""
         raise file_error(not_excel + hint)
+    check_xlsx_archive(data, source)
+    declared = survey_first_sheet(data, source, max_rows)
+    width = min(declared[1], MAX_COLUMNS) if declared else MAX_COLUMNS
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as err:  # zipfile, KeyError, openpyxl's own kinds: damaged or foreign files
@@ -156,7 +282,11 @@ def _xlsx_records(data: bytes, source: str) -> list[tuple[int, list[Any]]]:
         if not workbook.worksheets:
             raise file_error("Excel 文件中没有工作表")
         sheet = workbook.worksheets[0]
-        return [(number, list(cells)) for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1)]
+        # Cells are read up to MAX_COLUMNS whatever the sheet declares: a range of A:XFD (or a
+        # cell far right) would otherwise pad every row to 16,384 cells.
+        sheet.reset_dimensions()
+        rows = sheet.iter_rows(max_col=width, values_only=True)
+        yield enumerate(rows, start=1), declared[0] if declared else None
     finally:
         workbook.close()
 
@@ -169,7 +299,7 @@ def _looks_like_text(data: bytes) -> bool:
     return True
 
 
-def _csv_records(data: bytes, source: str) -> list[tuple[int, list[Any]]]:
+def _csv_records(data: bytes, source: str) -> Records:
     try:
         text = decode(data, source)
     except TranscriptError:
@@ -179,16 +309,39 @@ def _csv_records(data: bytes, source: str) -> list[tuple[int, list[Any]]]:
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        return [(number, row) for number, row in enumerate(reader, start=1)]
+        yield from enumerate(reader, start=1)
     except csv.Error as err:
         raise file_error(f"CSV 格式错误(第 {reader.line_num} 行附近):{err}") from None
 
 
-def _table(records: list[tuple[int, list[Any]]], source: str, columns: Sequence[Column], max_rows: int) -> Table:
-    filled = [(n, cells) for n, cells in records if any(_blank(c) is not None for c in cells)]
-    if not filled:
+def _filled(cells: Sequence[Any]) -> bool:
+    return any(_blank(c) is not None for c in cells)
+
+
+def _table(
+    records: Records,
+    source: str,
+    columns: Sequence[Column],
+    max_rows: int,
+    progress: Progress | None,
+    declared_rows: int | None,
+) -> Table:
+    blank_budget = max_rows + EXTRA_ROWS  # blank lines around the data, a sheet's empty tail
+
+    def blank(number: int) -> None:
+        nonlocal blank_budget
+        blank_budget -= 1
+        if blank_budget < 0:
+            raise file_error(f"文件中的空行过多(读到第 {number:,} 行仍未结束);请删除空行后再导入")
+
+    header_row, header = 0, None
+    for number, cells in records:
+        if _filled(cells):
+            header_row, header = number, cells
+            break
+        blank(number)
+    if header is None:
         raise file_error("文件是空的(没有表头,也没有数据)")
-    header_row, header = filled[0]
     by_key = {header_key(name): column for column in columns for name in column.names}
     positions: dict[str, int] = {}
     headers: dict[str, str] = {}
@@ -215,15 +368,22 @@ def _table(records: list[tuple[int, list[Any]]], source: str, columns: Sequence[
             errors.append(RowError(header_row, "表头", f"缺少必需的列“{column.label}”(可用列名:{accepted})"))
     if errors:
         raise ImportRejected(errors)
-    rows = []
-    for number, cells in filled[1:]:
+    rows: list[Row] = []
+    for number, cells in records:
         values = {name: _blank(cells[i]) if i < len(cells) else None for name, i in positions.items()}
-        if any(v is not None for v in values.values()):
-            rows.append(Row(number, values))
+        if not any(v is not None for v in values.values()):
+            blank(number)
+            continue
+        if len(rows) == max_rows:
+            raise file_error(
+                f"一次最多导入 {max_rows:,} 行,这个文件更多(第 {number:,} 行已是第 {max_rows + 1:,} 条数据);"
+                "请分成几个文件"
+            )
+        rows.append(Row(number, values))
+        if progress is not None and len(rows) % PROGRESS_EVERY == 0:
+            progress("读取文件", len(rows), declared_rows - header_row if declared_rows else None)
     if not rows:
         raise file_error("文件只有表头,没有数据行")
-    if len(rows) > max_rows:
-        raise file_error(f"一次最多导入 {max_rows} 行,这个文件有 {len(rows)} 行;请分成几个文件")
     return Table(source, header_row, headers, rows, ignored)
 
 

@@ -58,8 +58,9 @@ class Turn(BaseModel):
 
     speaker: Speaker
     text: str = ""
-    start: float | None = Field(default=None, ge=0)
-    end: float | None = Field(default=None, ge=0)
+    # Finite: 1e400 parses as infinity, and an infinite time breaks every report made of it.
+    start: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    end: float | None = Field(default=None, ge=0, allow_inf_nan=False)
 
     @field_validator("speaker", mode="before")
     @classmethod
@@ -70,6 +71,13 @@ class Turn(BaseModel):
     @classmethod
     def _none_is_empty(cls, value: object) -> object:
         return "" if value is None else value
+
+    @field_validator("text")
+    @classmethod
+    def _no_nul(cls, value: str) -> str:
+        if "\x00" in value:  # never text: a binary file, or UTF-16 read as UTF-8 (and PostgreSQL refuses it)
+            raise ValueError("contains a NUL character")
+        return value
 
     @model_validator(mode="after")
     def _end_after_start(self) -> Turn:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from kefu.accounts.models import User
 from kefu.core.db import utcnow
 from kefu.core.errors import Forbidden, NotFound
+from kefu.core.fields import CentreTime, Id, Offset, Version
 from kefu.core.security import Permission, allowed
 from kefu.knowledge import service as kb
 from kefu.knowledge.models import Article, ArticleCategory, ArticleStatus
@@ -199,7 +200,7 @@ class ArticleSummary(BaseModel):
     status: ArticleStatus
     status_label: str
     version: int
-    updated_at: datetime
+    updated_at: CentreTime
 
 
 class ArticleDetail(ArticleOut):
@@ -215,7 +216,7 @@ class CategoryCount(BaseModel):
 class StatusChange(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    version: int = Field(description="the version the change is based on (optimistic locking)")
+    version: Version
     change_note: str | None = Field(default=None, description="why (修改说明)")
 
     @field_validator("change_note")
@@ -257,7 +258,7 @@ class MarkRead(BaseModel):
 
 class VisitOut(BaseModel):
     user_id: int
-    last_visit_at: datetime
+    last_visit_at: CentreTime
 
 
 class ScriptOut(BaseModel):
@@ -324,7 +325,7 @@ def list_articles(
     category: ArticleCategory | None = None,
     status: ArticleStatus = ArticleStatus.PUBLISHED,
     limit: int = Query(50, ge=1, le=200),
-    offset: int = Query(0, ge=0),
+    offset: Offset = 0,
 ) -> list[ArticleSummary]:
     """Browse by category and status, the most recently changed first. Drafts: editors only."""
     check_status_visible(user, status)
@@ -340,7 +341,7 @@ def create_article(body: ArticleCreate, request: Request, user: CurrentUser, ses
 
 
 @router.get("/articles/{article_id}")
-def get_article(article_id: int, user: CurrentUser, session: DB) -> ArticleDetail:
+def get_article(article_id: Id, user: CurrentUser, session: DB) -> ArticleDetail:
     """The current text with every version (for the history and the diffs)."""
     article = readable_article(session, user, article_id)
     versions = [VersionOut.model_validate(v) for v in kb.history(session, article_id)]
@@ -349,7 +350,7 @@ def get_article(article_id: int, user: CurrentUser, session: DB) -> ArticleDetai
 
 @router.patch("/articles/{article_id}", dependencies=[require(Permission.KNOWLEDGE_EDIT)])
 def update_article(
-    article_id: int, body: ArticleUpdate, request: Request, user: CurrentUser, session: DB
+    article_id: Id, body: ArticleUpdate, request: Request, user: CurrentUser, session: DB
 ) -> ArticleOut:
     """Save an edit of version ``version``; 409 (and nothing saved) when someone saved since."""
     article = kb.do_update_article(session, user.id, article_id, body)
@@ -366,12 +367,12 @@ def _set_status(
 
 
 @router.post("/articles/{article_id}/publish", dependencies=[require(Permission.KNOWLEDGE_EDIT)])
-def publish(article_id: int, body: StatusChange, request: Request, user: CurrentUser, session: DB) -> ArticleOut:
+def publish(article_id: Id, body: StatusChange, request: Request, user: CurrentUser, session: DB) -> ArticleOut:
     return _set_status(request, user, session, article_id, ArticleStatus.PUBLISHED, body)
 
 
 @router.post("/articles/{article_id}/archive", dependencies=[require(Permission.KNOWLEDGE_EDIT)])
-def archive(article_id: int, body: StatusChange, request: Request, user: CurrentUser, session: DB) -> ArticleOut:
+def archive(article_id: Id, body: StatusChange, request: Request, user: CurrentUser, session: DB) -> ArticleOut:
     return _set_status(request, user, session, article_id, ArticleStatus.ARCHIVED, body)
 
 

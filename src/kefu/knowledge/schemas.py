@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
+from kefu.core.fields import CentreTime, Version
 from kefu.knowledge.models import CATEGORY_LABELS, STATUS_LABELS, ArticleCategory, ArticleStatus
 
 MAX_TITLE = 200
@@ -112,7 +112,7 @@ class ArticleCreate(ArticleFields):
 
 
 class ArticleUpdate(ArticleFields):
-    version: int = Field(description="the version the edit is based on (optimistic locking)")
+    version: Version
 
 
 class ArticleOut(BaseModel):
@@ -128,8 +128,8 @@ class ArticleOut(BaseModel):
     source: str | None
     author_id: int | None
     editor_id: int | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: CentreTime
+    updated_at: CentreTime
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -147,7 +147,7 @@ class VersionOut(BaseModel):
 
     number: int
     editor_id: int | None
-    at: datetime
+    at: CentreTime
     title: str
     category: ArticleCategory
     body: str
@@ -176,7 +176,7 @@ class ArticleChange(BaseModel):
     archived: bool  # withdrawn since the last visit
     from_version: int | None  # the version the reader last could have seen
     to_version: int
-    changed_at: datetime
+    changed_at: CentreTime
     editor_ids: list[int]
     change_notes: list[str]  # of every version since the last visit, oldest first
     fields: list[FieldChange]  # what differs between from_version and to_version (body: see body_diff)
@@ -187,6 +187,6 @@ class ArticleChange(BaseModel):
 
 class ChangesView(BaseModel):
     user_id: int
-    since: datetime | None  # the last visit; None on the first visit
-    as_of: datetime  # pass this to do_mark_read, so edits made while reading are not skipped
+    since: CentreTime | None  # the last visit; None on the first visit
+    as_of: CentreTime  # pass this to do_mark_read, so edits made while reading are not skipped
     changes: list[ArticleChange]

@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 
 from kefu.accounts.models import User
 from kefu.calls.models import CallRecord
-from kefu.core import audit
+from kefu.core import access, audit
 from kefu.core.db import utcnow
 from kefu.core.errors import Conflict, Forbidden, Invalid, NotFound
+from kefu.core.fields import api_time
 from kefu.core.security import Permission, Role, allowed
 from kefu.quality.models import Appeal, AppealStatus, Finding, Inspection, InspectionStatus
 from kefu.quality.service import counted_findings, get_inspection, latest_review, refresh_final_score
@@ -209,7 +210,9 @@ def my_scorecards(session: Session, agent_id: int, limit: int = 200) -> list[Ins
 
 
 def may_view(user: User, inspection: Inspection) -> bool:
-    return allowed(user.role, Permission.QA_REPORT) or inspection.call.agent_id == user.id
+    """A scorecard is read as its call is (kefu.core.access): the agent's own, the team's for a
+    team lead, all for QA, trainers and supervisors."""
+    return access.within(user, access.scope_of(user, access.Record.CALL), [inspection.call.agent])
 
 
 @dataclass(frozen=True)
@@ -270,4 +273,19 @@ def recent_decided(session: Session, user: User, limit: int = 50) -> list[Appeal
 
 
 def history_rows(appeal: Appeal) -> list[dict[str, Any]]:
-    return [{**step, "label": ACTION_LABELS.get(step.get("action", ""), step.get("action"))} for step in appeal.history]
+    """The steps, each time on the centre's clock (stored as UTC)."""
+    return [
+        {
+            **step,
+            "at": _on_clock(step.get("at")),
+            "label": ACTION_LABELS.get(step.get("action", ""), step.get("action")),
+        }
+        for step in appeal.history
+    ]
+
+
+def _on_clock(stored: Any) -> Any:
+    try:
+        return api_time(datetime.fromisoformat(stored))
+    except (TypeError, ValueError):  # an odd stored value is shown as it is
+        return stored

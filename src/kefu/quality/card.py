@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from kefu.calls.models import CallRecord, local_time, stored
+from kefu.core.privacy import Reader
 from kefu.inspection.html_report import _segments
 from kefu.quality.models import AppealStatus, Finding, FindingReview, Inspection, InspectionStatus, RulebookVersion
 from kefu.quality.service import counted_findings, current_inspection
@@ -86,7 +87,9 @@ def _state(finding: Finding) -> str | None:
     return None
 
 
-def scorecard(session: Session, call: CallRecord) -> Card:
+def scorecard(session: Session, call: CallRecord, reader: Reader) -> Card:
+    """Evidence and transcript as ``reader`` may see them (numbers masked, same length, so the
+    marked spans stay where they were)."""
     inspection = current_inspection(session, call.id)
     if inspection is None:
         message = NO_TRANSCRIPT if not call.transcript else "尚未质检"
@@ -96,7 +99,7 @@ def scorecard(session: Session, call: CallRecord) -> Card:
         return Card(inspection, "failed", FAILED, version)
     counted = {f.id for f in counted_findings(session, inspection)}
     shown = [f for f in inspection.findings if not f.manual or f.id in counted]
-    turns = call.transcript or []
+    turns = reader.turns(call.customer_id, call.transcript) or []
     spans: dict[int, list[tuple[int, int, int]]] = {}
     findings = []
     for number, f in enumerate(shown, start=1):
@@ -113,7 +116,7 @@ def scorecard(session: Session, call: CallRecord) -> Card:
                 "message": f.message,
                 "standard": f.standard,
                 "turn": f.turn,
-                "evidence": f.evidence,
+                "evidence": reader.text(call.customer_id, f.evidence),
                 "evidence_span": f.evidence_span,
                 "suggestion": f.suggestion,
                 "counts": f.id in counted,

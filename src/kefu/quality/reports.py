@@ -20,6 +20,7 @@ from kefu.accounts.models import User
 from kefu.calls.models import CallRecord, as_utc, local_time, stored
 from kefu.core.clock import centre_tz
 from kefu.core.errors import Invalid
+from kefu.core.fields import MAX_ID
 from kefu.inspection.charts import BINS, bin_index
 from kefu.quality.models import (
     Appeal,
@@ -91,7 +92,9 @@ def report_filter(
         try:
             agent = int(agent_id)
         except ValueError:
-            raise Invalid(f"筛选条件有误:客服「{agent_id}」不存在") from None
+            agent = 0
+        if not 1 <= agent <= MAX_ID:
+            raise Invalid(f"筛选条件有误:客服「{agent_id}」不存在")
     return ReportFilter(first, last, (team or "").strip() or None, agent)
 
 

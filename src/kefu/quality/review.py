@@ -21,6 +21,7 @@ from kefu.calls.models import local_time, stored
 from kefu.core import audit
 from kefu.core.db import utcnow
 from kefu.core.errors import Conflict, Forbidden, Invalid, NotFound
+from kefu.core.privacy import Reader
 from kefu.core.security import Permission, Role, allowed
 from kefu.quality.models import (
     Finding,
@@ -365,14 +366,14 @@ def agreement(session: Session, since: datetime | None = None, until: datetime |
 # ---------------------------------------------------------------- the review page's view of a task
 
 
-def _finding_view(review: Review, finding: Finding, text: str | None) -> dict[str, Any]:
+def _finding_view(review: Review, finding: Finding, text: str | None, evidence: str | None) -> dict[str, Any]:
     span = finding.evidence_span
     marked: tuple[str, str, str] | None = None
     if text is not None and span and 0 <= span[0] < span[1] <= len(text):
         marked = (text[: span[0]], text[span[0] : span[1]], text[span[1] :])
-    elif text is not None and finding.evidence and not finding.manual and finding.evidence in text:
-        at = text.index(finding.evidence)
-        marked = (text[:at], finding.evidence, text[at + len(finding.evidence) :])
+    elif text is not None and evidence and not finding.manual and evidence in text:
+        at = text.index(evidence)
+        marked = (text[:at], evidence, text[at + len(evidence) :])
     return {
         "id": finding.id,
         "rule": finding.rule,
@@ -384,7 +385,7 @@ def _finding_view(review: Review, finding: Finding, text: str | None) -> dict[st
         "standard": finding.standard,
         "suggestion": finding.suggestion,
         "turn": finding.turn,
-        "evidence": finding.evidence,
+        "evidence": evidence,
         "evidence_span": list(span) if span else None,
         "marked": list(marked) if marked else None,
         "manual": finding.manual,
@@ -393,12 +394,13 @@ def _finding_view(review: Review, finding: Finding, text: str | None) -> dict[st
     }
 
 
-def review_view(session: Session, review: Review) -> dict[str, Any]:
+def review_view(session: Session, review: Review, reader: Reader) -> dict[str, Any]:
     """Everything the review page and ``GET /api/quality/reviews/{id}`` show: the transcript with
     each finding in its turn (evidence span marked), the verdicts so far, the manual findings,
-    the machine's score beside the inspector's."""
+    the machine's score beside the inspector's. Customer data as ``reader`` may see it."""
     inspection = review.inspection
-    turns = review.call.transcript or []
+    customer_id = review.call.customer_id
+    turns = reader.turns(customer_id, review.call.transcript) or []
     own = [f for f in inspection.findings if f.manual and f.review_id == review.id]
     by_turn: dict[int, list[dict[str, Any]]] = {}
     loose: list[dict[str, Any]] = []
@@ -406,7 +408,7 @@ def review_view(session: Session, review: Review) -> dict[str, Any]:
         text = (
             str(turns[finding.turn].get("text", "")) if finding.turn is not None and finding.turn < len(turns) else None
         )
-        view = _finding_view(review, finding, text)
+        view = _finding_view(review, finding, text, reader.text(customer_id, finding.evidence))
         (by_turn.setdefault(finding.turn, []) if text is not None else loose).append(view)  # type: ignore[arg-type]
     names = categories(session, inspection)
     inspector_score = review_score(review)
@@ -438,8 +440,10 @@ def review_view(session: Session, review: Review) -> dict[str, Any]:
             for n, t in enumerate(turns)
         ],
         "call_findings": loose,  # findings of the call as a whole (no turn)
-        "rule_findings": [_finding_view(review, f, None) for f in rule_findings(review)],
-        "manual_findings": [_finding_view(review, f, None) for f in own],
+        "rule_findings": [
+            _finding_view(review, f, None, reader.text(customer_id, f.evidence)) for f in rule_findings(review)
+        ],
+        "manual_findings": [_finding_view(review, f, None, reader.text(customer_id, f.evidence)) for f in own],
         "machine_score": inspection.machine_score,
         "final_score": inspection.final_score,
         "pass_line": inspection.pass_line,

@@ -25,6 +25,7 @@ from kefu.calls.reasons import current_reasons
 from kefu.core import audit
 from kefu.core.clock import centre_tz
 from kefu.core.errors import Conflict, Invalid, NotFound
+from kefu.core.fields import Id
 from kefu.core.security import Permission, Role, allowed
 from kefu.quality.models import (
     Inspection,
@@ -76,7 +77,7 @@ class PlanData(BaseModel):
     per_agent_count: int | None = Field(default=None, gt=0, le=1000)
     per_agent_percent: float | None = Field(default=None, gt=0, le=100)
     filters: PlanFilters = Field(default_factory=PlanFilters)
-    inspector_ids: list[int] | None = None  # None or empty: every active QA inspector
+    inspector_ids: list[Id] | None = Field(default=None, max_length=100)  # None or empty: every active QA inspector
     active: bool = True
 
     @field_validator("name")

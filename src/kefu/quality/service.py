@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from kefu.calls.models import CallRecord
@@ -39,32 +41,61 @@ def get_inspection(session: Session, inspection_id: int) -> Inspection:
     return inspection
 
 
-def _findings(report: Report) -> list[Finding]:
+def _finding_values(report: Report) -> list[dict[str, Any]]:
     return [
-        Finding(
-            rule=f.rule,
-            rule_name=f.rule_name,
-            category=f.category,
-            deduction=f.deduction,
-            fatal=f.fatal,
-            message=f.message[:500],
-            standard=(f.standard or "")[:500] or None,
-            source=(f.source or "")[:200] or None,
-            turn=f.turn,
-            speaker=f.speaker,
-            start=f.start,
-            end=f.end,
-            evidence=f.evidence[:500] if f.evidence else None,
-            evidence_span=list(f.evidence_span) if f.evidence_span else None,
-            suggestion=f.suggestion[:500] if f.suggestion else None,
-        )
+        {
+            "rule": f.rule,
+            "rule_name": f.rule_name,
+            "category": f.category,
+            "deduction": f.deduction,
+            "fatal": f.fatal,
+            "message": f.message[:500],
+            "standard": (f.standard or "")[:500] or None,
+            "source": (f.source or "")[:200] or None,
+            "turn": f.turn,
+            "speaker": f.speaker,
+            "start": f.start,
+            "end": f.end,
+            "evidence": f.evidence[:500] if f.evidence else None,
+            "evidence_span": list(f.evidence_span) if f.evidence_span else None,
+            "suggestion": f.suggestion[:500] if f.suggestion else None,
+        }
         for f in report.findings
     ]
 
 
-def _record(session: Session, call: CallRecord, active: Active | None, now: datetime) -> Inspection:
-    """Inspect ``call`` with ``active`` (None: the rulebook itself could not be built) and add the
-    inspection as the call's current one."""
+@dataclass(frozen=True)
+class Scorecard:
+    """One call's inspection, computed and not yet stored: an import computes every call's
+    before its write transaction begins (``score_call``), and stores them all at once with the calls
+    (``store_scorecards``), so the database is locked for the writing only."""
+
+    rulebook_id: int | None
+    rulebook_label: str
+    values: dict[str, Any]  # the Inspection's columns: status, error or the scores
+    findings: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def final_score(self) -> float | None:
+        return self.values.get("final_score")  # type: ignore[no-any-return]
+
+    @property
+    def passed(self) -> bool | None:
+        return self.values.get("passed")  # type: ignore[no-any-return]
+
+
+def active_rulebook(session: Session) -> Active | None:
+    """The published rulebook, or None when it cannot be built (calls are then kept, their
+    inspection stored as failed, for re-inspection)."""
+    try:
+        return source_for(session).active(session)
+    except Exception:
+        log.exception("the rulebook could not be built; calls are kept for re-inspection")
+        return None
+
+
+def score_call(call: CallRecord, active: Active | None) -> Scorecard:
+    """Inspect ``call`` (stored or not yet) with ``active``; never raises for the engine."""
     transcript_error: str | None = None
     report: Report | None = None
     if active is None:
@@ -77,38 +108,82 @@ def _record(session: Session, call: CallRecord, active: Active | None, now: date
             assert transcript is not None
             report = active.inspector.inspect(transcript)
         except Exception as error:  # the call is kept whatever the engine does
-            log.exception("inspection of call %s failed", call.id)
+            log.exception("inspection of call %s failed", call.id or call.external_id)
             transcript_error = f"{type(error).__name__}: {error}"[:500]
+    version_id = active.version_id if active else None
+    label = active.rulebook.version if active else "-"
+    if report is None:
+        return Scorecard(version_id, label, {"status": InspectionStatus.FAILED, "error": transcript_error})
+    values = {
+        "status": InspectionStatus.DONE,
+        "machine_score": report.score,
+        "final_score": report.score,
+        "passed": report.passed,
+        "fatal": report.fatal,
+        "pass_line": report.pass_line,
+        "categories": {key: {"name": c.name, "score": c.score, "max": c.max} for key, c in report.categories.items()},
+        "not_applicable": [
+            {"rule": na.rule, "rule_name": na.rule_name, "missing": na.missing} for na in report.not_applicable_reasons
+        ],
+    }
+    return Scorecard(version_id, label, values, _finding_values(report))
+
+
+def _record(session: Session, call: CallRecord, active: Active | None, now: datetime) -> Inspection:
+    """Inspect ``call`` with ``active`` (None: the rulebook itself could not be built) and add the
+    inspection as the call's current one."""
+    card = score_call(call, active)
     session.execute(
         update(Inspection).where(Inspection.call_id == call.id, Inspection.current.is_(True)).values(current=False)
     )
     inspection = Inspection(
         call_id=call.id,
         agent_id=call.agent_id,
-        rulebook_id=active.version_id if active else None,
-        rulebook_label=active.rulebook.version if active else "-",
+        rulebook_id=card.rulebook_id,
+        rulebook_label=card.rulebook_label,
         current=True,
         inspected_at=now,
+        **card.values,
     )
-    if report is None:
-        inspection.status = InspectionStatus.FAILED
-        inspection.error = transcript_error
-    else:
-        inspection.status = InspectionStatus.DONE
-        inspection.machine_score = inspection.final_score = report.score
-        inspection.passed = report.passed
-        inspection.fatal = report.fatal
-        inspection.pass_line = report.pass_line
-        inspection.categories = {
-            key: {"name": c.name, "score": c.score, "max": c.max} for key, c in report.categories.items()
-        }
-        inspection.not_applicable = [
-            {"rule": na.rule, "rule_name": na.rule_name, "missing": na.missing} for na in report.not_applicable_reasons
-        ]
-        inspection.findings = _findings(report)
+    inspection.findings = [Finding(**values) for values in card.findings]
     session.add(inspection)
     _copy_to_call(session, call.id, inspection.final_score, inspection.passed, now)
     return inspection
+
+
+def store_scorecards(
+    session: Session, calls: Sequence[tuple[int, int | None]], cards: Sequence[Scorecard | None], now: datetime
+) -> None:
+    """The scorecards of new calls — (call id, agent id) each, None for a call without a
+    transcript — in two statements (inspections, then their findings). The calls carry their
+    copy of the score already (``Scorecard.final_score``/``passed``, written with the call)."""
+    kept = [(call, card) for call, card in zip(calls, cards, strict=True) if card is not None]
+    if not kept:
+        return
+    base = {column.name: None for column in Inspection.__table__.columns if column.name != "id"}
+    rows = [
+        {
+            **base,
+            "call_id": call_id,
+            "agent_id": agent_id,
+            "rulebook_id": card.rulebook_id,
+            "rulebook_label": card.rulebook_label,
+            "current": True,
+            "inspected_at": now,
+            "fatal": False,
+            **card.values,
+        }
+        for (call_id, agent_id), card in kept
+    ]
+    table = Inspection.__table__
+    ids = list(session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows))
+    findings = [
+        {**values, "inspection_id": inspection_id}
+        for inspection_id, (_, card) in zip(ids, kept, strict=True)
+        for values in card.findings
+    ]
+    if findings:
+        session.execute(insert(Finding.__table__), findings)
 
 
 def _copy_to_call(
@@ -132,11 +207,7 @@ def inspect_calls(session: Session, calls: Iterable[CallRecord], *, now: datetim
     with_text = [call for call in calls if call.transcript]
     if not with_text:
         return []
-    try:
-        active: Active | None = source_for(session).active(session)
-    except Exception:
-        log.exception("the rulebook could not be built; calls are kept for re-inspection")
-        active = None
+    active = active_rulebook(session)
     inspections = [_record(session, call, active, now) for call in with_text]
     session.flush()
     return inspections

@@ -9,21 +9,28 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.sessions import SessionMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from kefu.accounts.models import User
+from kefu.core import validation
 from kefu.core.clock import centre_tz
 from kefu.core.db import make_engine, migrate, session_factory
 from kefu.core.errors import KefuError
 from kefu.core.settings import Settings, get_settings
 from kefu.quality.rulebooks import RulebookSource
+from kefu.web.admission import AdmissionControl
+from kefu.web.api_docs import ERROR_RESPONSES
 from kefu.web.deps import LoginRequired, PasswordChangeRequired, check_csrf
+from kefu.web.headers import SecurityHeaders
+from kefu.web.input_guard import InputGuard
 from kefu.web.lifespan import lifespan
+from kefu.web.session import SessionCookies, logged_in
 from kefu.web.templating import page_context, templates
 
 
 def routers() -> list[APIRouter]:
     """Every domain's API and pages. A new domain adds its two routers here."""
+    from kefu.accounts.api import admin_router as sessions_api
     from kefu.accounts.api import router as auth_api
     from kefu.assist.api import router as assist_api
     from kefu.calls.api import router as calls_api
@@ -51,6 +58,7 @@ def routers() -> list[APIRouter]:
 
     return [
         auth_api,
+        sessions_api,
         dataio_api,  # before customers_api: /api/customers/export is not /api/customers/{customer_id}
         customers_api,
         calls_api,
@@ -82,12 +90,10 @@ def routers() -> list[APIRouter]:
 
 
 def _session_user(request: Request) -> User | None:
-    """The logged-in user for an error page's header (no checks: it only shows the name)."""
-    user_id = request.session.get("user_id")
-    if user_id is None:
-        return None
+    """The logged-in user for an error page's header (it only shows the name)."""
     with request.app.state.sessions() as session:
-        return session.get(User, user_id)
+        found = logged_in(request, session, touch=False)
+        return found.user if found.problem is None else None
 
 
 def create_app(settings: Settings | None = None, *, run_migrations: bool = True) -> FastAPI:
@@ -100,10 +106,13 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
         docs_url="/api/docs",
         openapi_url="/api/openapi.json",
         dependencies=[Depends(check_csrf)],
+        responses=ERROR_RESPONSES,  # every /api operation's refusals, documented once (kefu.web.api_docs)
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.engine = make_engine(settings.database)
+    app.state.engine = make_engine(
+        settings.database, pool_size=settings.pool_size, pool_timeout=settings.db_pool_timeout
+    )
     # The rulebook calls are inspected with: the files on the centre's clock, under the version
     # published in the database (kefu.quality.rulebooks); every session carries it.
     app.state.rulebooks = RulebookSource(files=list(settings.rules), zone=centre_tz())
@@ -112,14 +121,25 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
     # "nothing published" entry, built once and cached there for the inspector too.
     app.state.rulebook = app.state.rulebooks.prepare(None).rulebook
     app.state.escalation = None  # the EscalationLoop while the app runs (see kefu.web.lifespan)
+    app.add_middleware(InputGuard)  # body size, JSON depth, non-finite numbers, NUL (kefu.web.input_guard)
     app.add_middleware(
-        SessionMiddleware,
+        SessionCookies,  # Secure over HTTPS (kefu.web.session); the login itself lives on the server
         secret_key=settings.signing_key(),
-        session_cookie="kefu_session",
         same_site="lax",
-        https_only=False,
         max_age=12 * 3600,
+        always_secure=settings.https,
     )
+    # Outside the session (which reads the database), inside the security headers: a refused
+    # request costs nothing and its 503 still carries the headers (kefu.web.admission).
+    app.add_middleware(
+        AdmissionControl,
+        limit=settings.max_concurrent_requests,
+        wait_ms=settings.admission_wait_ms,
+        retry_after=settings.retry_after_seconds,
+    )
+    app.add_middleware(SecurityHeaders, https=settings.https)
+    if settings.trusted_proxies.strip():  # outermost: every layer sees the real client and scheme
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     app.mount("/static", StaticFiles(directory=str(resources.files("kefu.web") / "static")), name="static")
 
     for router in routers():
@@ -145,13 +165,7 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> Response:
-        problems = [
-            {
-                "field": ".".join(str(p) for p in e["loc"][1 if e["loc"][:1] == ("body",) else 0 :]),
-                "message": e["msg"].removeprefix("Value error, "),
-            }
-            for e in error.errors()
-        ]
+        problems = [{"field": validation.field(e["loc"]), "message": validation.message(e)} for e in error.errors()]
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": "输入有误", "errors": problems}, status_code=422)
         message = ";".join(f"{p['field']}:{p['message']}" for p in problems)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from kefu.core import audit
+from kefu.core.fields import CentreTime
 from kefu.core.security import Permission
 from kefu.web.deps import DB, require
 
@@ -16,7 +17,7 @@ router = APIRouter(prefix="/api", tags=["audit"])
 
 class AuditOut(BaseModel):
     id: int
-    at: str
+    at: CentreTime
     actor_id: int | None
     action: str
     entity: str
@@ -26,11 +27,16 @@ class AuditOut(BaseModel):
 
 
 @router.get("/audit", dependencies=[require(Permission.AUDIT_VIEW)])
-def audit_log(session: DB, entity: str | None = None, entity_id: str | None = None, limit: int = 200) -> list[AuditOut]:
+def audit_log(
+    session: DB,
+    entity: str | None = None,
+    entity_id: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[AuditOut]:
     return [
         AuditOut(
             id=e.id,
-            at=e.at.isoformat(),
+            at=e.at,
             actor_id=e.actor_id,
             action=e.action,
             entity=e.entity,
@@ -38,5 +44,5 @@ def audit_log(session: DB, entity: str | None = None, entity_id: str | None = No
             changes=e.changes,
             detail=e.detail,
         )
-        for e in audit.entries(session, entity=entity, entity_id=entity_id, limit=min(limit, 1000))
+        for e in audit.entries(session, entity=entity, entity_id=entity_id, limit=limit)
     ]

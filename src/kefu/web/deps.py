@@ -4,7 +4,6 @@ permissions and CSRF."""
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -12,9 +11,12 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from kefu.accounts.models import User
+from kefu.accounts.service import password_change_reason
 from kefu.core.errors import Forbidden, KefuError
+from kefu.core.privacy import Reader
 from kefu.core.security import Permission, allowed
 from kefu.quality.rulebooks import Active
+from kefu.web.session import TOKEN, logged_in
 
 
 class LoginRequired(KefuError):
@@ -50,23 +52,31 @@ def db(request: Request) -> Iterator[Session]:
 DB = Annotated[Session, Depends(db, scope="function")]
 
 
+# Where a user who must change the password first may still go.
+PASSWORD_CHANGE_PATHS = frozenset({"/password", "/logout", "/api/auth/password", "/api/auth/logout", "/api/auth/me"})
+SESSION_PROBLEMS = {
+    "unknown": "请先登录",
+    "ended": "登录已失效(已退出、修改过密码或被管理员结束),请重新登录",
+    "expired": "登录已超过 12 小时,请重新登录",
+    "inactive": "账号已停用,请联系管理员",
+}
+
+
 def current_user(request: Request, session: DB) -> User:
-    data = request.session
-    user_id = data.get("user_id")
+    """The user of the request's server-side session (kefu.web.session); refused when the
+    session was ended, idled out or is too old, and sent to change the password when needed."""
     settings = request.app.state.settings
-    now = time.time()
-    if user_id is None:
-        raise LoginRequired("请先登录")
-    if now - data.get("seen", 0) > settings.session_idle_minutes * 60:
-        request.session.clear()
-        raise LoginRequired(f"超过 {settings.session_idle_minutes} 分钟未操作,请重新登录")
-    user = session.get(User, user_id)
-    if user is None or not user.active:
-        request.session.clear()
-        raise LoginRequired("账号已停用,请联系管理员")
-    data["seen"] = now
-    if data.get("must_change_password") and request.url.path not in ("/password", "/logout", "/api/auth/password"):
-        raise PasswordChangeRequired("密码已过期,请先修改密码")
+    found = logged_in(request, session)
+    if found.problem is not None or found.user is None:
+        if TOKEN in request.session:
+            request.session.clear()  # the cookie's token is dead: drop it
+        idle = f"超过 {settings.session_idle_minutes} 分钟未操作,请重新登录"
+        raise LoginRequired(idle if found.problem == "idle" else SESSION_PROBLEMS.get(found.problem or "", "请先登录"))
+    user = found.user
+    if request.url.path not in PASSWORD_CHANGE_PATHS:
+        reason = password_change_reason(user, settings)
+        if reason is not None:
+            raise PasswordChangeRequired(reason)
     return user
 
 
@@ -114,3 +124,13 @@ async def check_csrf(request: Request) -> None:
     expected = request.session.get("csrf")
     if not expected or not sent or not secrets.compare_digest(str(sent), expected):
         raise Forbidden("请求已失效(CSRF 校验失败),请刷新页面后重试")
+
+
+def customer_reader(request: Request, user: CurrentUser, session: DB) -> Reader:
+    """The user reading customer data in this request, with this call's identity checks."""
+    from kefu.web.session import verified_levels
+
+    return Reader(session, user, verified_levels(request))
+
+
+CustomerReader = Annotated[Reader, Depends(customer_reader)]

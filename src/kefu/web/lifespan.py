@@ -16,6 +16,8 @@ from kefu.workorders.escalation import EscalationLoop
 
 log = logging.getLogger(__name__)
 
+STOP_WAIT_SECONDS = 2.0  # at shutdown, for the escalation round and the index build each
+
 
 def _ensure_default_plan(app: FastAPI) -> None:
     """Seed 004's weekly sampling plan on a first start (never over one the centre edited)."""
@@ -43,6 +45,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        # A round or an index build under way gets a moment to finish, never the power to hold up
+        # a stop (SIGTERM): both run in daemon threads, and a round cut short is rolled back whole.
         if loop is not None:
-            await asyncio.to_thread(loop.stop)
-        await asyncio.to_thread(builder.join)  # a build under way reads the database: let it finish
+            await asyncio.to_thread(loop.stop, STOP_WAIT_SECONDS)
+        await asyncio.to_thread(builder.join, STOP_WAIT_SECONDS)

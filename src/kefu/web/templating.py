@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from importlib import resources
 from typing import Any
 
 from fastapi.templating import Jinja2Templates
 
+from kefu.core.fields import on_centre_clock
 from kefu.core.security import Permission, allowed
 from kefu.web.deps import csrf_token
 
 templates = Jinja2Templates(directory=str(resources.files("kefu.web") / "templates"))
 templates.env.globals["csrf_token"] = csrf_token
+
+
+def _shown(value: Any) -> Any:
+    """A time printed as it is (``{{ order.created_at }}``) reads on the centre's clock, to the
+    minute; the API gives the same values as ISO 8601 with their offset."""
+    if isinstance(value, datetime):
+        return on_centre_clock(value).strftime("%Y-%m-%d %H:%M")
+    return value
+
+
+templates.env.finalize = _shown
 
 
 def page_context(user: Any) -> dict[str, Any]:

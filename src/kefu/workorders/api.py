@@ -13,14 +13,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from kefu.accounts.models import User
-from kefu.calls.models import local_time
 from kefu.core.db import utcnow
 from kefu.core.errors import Invalid
+from kefu.core.fields import Id, Version, on_centre_clock
+from kefu.core.privacy import Reader
 from kefu.core.security import Permission
 from kefu.dataio.tables import MEDIA_TYPES, export_filename, export_rows
-from kefu.web.deps import DB, CurrentUser, require
+from kefu.web.api_docs import download_responses
+from kefu.web.deps import DB, CustomerReader, require
 from kefu.workorders import service, sla
-from kefu.workorders.models import OrderType, Priority, Status, WorkOrder, WorkOrderEvent, as_utc
+from kefu.workorders.models import OrderType, Priority, Status, WorkOrder, WorkOrderEvent
 from kefu.workorders.schemas import Callback, Transfer, WorkOrderCreate, WorkOrderUpdate
 
 router = APIRouter(prefix="/api/workorders", tags=["workorders"])
@@ -34,8 +36,10 @@ ASSIGN = require(Permission.WORKORDER_ASSIGN)
 # ---------------------------------------------------------------- presenting
 
 
-def _local(moment: datetime | None) -> str | None:
-    return None if moment is None else local_time(as_utc(moment)).strftime("%Y-%m-%d %H:%M")
+def _local(moment: datetime | None) -> datetime | None:
+    """On the centre's clock: ISO 8601 with the offset in the API, 2026-11-23 14:30 on the pages
+    (kefu.web.templating) and in the export."""
+    return None if moment is None else on_centre_clock(moment)
 
 
 def _person(user: User | None) -> dict[str, Any] | None:
@@ -82,8 +86,9 @@ def present_event(event: WorkOrderEvent) -> dict[str, Any]:
     }
 
 
-def present(order: WorkOrder, now: datetime | None = None, *, full: bool = True) -> dict[str, Any]:
-    """The order as the API answers and the pages show it (times on the centre's clock)."""
+def present(order: WorkOrder, reader: Reader, now: datetime | None = None, *, full: bool = True) -> dict[str, Any]:
+    """The order as the API answers and the pages show it (times on the centre's clock), the
+    customer's name and contact as ``reader`` may see them (kefu.core.privacy)."""
     now = now or utcnow()
     deadlines = sla.deadlines(order, now)
     overdue = any(d.overdue(now) for d in deadlines)
@@ -100,8 +105,8 @@ def present(order: WorkOrder, now: datetime | None = None, *, full: bool = True)
         "status_label": order.status.label,
         "title": order.title,
         "customer_id": order.customer_id,
-        "customer_name": order.customer.name if order.customer else None,
-        "contact": order.contact,
+        "customer_name": reader.name(order.customer_id, order.customer.name) if order.customer else None,
+        "contact": reader.contact(order.customer_id, order.contact),
         "description": order.description,
         "handling_suggestion": order.handling_suggestion,
         "measures_taken": order.measures_taken,
@@ -122,7 +127,8 @@ def present(order: WorkOrder, now: datetime | None = None, *, full: bool = True)
         "escalated": order.escalated,
         "overdue": overdue,
         "next_due": _local(due),
-        "allowed_actions": service.allowed_actions(order),
+        # The actions the status allows, if the reader may change this order at all.
+        "allowed_actions": service.allowed_actions(order) if service.may_write(reader.user, order) else [],
     }
     if full:
         out["deadlines"] = [present_deadline(d, now) for d in deadlines]
@@ -130,11 +136,11 @@ def present(order: WorkOrder, now: datetime | None = None, *, full: bool = True)
     return out
 
 
-def _answer(session: Session, order: WorkOrder) -> dict[str, Any]:
+def _answer(session: Session, reader: Reader, order: WorkOrder) -> dict[str, Any]:
     """After an action: the relationships (assignee, customer) follow the changed ids."""
     session.flush()
     session.expire(order, ["assignee", "owner", "customer"])
-    return present(order)
+    return present(order, reader)
 
 
 # ---------------------------------------------------------------- bodies
@@ -144,7 +150,7 @@ class Step(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     note: str | None = Field(default=None, max_length=2000)
-    version: int | None = Field(default=None, description="the version seen (optimistic locking)")
+    version: Version | None = None
 
 
 class Wait(Step):
@@ -159,7 +165,7 @@ class Reopen(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     reason: str = Field(max_length=2000)
-    version: int | None = None
+    version: Version | None = None
 
 
 class Classify(Step):
@@ -168,15 +174,15 @@ class Classify(Step):
 
 
 class Assign(Step):
-    assignee_id: int
+    assignee_id: Id
 
 
 class TransferAction(Transfer):
-    version: int | None = None
+    version: Version | None = None
 
 
 class CallbackAction(Callback):
-    version: int | None = None
+    version: Version | None = None
 
 
 # ---------------------------------------------------------------- listing
@@ -222,7 +228,7 @@ def _choice(cls: Any, value: str | None) -> Any:
 
 @router.get("", dependencies=[READ])
 def list_workorders(
-    user: CurrentUser,
+    reader: CustomerReader,
     session: DB,
     status: str | None = None,
     type: str | None = None,
@@ -235,7 +241,7 @@ def list_workorders(
     now = utcnow()
     found = find_orders(
         session,
-        user,
+        reader.user,
         status=_choice(Status, status),
         order_type=_choice(OrderType, type),
         priority=_choice(Priority, priority),
@@ -245,7 +251,7 @@ def list_workorders(
         now=now,
         limit=limit,
     )
-    return [present(o, now, full=False) for o in found]
+    return [present(o, reader, now, full=False) for o in found]
 
 
 EXPORT_COLUMNS = [
@@ -269,17 +275,22 @@ EXPORT_COLUMNS = [
 ]
 
 
-def export_row(order: WorkOrder, now: datetime) -> dict[str, Any]:
-    row = present(order, now, full=False)
+def export_row(order: WorkOrder, reader: Reader, now: datetime) -> dict[str, Any]:
+    row = present(order, reader, now, full=False)
     row["owner_name"] = row["owner"]["name"] if row["owner"] else None
     row["assignee_name"] = row["assignee"]["name"] if row["assignee"] else None
     row["overdue_label"] = "是" if row["overdue"] else "否"
     return row
 
 
-@router.get("/export", dependencies=[require(Permission.IMPORT_EXPORT)])
+@router.get(
+    "/export",
+    dependencies=[require(Permission.IMPORT_EXPORT)],
+    response_class=Response,
+    responses=download_responses("csv", "xlsx", description="工单列表:CSV(UTF-8,带 BOM)或 .xlsx"),
+)
 def export(
-    user: CurrentUser,
+    reader: CustomerReader,
     session: DB,
     format: Literal["csv", "xlsx"] = "csv",
     status: str | None = None,
@@ -291,7 +302,7 @@ def export(
     now = utcnow()
     found = find_orders(
         session,
-        user,
+        reader.user,
         status=_choice(Status, status),
         order_type=_choice(OrderType, type),
         mine=mine,
@@ -300,7 +311,7 @@ def export(
         now=now,
         limit=50_000,
     )
-    data = export_rows(EXPORT_COLUMNS, (export_row(o, now) for o in found), format, sheet_title="工单")
+    data = export_rows(EXPORT_COLUMNS, (export_row(o, reader, now) for o in found), format, sheet_title="工单")
     name = export_filename("workorders", format)
     return Response(
         data, media_type=MEDIA_TYPES[format], headers={"Content-Disposition": f'attachment; filename="{name}"'}
@@ -318,95 +329,109 @@ def missing_fields(data: WorkOrderCreate) -> list[str]:
 
 
 @router.post("", status_code=201, dependencies=[EDIT])
-def create(body: WorkOrderCreate, user: CurrentUser, session: DB) -> Any:
+def create(body: WorkOrderCreate, reader: CustomerReader, session: DB) -> Any:
     """From the type's template: a 422 names every missing field (``missing``)."""
     missing = missing_fields(body)
     if missing:
         message = f"{body.type.label}工单缺少必填项:{'、'.join(missing)}"
         return JSONResponse({"detail": message, "missing": missing}, status_code=422)
-    return _answer(session, service.do_create(session, user.id, body))
+    return _answer(session, reader, service.do_create(session, reader.user.id, body))
 
 
 @router.get("/{order_id}", dependencies=[READ])
-def get(order_id: int, session: DB) -> dict[str, Any]:
-    return present(service.get_order(session, order_id))
+def get(order_id: Id, reader: CustomerReader, session: DB) -> dict[str, Any]:
+    return present(service.get_order(session, order_id), reader)
 
 
 @router.patch("/{order_id}", dependencies=[EDIT])
-def update(order_id: int, body: WorkOrderUpdate, user: CurrentUser, session: DB) -> dict[str, Any]:
+def update(order_id: Id, body: WorkOrderUpdate, reader: CustomerReader, session: DB) -> dict[str, Any]:
     """``version`` is required: a change based on an older version is refused with 409."""
-    return _answer(session, service.do_update(session, user.id, order_id, body))
+    return _answer(session, reader, service.do_update(session, reader.user.id, order_id, body))
 
 
 @router.post("/{order_id}/start", dependencies=[EDIT])
-def start(order_id: int, user: CurrentUser, session: DB, body: Step | None = None) -> dict[str, Any]:
+def start(order_id: Id, reader: CustomerReader, session: DB, body: Step | None = None) -> dict[str, Any]:
     body = body or Step()
-    return _answer(session, service.do_start(session, user.id, order_id, note=body.note, version=body.version))
+    return _answer(
+        session, reader, service.do_start(session, reader.user.id, order_id, note=body.note, version=body.version)
+    )
 
 
 @router.post("/{order_id}/wait", dependencies=[EDIT])
-def wait(order_id: int, body: Wait, user: CurrentUser, session: DB) -> dict[str, Any]:
-    return _answer(session, service.do_wait_for_customer(session, user.id, order_id, body.note, version=body.version))
+def wait(order_id: Id, body: Wait, reader: CustomerReader, session: DB) -> dict[str, Any]:
+    return _answer(
+        session,
+        reader,
+        service.do_wait_for_customer(session, reader.user.id, order_id, body.note, version=body.version),
+    )
 
 
 @router.post("/{order_id}/resume", dependencies=[EDIT])
-def resume(order_id: int, user: CurrentUser, session: DB, body: Step | None = None) -> dict[str, Any]:
+def resume(order_id: Id, reader: CustomerReader, session: DB, body: Step | None = None) -> dict[str, Any]:
     body = body or Step()
-    return _answer(session, service.do_resume(session, user.id, order_id, note=body.note, version=body.version))
+    return _answer(
+        session, reader, service.do_resume(session, reader.user.id, order_id, note=body.note, version=body.version)
+    )
 
 
 @router.post("/{order_id}/classify", dependencies=[EDIT])
-def classify(order_id: int, body: Classify, user: CurrentUser, session: DB) -> dict[str, Any]:
+def classify(order_id: Id, body: Classify, reader: CustomerReader, session: DB) -> dict[str, Any]:
     order = service.do_classify(
         session,
-        user.id,
+        reader.user.id,
         order_id,
         category=body.category,
         priority=body.priority,
         note=body.note,
         version=body.version,
     )
-    return _answer(session, order)
+    return _answer(session, reader, order)
 
 
 @router.post("/{order_id}/transfer", dependencies=[EDIT])
-def transfer(order_id: int, body: TransferAction, user: CurrentUser, session: DB) -> dict[str, Any]:
+def transfer(order_id: Id, body: TransferAction, reader: CustomerReader, session: DB) -> dict[str, Any]:
     move = Transfer(**body.model_dump(exclude={"version"}))
-    return _answer(session, service.do_transfer(session, user.id, order_id, move, version=body.version))
+    return _answer(session, reader, service.do_transfer(session, reader.user.id, order_id, move, version=body.version))
 
 
 @router.post("/{order_id}/assign", dependencies=[ASSIGN])
-def assign(order_id: int, body: Assign, user: CurrentUser, session: DB) -> dict[str, Any]:
-    order = service.do_assign(session, user.id, order_id, body.assignee_id, note=body.note, version=body.version)
-    return _answer(session, order)
+def assign(order_id: Id, body: Assign, reader: CustomerReader, session: DB) -> dict[str, Any]:
+    order = service.do_assign(session, reader.user.id, order_id, body.assignee_id, note=body.note, version=body.version)
+    return _answer(session, reader, order)
 
 
 @router.post("/{order_id}/resolve", dependencies=[EDIT])
-def resolve(order_id: int, body: Resolve, user: CurrentUser, session: DB) -> dict[str, Any]:
+def resolve(order_id: Id, body: Resolve, reader: CustomerReader, session: DB) -> dict[str, Any]:
     order = service.do_resolve(
-        session, user.id, order_id, measures_taken=body.measures_taken, note=body.note, version=body.version
+        session, reader.user.id, order_id, measures_taken=body.measures_taken, note=body.note, version=body.version
     )
-    return _answer(session, order)
+    return _answer(session, reader, order)
 
 
 @router.post("/{order_id}/callback", dependencies=[EDIT])
-def callback(order_id: int, body: CallbackAction, user: CurrentUser, session: DB) -> dict[str, Any]:
+def callback(order_id: Id, body: CallbackAction, reader: CustomerReader, session: DB) -> dict[str, Any]:
     answer = Callback(satisfaction=body.satisfaction, comment=body.comment)
-    return _answer(session, service.do_callback(session, user.id, order_id, answer, version=body.version))
+    return _answer(
+        session, reader, service.do_callback(session, reader.user.id, order_id, answer, version=body.version)
+    )
 
 
 @router.post("/{order_id}/reopen", dependencies=[EDIT])
-def reopen(order_id: int, body: Reopen, user: CurrentUser, session: DB) -> dict[str, Any]:
-    return _answer(session, service.do_reopen(session, user.id, order_id, body.reason, version=body.version))
+def reopen(order_id: Id, body: Reopen, reader: CustomerReader, session: DB) -> dict[str, Any]:
+    return _answer(
+        session, reader, service.do_reopen(session, reader.user.id, order_id, body.reason, version=body.version)
+    )
 
 
 @router.post("/{order_id}/close", dependencies=[EDIT])
-def close(order_id: int, user: CurrentUser, session: DB, body: Step | None = None) -> dict[str, Any]:
+def close(order_id: Id, reader: CustomerReader, session: DB, body: Step | None = None) -> dict[str, Any]:
     body = body or Step()
-    return _answer(session, service.do_close(session, user.id, order_id, note=body.note, version=body.version))
+    return _answer(
+        session, reader, service.do_close(session, reader.user.id, order_id, note=body.note, version=body.version)
+    )
 
 
 @router.post("/{order_id}/notes", status_code=201, dependencies=[EDIT])
-def add_note(order_id: int, body: Wait, user: CurrentUser, session: DB) -> dict[str, Any]:
+def add_note(order_id: Id, body: Wait, reader: CustomerReader, session: DB) -> dict[str, Any]:
     """跟进: a follow-up note on the timeline."""
-    return present_event(service.do_add_note(session, user.id, order_id, body.note))
+    return present_event(service.do_add_note(session, reader.user.id, order_id, body.note))

@@ -12,11 +12,13 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from kefu.core.clock import centre_tz
+from kefu.core.fields import Id, Version
 from kefu.workorders.models import OrderType, Priority, Status, as_utc
 
 OrderTypeField = Annotated[OrderType, BeforeValidator(OrderType.parse)]
 PriorityField = Annotated[Priority, BeforeValidator(Priority.parse)]
 
+MAX_DEPARTMENTS = 20  # a work order that needs more departments is a project, not an order
 MIN_TRANSFER_NOTES = 10  # characters: enough for 诉求 + 已做处理, so the customer need not repeat the story
 _SPLIT_DEPARTMENTS = re.compile(r"[,,、;;/\s]+")
 
@@ -41,7 +43,7 @@ class WorkOrderFields(BaseModel):
 
     title: str | None = Field(default=None, max_length=100)
     priority: PriorityField | None = None
-    customer_id: int | None = None
+    customer_id: Id | None = None
     contact: str | None = Field(default=None, max_length=64)
     description: str | None = Field(default=None, max_length=2000)
     handling_suggestion: str | None = Field(default=None, max_length=1000)
@@ -49,7 +51,7 @@ class WorkOrderFields(BaseModel):
     promised_at: Annotated[datetime | None, BeforeValidator(centre_time)] = None
     follow_up_plan: str | None = Field(default=None, max_length=1000)
     departments: list[str] | None = None
-    call_id: int | None = None
+    call_id: Id | None = None
 
     @field_validator(*_TEXT_FIELDS, mode="after")
     @classmethod
@@ -72,6 +74,8 @@ class WorkOrderFields(BaseModel):
         items = _SPLIT_DEPARTMENTS.split(value) if isinstance(value, str) else value
         if not isinstance(items, list | tuple):
             raise ValueError("涉及部门应为部门名称列表")
+        if len(items) > MAX_DEPARTMENTS:
+            raise ValueError(f"涉及部门最多 {MAX_DEPARTMENTS} 个")
         names: list[str] = []
         for item in items:
             name = str(item).strip()
@@ -86,7 +90,7 @@ class WorkOrderCreate(WorkOrderFields):
     type: OrderTypeField
     title: str = Field(max_length=100)
     priority: PriorityField = Priority.MEDIUM
-    assignee_id: int | None = Field(default=None, description="who works on it; the creator if not given")
+    assignee_id: Id | None = Field(default=None, description="who works on it; the creator if not given")
 
     @model_validator(mode="before")
     @classmethod
@@ -102,7 +106,7 @@ class WorkOrderCreate(WorkOrderFields):
 class WorkOrderUpdate(WorkOrderFields):
     """Only the fields sent are changed; sending ``null`` clears an optional field."""
 
-    version: int = Field(description="the version the change is based on (optimistic locking)")
+    version: Version
     type: OrderTypeField | None = None
 
 
@@ -112,7 +116,7 @@ class Transfer(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    to_user_id: int | None = None
+    to_user_id: Id | None = None
     to_department: str | None = Field(default=None, max_length=64)
     notes: str = Field(default="", max_length=2000)
 

@@ -21,7 +21,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from kefu.accounts.models import User
-from kefu.core import audit
+from kefu.calls.models import CallRecord
+from kefu.core import access, audit
+from kefu.core.access import Record
 from kefu.core.clock import centre_tz
 from kefu.core.db import utcnow
 from kefu.core.errors import Conflict, Forbidden, Invalid, NotFound
@@ -193,8 +195,25 @@ def get_by_number(session: Session, number: str) -> WorkOrder:
     return order
 
 
-def _load(session: Session, order_id: int, version: int | None) -> WorkOrder:
+def check_write(session: Session, actor_id: int | None, order: WorkOrder) -> None:
+    """Only whoever the order belongs to (its owner and assignee), their team lead, supervisors
+    and admins change it (kefu.core.access); ``None`` is the system (SLA escalation)."""
+    if actor_id is None:
+        return
+    actor = session.get(User, actor_id)
+    if actor is None:
+        raise NotFound(f"用户 {actor_id} 不存在")
+    access.check(actor, Record.WORK_ORDER, [order.owner, order.assignee], write=True, what=f"工单 {order.number}")
+
+
+def may_write(user: User, order: WorkOrder) -> bool:
+    scope = access.scope_of(user, Record.WORK_ORDER, write=True)
+    return access.within(user, scope, [order.owner, order.assignee])
+
+
+def _load(session: Session, order_id: int, version: int | None, actor_id: int | None) -> WorkOrder:
     order = get_order(session, order_id)
+    check_write(session, actor_id, order)
     if version is not None and version != order.version:
         raise Conflict(
             f"工单 {order.number} 已被他人修改(您看到的是第 {version} 版,现在是第 {order.version} 版),"
@@ -362,6 +381,11 @@ def do_create(session: Session, actor_id: int, data: WorkOrderCreate, *, now: da
         raise Invalid("承诺时间应晚于现在")
     if data.customer_id is not None and session.get(Customer, data.customer_id) is None:
         raise NotFound(f"客户 {data.customer_id} 不存在")
+    if data.call_id is not None and not values.get("contact"):
+        # From a call: the number to call back is the call's, which the agent may not see yet.
+        call = session.get(CallRecord, data.call_id)
+        if call is not None:
+            values["contact"] = call.caller_number or (call.customer.phone if call.customer else None)
     assignee = _user(session, data.assignee_id, "处理人") if data.assignee_id is not None else owner
     order = WorkOrder(
         **values,
@@ -392,7 +416,7 @@ def do_update(
 ) -> WorkOrder:
     """Change fields; the version the user saw is required (optimistic locking)."""
     now = _now(now)
-    order = _load(session, order_id, data.version)
+    order = _load(session, order_id, data.version, actor_id)
     _not_closed(order, "修改")
     updates = data.model_dump(exclude_unset=True, exclude={"version"})
     for required in ("type", "title", "priority"):  # cannot be cleared; null means unchanged
@@ -438,7 +462,7 @@ def do_start(
     now: datetime | None = None,
 ) -> WorkOrder:
     """受理: 待处理 → 处理中. Whoever starts an unassigned order becomes its assignee."""
-    order = _load(session, order_id, version)
+    order = _load(session, order_id, version, actor_id)
     changes = {"assignee_id": actor_id} if order.assignee_id is None else {}
     return _transition(session, actor_id, order, "start", _now(now), note, changes=changes)
 
@@ -454,7 +478,7 @@ def do_wait_for_customer(
 ) -> WorkOrder:
     """待客户回复: the SLA clocks stand still until ``do_resume``. Say what is awaited."""
     note = _text(note, "请说明在等待客户提供什么(例如:产品序列号、购买凭证)")
-    order = _load(session, order_id, version)
+    order = _load(session, order_id, version, actor_id)
     return _transition(session, actor_id, order, "wait", _now(now), note)
 
 
@@ -467,7 +491,7 @@ def do_resume(
     version: int | None = None,
     now: datetime | None = None,
 ) -> WorkOrder:
-    order = _load(session, order_id, version)
+    order = _load(session, order_id, version, actor_id)
     return _transition(session, actor_id, order, "resume", _now(now), note)
 
 
@@ -485,7 +509,7 @@ def do_classify(
     """分类与分级 (complaint stage 2): the complaint's category, its grade (priority), and the
     decision whether to escalate or bring in a specialist team (in ``note``)."""
     now = _now(now)
-    order = _load(session, order_id, version)
+    order = _load(session, order_id, version, actor_id)
     if order.type != OrderType.COMPLAINT:
         raise Invalid("只有投诉类工单需要分类与分级")
     _not_closed(order, "分类定级")
@@ -524,7 +548,7 @@ def do_resolve(
     """已解决: needs the measures taken (given here or already on the order) and whatever else
     the type's template asks for; a complaint must have been classified first."""
     now = _now(now)
-    order = _load(session, order_id, version)
+    order = _load(session, order_id, version, actor_id)
     measures = (measures_taken or "").strip() or order.measures_taken
     if order.status in TRANSITIONS["resolve"].sources:
         values = {name: getattr(order, name) for name in FIELD_LABELS if hasattr(order, name)}
@@ -558,7 +582,7 @@ def do_close(
 ) -> WorkOrder:
     """已关闭 (final). 首问负责制: the owner closes, or a team lead / supervisor / admin."""
     now = _now(now)
-    order = _load(session, order_id, version)
+    order = _load(session, order_id, version, actor_id)
     if order.status in TRANSITIONS["close"].sources:
         actor = _user(session, actor_id, "关闭人")
         if actor.id != order.owner_id and actor.role not in (Role.TEAM_LEAD, Role.SUPERVISOR, Role.ADMIN):
@@ -585,7 +609,7 @@ def do_reopen(
     now: datetime | None = None,
 ) -> WorkOrder:
     """已解决 → 处理中 when the customer is not satisfied; the reason is required."""
-    order = _load(session, order_id, version)
+    order = _load(session, order_id, version, actor_id)
     if order.status in TRANSITIONS["reopen"].sources:
         reason = _text(reason, "请填写重新打开的原因(客户对哪里不满意)")
     return _transition(session, actor_id, order, "reopen", _now(now), reason, changes={"resolved_at": None})
@@ -603,7 +627,7 @@ def do_assign(
 ) -> WorkOrder:
     """指派 the person who works on the order; the owner stays (首问负责)."""
     now = _now(now)
-    order = _load(session, order_id, version)
+    order = _load(session, order_id, version, actor_id)
     _not_closed(order, "指派")
     assignee = _user(session, assignee_id, "处理人")
     if order.assignee_id == assignee.id:
@@ -635,7 +659,7 @@ def do_transfer(
     """转派 to a colleague and/or a department, with background notes (required, see ``Transfer``).
     Ownership stays with the first agent (首问负责制)."""
     now = _now(now)
-    order = _load(session, order_id, version)
+    order = _load(session, order_id, version, actor_id)
     _not_closed(order, "转派")
     updates: dict[str, Any] = {}
     target = []
@@ -675,7 +699,7 @@ def do_add_note(
     """跟进: a follow-up note on the timeline (also after closing: 总结经验教训)."""
     now = _now(now)
     note = _text(note, "跟进内容不能为空")
-    order = get_order(session, order_id)
+    order = _load(session, order_id, None, actor_id)
     _apply(session, actor_id, order, "note", EventKind.NOTE, now, note)
     return order.events[-1]
 
@@ -692,7 +716,7 @@ def do_callback(
     """回访 after the resolution: satisfaction 1–5. A dissatisfied customer (≤ 2) reopens the order
     with their words as the reason (seed 004: 确认客户对处理结果的满意度)."""
     now = _now(now)
-    order = _load(session, order_id, version)
+    order = _load(session, order_id, version, actor_id)
     if order.status != Status.RESOLVED:
         raise Conflict(f"工单{STATE_PHRASES[order.status]},不能回访(只有已解决的工单可以回访)")
     dissatisfied = callback.satisfaction <= DISSATISFIED_AT_MOST
@@ -737,7 +761,7 @@ def do_escalate(
     the order to the person it is escalated to."""
     now = _now(now)
     reason = _text(reason, "请填写升级原因")
-    order = _load(session, order_id, version)
+    order = _load(session, order_id, version, actor_id)
     _not_closed(order, "升级")
     updates: dict[str, Any] = {}
     data: dict[str, Any] = {"manual": True, "level": len(order.escalations) + 1}

@@ -3,22 +3,22 @@ kefu.quality.appeals (which also checks who may take each step)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from kefu.core.fields import CentreTime, Id
 from kefu.core.security import Permission
 from kefu.quality import appeals
 from kefu.quality.models import Appeal, Inspection
-from kefu.web.deps import DB, CurrentUser, require
+from kefu.web.deps import DB, CurrentUser, CustomerReader, require
 
 router = APIRouter(prefix="/api/quality/appeals", tags=["质检"])
 
 
 class AppealIn(BaseModel):
-    finding_id: int
+    finding_id: Id
     reason: str = Field(min_length=1, max_length=appeals.REASON_MAX)
 
 
@@ -45,14 +45,14 @@ class AppealOut(BaseModel):
     lead_supports: bool | None
     lead_opinion: str | None
     decision_note: str | None
-    created_at: datetime
+    created_at: CentreTime
     history: list[dict[str, Any]]
 
 
 class ScorecardOut(BaseModel):
     inspection_id: int
     call_id: int
-    ring_at: datetime | None
+    ring_at: CentreTime | None
     rulebook: str
     machine_score: float | None
     final_score: float | None
@@ -125,8 +125,9 @@ def my_scorecards(session: DB, user: CurrentUser) -> list[ScorecardOut]:
 
 
 @router.get("/scorecards/{inspection_id:int}")
-def scorecard(inspection_id: int, session: DB, user: CurrentUser) -> ScorecardDetailOut:
-    card = appeals.scorecard(session, user, inspection_id)
+def scorecard(inspection_id: Id, session: DB, reader: CustomerReader) -> ScorecardDetailOut:
+    card = appeals.scorecard(session, reader.user, inspection_id)
+    customer_id = card.inspection.call.customer_id
     base = scorecard_out(card.inspection).model_dump()
     items = [
         FindingOut(
@@ -138,7 +139,7 @@ def scorecard(inspection_id: int, session: DB, user: CurrentUser) -> ScorecardDe
             fatal=item.finding.fatal,
             message=item.finding.message,
             turn=item.finding.turn,
-            evidence=item.finding.evidence,
+            evidence=reader.text(customer_id, item.finding.evidence),
             standard=item.finding.standard,
             suggestion=item.finding.suggestion,
             manual=item.finding.manual,
@@ -163,10 +164,10 @@ def queue(session: DB, user: CurrentUser) -> list[AppealOut]:
 
 
 @router.post("/{appeal_id:int}/lead", dependencies=[require(Permission.APPEAL_LEAD)])
-def lead_opinion(appeal_id: int, data: LeadOpinionIn, session: DB, user: CurrentUser) -> AppealOut:
+def lead_opinion(appeal_id: Id, data: LeadOpinionIn, session: DB, user: CurrentUser) -> AppealOut:
     return appeal_out(appeals.do_lead_opinion(session, user.id, appeal_id, data.supports, data.note))
 
 
 @router.post("/{appeal_id:int}/decide", dependencies=[require(Permission.APPEAL_DECIDE)])
-def decide(appeal_id: int, data: DecisionIn, session: DB, user: CurrentUser) -> AppealOut:
+def decide(appeal_id: Id, data: DecisionIn, session: DB, user: CurrentUser) -> AppealOut:
     return appeal_out(appeals.do_decide(session, user.id, appeal_id, data.upheld, data.note))

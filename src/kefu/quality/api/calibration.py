@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from kefu.core.fields import CentreTime, Id
 from kefu.core.security import Permission
 from kefu.quality import calibration as service
 from kefu.quality.models import CalibrationSession
@@ -14,12 +13,15 @@ from kefu.web.deps import DB, CurrentUser, require
 
 router = APIRouter(prefix="/api/quality/calibration", tags=["质检"], dependencies=[require(Permission.QA_REVIEW)])
 
+# A calibration round is a handful of inspectors, each given every call as a review task.
+MAX_INSPECTORS = 20
+
 
 class CalibrationIn(BaseModel):
     name: str = Field(min_length=1, max_length=service.NAME_MAX)
-    call_ids: list[int] = Field(min_length=1, max_length=service.MAX_CALLS)
-    inspector_ids: list[int] = Field(min_length=2)
-    reference_id: int
+    call_ids: list[Id] = Field(min_length=1, max_length=service.MAX_CALLS)
+    inspector_ids: list[Id] = Field(min_length=2, max_length=MAX_INSPECTORS)
+    reference_id: Id
 
 
 class CalibrationOut(BaseModel):
@@ -28,7 +30,7 @@ class CalibrationOut(BaseModel):
     reference_id: int
     inspector_ids: list[int]
     call_ids: list[int]
-    created_at: datetime
+    created_at: CentreTime
 
 
 class InspectorFiguresOut(BaseModel):
@@ -66,7 +68,7 @@ def list_calibrations(session: DB) -> list[CalibrationOut]:
 
 
 @router.get("/{calibration_id:int}")
-def figures(calibration_id: int, session: DB) -> FiguresOut:
+def figures(calibration_id: Id, session: DB) -> FiguresOut:
     view = service.calibration_figures(session, calibration_id)
     return FiguresOut(
         calibration=calibration_out(view.calibration),

@@ -9,12 +9,14 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from kefu.core.fields import Id, api_time
 from kefu.core.security import Permission
 from kefu.dataio.tables import MEDIA_TYPES, export_filename
 from kefu.quality import reports
 from kefu.quality import service as quality
 from kefu.quality.models import InspectionStatus
 from kefu.quality.reports import ReportFilter
+from kefu.web.api_docs import download_responses
 from kefu.web.deps import DB, CurrentUser, require
 
 router = APIRouter(prefix="/api/quality/reports", tags=["质检"])
@@ -46,7 +48,12 @@ def calls(
     return [row.public() for row in reports.calls_behind(session, scope, bucket=bucket, week=week, rule=rule)]
 
 
-@router.get("/export", dependencies=[require(Permission.QA_REPORT)])
+@router.get(
+    "/export",
+    dependencies=[require(Permission.QA_REPORT)],
+    response_class=Response,
+    responses=download_responses("xlsx", description="质检报表 .xlsx"),
+)
 def export(session: DB, scope: Filters) -> Response:
     """The report as .xlsx: one sheet per figure and the calls."""
     name = export_filename("quality-report", "xlsx")
@@ -61,13 +68,13 @@ def export(session: DB, scope: Filters) -> Response:
 def failed(session: DB) -> list[dict[str, Any]]:
     """Calls whose current inspection failed (待重新质检)."""
     return [
-        {**vars(f), "ring_at": f.ring_at.isoformat(), "inspected_at": f.inspected_at.isoformat()}
+        {**vars(f), "ring_at": api_time(f.ring_at), "inspected_at": api_time(f.inspected_at)}
         for f in reports.failed_calls(session)
     ]
 
 
 class Reinspect(BaseModel):
-    call_ids: list[int] | None = Field(default=None, description="these calls; none: every failed one")
+    call_ids: list[Id] | None = Field(default=None, max_length=1000, description="these calls; none: every failed one")
 
 
 @router.post("/reinspect", dependencies=[require(Permission.QA_REVIEW)])

@@ -11,10 +11,11 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from kefu.core.errors import Forbidden
+from kefu.core.fields import MAX_ID, CentreTime, Id, Version
 from kefu.core.security import Permission
 from kefu.quality import review as reviews
 from kefu.quality.models import Review, ReviewStatus
-from kefu.web.deps import DB, CurrentUser, require
+from kefu.web.deps import DB, CurrentUser, CustomerReader, require
 
 router = APIRouter(prefix="/api/quality/reviews", tags=["质检"], dependencies=[require(Permission.QA_REVIEW)])
 
@@ -32,8 +33,8 @@ class ReviewOut(BaseModel):
     agent: str | None
     machine_score: float | None
     manual_score: float | None
-    created_at: datetime
-    completed_at: datetime | None
+    created_at: CentreTime
+    completed_at: CentreTime | None
 
     @classmethod
     def of(cls, review: Review) -> ReviewOut:
@@ -64,12 +65,12 @@ class ManualFindingIn(BaseModel):
     category: str = Field(min_length=1, max_length=32)
     deduction: float = Field(ge=0, le=100)
     message: str = Field(min_length=1, max_length=500)
-    turn: int | None = Field(default=None, ge=0)
+    turn: int | None = Field(default=None, ge=0, le=MAX_ID)
     fatal: bool = False
 
 
 class CompleteIn(BaseModel):
-    version: int
+    version: Version
     comment: str | None = Field(default=None, max_length=1000)
 
 
@@ -105,30 +106,30 @@ def _visible(user: Any, review: Review) -> Review:
 
 
 @router.get("/{review_id}")
-def detail(review_id: int, user: CurrentUser, session: DB) -> dict[str, Any]:
-    review = _visible(user, reviews.get_review(session, review_id))
-    return reviews.review_view(session, review)
+def detail(review_id: Id, reader: CustomerReader, session: DB) -> dict[str, Any]:
+    review = _visible(reader.user, reviews.get_review(session, review_id))
+    return reviews.review_view(session, review, reader)
 
 
 @router.post("/{review_id}/findings/{finding_id}/verdict")
-def judge(review_id: int, finding_id: int, data: JudgeIn, user: CurrentUser, session: DB) -> dict[str, Any]:
-    review = reviews.do_judge_finding(session, user.id, review_id, finding_id, data.verdict, data.note)
-    return reviews.review_view(session, review)
+def judge(review_id: Id, finding_id: Id, data: JudgeIn, reader: CustomerReader, session: DB) -> dict[str, Any]:
+    review = reviews.do_judge_finding(session, reader.user.id, review_id, finding_id, data.verdict, data.note)
+    return reviews.review_view(session, review, reader)
 
 
 @router.post("/{review_id}/findings", status_code=201)
-def add_finding(review_id: int, data: ManualFindingIn, user: CurrentUser, session: DB) -> dict[str, Any]:
-    finding = reviews.do_add_manual_finding(session, user.id, review_id, **data.model_dump())
-    return {"id": finding.id, "review": reviews.review_view(session, reviews.get_review(session, review_id))}
+def add_finding(review_id: Id, data: ManualFindingIn, reader: CustomerReader, session: DB) -> dict[str, Any]:
+    finding = reviews.do_add_manual_finding(session, reader.user.id, review_id, **data.model_dump())
+    return {"id": finding.id, "review": reviews.review_view(session, reviews.get_review(session, review_id), reader)}
 
 
 @router.delete("/{review_id}/findings/{finding_id}")
-def remove_finding(review_id: int, finding_id: int, user: CurrentUser, session: DB) -> dict[str, Any]:
-    reviews.do_remove_manual_finding(session, user.id, review_id, finding_id)
-    return reviews.review_view(session, reviews.get_review(session, review_id))
+def remove_finding(review_id: Id, finding_id: Id, reader: CustomerReader, session: DB) -> dict[str, Any]:
+    reviews.do_remove_manual_finding(session, reader.user.id, review_id, finding_id)
+    return reviews.review_view(session, reviews.get_review(session, review_id), reader)
 
 
 @router.post("/{review_id}/complete")
-def complete(review_id: int, data: CompleteIn, user: CurrentUser, session: DB) -> dict[str, Any]:
-    review = reviews.do_complete_review(session, user.id, review_id, comment=data.comment, version=data.version)
-    return reviews.review_view(session, review)
+def complete(review_id: Id, data: CompleteIn, reader: CustomerReader, session: DB) -> dict[str, Any]:
+    review = reviews.do_complete_review(session, reader.user.id, review_id, comment=data.comment, version=data.version)
+    return reviews.review_view(session, review, reader)

@@ -15,11 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.orm import Session
 
 from kefu.core.clock import centre_tz
+from kefu.core.fields import Id, Version, api_time
 from kefu.core.security import Permission
 from kefu.quality import rulebooks
 from kefu.quality.drafts import check, merged, rules_of
 from kefu.quality.models import RulebookVersion
 from kefu.quality.whatif import MAX_CALLS, Sample, whatif
+from kefu.web.api_docs import FieldProblem
 from kefu.web.deps import DB, CurrentUser, require
 
 router = APIRouter(prefix="/api/quality/rulebooks", tags=["质检"])
@@ -35,19 +37,19 @@ class DraftIn(BaseModel):
 
 
 class DraftUpdate(DraftIn):
-    version: int = Field(description="the version the editor opened (optimistic locking)")
+    version: Version
 
 
 class PublishIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    version: int | None = None
+    version: Version | None = None
 
 
 class WhatIfIn(BaseModel):
     """One of: ``call_ids``; ``latest``; ``random`` (with ``seed``, optional date range)."""
 
     model_config = ConfigDict(extra="forbid")
-    call_ids: list[int] | None = Field(default=None, max_length=MAX_CALLS)
+    call_ids: list[Id] | None = Field(default=None, max_length=MAX_CALLS)
     latest: int | None = Field(default=None, ge=1, le=MAX_CALLS)
     random: int | None = Field(default=None, ge=1, le=MAX_CALLS)
     seed: int = 0
@@ -92,9 +94,9 @@ def version_out(version: RulebookVersion, current_id: int | None) -> dict[str, A
         "current": version.id == current_id,
         "note": version.note,
         "version": version.version,
-        "created_at": version.created_at,
+        "created_at": api_time(version.created_at),
         "created_by": version.created_by,
-        "published_at": version.published_at,
+        "published_at": api_time(version.published_at),
         "published_by": version.published_by,
     }
 
@@ -111,6 +113,17 @@ def detail_out(session: Session, version: RulebookVersion) -> dict[str, Any]:
     }
 
 
+class RulebookProblem(BaseModel):
+    """A draft that cannot be saved: one line per YAML problem (「规则草稿.yaml:3: …」), or the
+    fields of the request."""
+
+    detail: str
+    errors: list[str | FieldProblem]
+
+
+CHECKED = {422: {"model": RulebookProblem, "description": "规则有误,未保存"}}
+
+
 def invalid(errors: list[str]) -> JSONResponse:
     return JSONResponse({"detail": "规则有误,未保存", "errors": errors}, status_code=422)
 
@@ -122,11 +135,11 @@ def list_versions(session: DB) -> list[dict[str, Any]]:
 
 
 @router.get("/{version_id}", dependencies=READ)
-def get_version(version_id: int, session: DB) -> dict[str, Any]:
+def get_version(version_id: Id, session: DB) -> dict[str, Any]:
     return detail_out(session, rulebooks.get_version(session, version_id))
 
 
-@router.post("/validate", dependencies=WRITE)
+@router.post("/validate", dependencies=WRITE, responses=CHECKED)
 def validate(body: DraftIn, session: DB) -> Any:
     rulebook, errors = check(session, body.overlay)
     if rulebook is None:
@@ -134,7 +147,7 @@ def validate(body: DraftIn, session: DB) -> Any:
     return {"ok": True, "rulebook_version": rulebook.version, "rules": [line.__dict__ for line in rules_of(rulebook)]}
 
 
-@router.post("", dependencies=WRITE, status_code=201)
+@router.post("", dependencies=WRITE, status_code=201, responses=CHECKED)
 def create_draft(body: DraftIn, session: DB, user: CurrentUser) -> Any:
     _, errors = check(session, body.overlay)
     if errors:
@@ -143,8 +156,8 @@ def create_draft(body: DraftIn, session: DB, user: CurrentUser) -> Any:
     return detail_out(session, draft)
 
 
-@router.put("/{version_id}", dependencies=WRITE)
-def save_draft(version_id: int, body: DraftUpdate, session: DB, user: CurrentUser) -> Any:
+@router.put("/{version_id}", dependencies=WRITE, responses=CHECKED)
+def save_draft(version_id: Id, body: DraftUpdate, session: DB, user: CurrentUser) -> Any:
     rulebooks.get_version(session, version_id)  # 404 before 422
     _, errors = check(session, body.overlay)
     if errors:
@@ -156,12 +169,12 @@ def save_draft(version_id: int, body: DraftUpdate, session: DB, user: CurrentUse
 
 
 @router.post("/{version_id}/whatif", dependencies=WRITE)
-def run_whatif(version_id: int, body: WhatIfIn, session: DB) -> dict[str, object]:
+def run_whatif(version_id: Id, body: WhatIfIn, session: DB) -> dict[str, object]:
     version = rulebooks.get_version(session, version_id)
     return whatif(session, version, body.sample()).public()
 
 
 @router.post("/{version_id}/publish", dependencies=WRITE)
-def publish(version_id: int, body: PublishIn, session: DB, user: CurrentUser) -> dict[str, Any]:
+def publish(version_id: Id, body: PublishIn, session: DB, user: CurrentUser) -> dict[str, Any]:
     published = rulebooks.do_publish(session, user.id, version_id, version=body.version)
     return detail_out(session, published)

@@ -3,12 +3,13 @@ period, and the runs with their task counts. Thin: see kefu.quality.sampling."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel
 
+from kefu.core.fields import CentreTime, Id, Version
 from kefu.core.security import Permission
 from kefu.quality import sampling
 from kefu.quality.models import SamplingPlan, SamplingRun
@@ -47,7 +48,7 @@ class PlanOut(BaseModel):
 
 
 class PlanUpdate(PlanData):
-    version: int
+    version: Version
 
 
 class RunIn(BaseModel):
@@ -59,8 +60,8 @@ class RunOut(BaseModel):
     id: int
     plan_id: int
     plan: str
-    period_start: datetime
-    period_end: datetime
+    period_start: CentreTime
+    period_end: CentreTime
     calls: int
     open: int
     done: int
@@ -92,25 +93,25 @@ def create_plan(data: PlanData, user: CurrentUser, session: DB) -> PlanOut:
 
 
 @router.put("/plans/{plan_id}")
-def update_plan(plan_id: int, data: PlanUpdate, user: CurrentUser, session: DB) -> PlanOut:
+def update_plan(plan_id: Id, data: PlanUpdate, user: CurrentUser, session: DB) -> PlanOut:
     plain = PlanData.model_validate(data.model_dump(exclude={"version"}))
     return PlanOut.of(sampling.do_save_plan(session, user.id, plain, plan_id=plan_id, version=data.version))
 
 
 @router.delete("/plans/{plan_id}", status_code=204)
-def delete_plan(plan_id: int, user: CurrentUser, session: DB, version: int | None = None) -> None:
+def delete_plan(plan_id: Id, user: CurrentUser, session: DB, version: Version | None = None) -> None:
     sampling.do_delete_plan(session, user.id, plan_id, version=version)
 
 
 @router.post("/plans/{plan_id}/run", status_code=201)
-def run_plan(plan_id: int, data: RunIn, user: CurrentUser, session: DB) -> RunOut:
+def run_plan(plan_id: Id, data: RunIn, user: CurrentUser, session: DB) -> RunOut:
     result = sampling.do_run_plan(session, user.id, plan_id, data.period_start, seed=data.seed)
     counts = {"open": len(result.reviews), "done": 0}
     return RunOut.of(result.run, counts, [r.id for r in result.reviews])
 
 
 @router.get("/runs")
-def runs(session: DB, plan_id: int | None = None) -> list[RunOut]:
+def runs(session: DB, plan_id: Id | None = None) -> list[RunOut]:
     found = sampling.list_runs(session, plan_id)
     counts = sampling.run_task_counts(session, [r.id for r in found])
     return [RunOut.of(r, counts.get(r.id, {})) for r in found]

@@ -9,7 +9,7 @@ from kefu.accounts import service as accounts
 from kefu.core.errors import KefuError
 from kefu.web.deps import DB, CurrentUser
 from kefu.web.pages.common import redirect, render, safe_next
-from kefu.web.session import start_session
+from kefu.web.session import client_address, end_session, renew_after_password_change, start_session
 
 router = APIRouter(include_in_schema=False)
 
@@ -23,19 +23,20 @@ def login_page(request: Request, next: str | None = None) -> HTMLResponse:
 def login(
     request: Request, session: DB, agent_no: str = Form(""), password: str = Form(""), next: str = Form("/")
 ) -> Response:
-    result = accounts.do_login(session, agent_no, password, request.app.state.settings)
+    settings = request.app.state.settings
+    result = accounts.do_login(session, agent_no, password, settings, address=client_address(request))
     if result.user is None:  # the response is a page, so the failed attempt is committed
         return render(
             request, "login.html", None, status_code=401, error=result.error, next=safe_next(next), agent_no=agent_no
         )
-    if start_session(request, result.user):
-        return redirect("/password", "密码已超过有效期,请先修改密码", request)
+    if start_session(request, session, result.user):
+        return redirect("/password", accounts.password_change_reason(result.user, settings), request)
     return redirect(safe_next(next))
 
 
 @router.post("/logout")
-def logout(request: Request) -> Response:
-    request.session.clear()
+def logout(request: Request, session: DB) -> Response:
+    end_session(request, session)
     return redirect("/login", "已退出登录", request)
 
 
@@ -51,8 +52,9 @@ def change_password(
     if new != again:
         return render(request, "password.html", user, status_code=422, error="两次输入的新密码不一致")
     try:
-        accounts.do_change_password(session, user, old, new)
+        ended = accounts.do_change_password(session, user, old, new)
     except KefuError as error:
         return render(request, "password.html", user, status_code=error.status, error=str(error))
-    request.session.pop("must_change_password", None)
-    return redirect("/", "密码已修改", request)
+    renew_after_password_change(request, session, user)
+    others = ended - 1  # this browser's session was one of them
+    return redirect("/", "密码已修改" + (f",其他 {others} 处登录已退出" if others > 0 else ""), request)

@@ -27,7 +27,7 @@ from kefu.dataio import ImportRejected, import_calls, import_customers
 from kefu.dataio.api import read_upload
 from kefu.dataio.tables import RowError
 from kefu.quality.card import scorecard
-from kefu.web.deps import DB, CurrentUser, require
+from kefu.web.deps import DB, CurrentUser, CustomerReader, require
 from kefu.web.pages.common import redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -51,17 +51,19 @@ def _page_filters(params: dict[str, str]) -> tuple[dict[str, str], dict[str, str
 
 
 @router.get("/calls", dependencies=[require(Permission.CUSTOMER_VIEW)])
-def call_list(request: Request, user: CurrentUser, session: DB) -> HTMLResponse:
+def call_list(request: Request, reader: CustomerReader, session: DB) -> HTMLResponse:
+    user = reader.user
     form, query = _page_filters(dict(request.query_params))
     error = None
     try:
         filters = call_filters(**query)
     except Invalid as problem:
         error, filters, query = str(problem), CallFilter(), {}
-    found = [calls.present(c) for c in calls.list_calls(session, filters, limit=200)]
-    total = calls.count_calls(session, filters)
+    found = [calls.present(c, reader) for c in calls.list_calls(session, filters, limit=200, viewer=user)]
+    total = calls.count_calls(session, filters, viewer=user)
     start, end = calls.day_range(datetime.now().astimezone())
-    mine = [calls.present(c) for c in calls.list_calls(session, CallFilter(agent_id=user.id, start=start, end=end))]
+    today = CallFilter(agent_id=user.id, start=start, end=end)
+    mine = [calls.present(c, reader) for c in calls.list_calls(session, today, viewer=user)]
     agents = list(session.scalars(select(User).order_by(User.agent_no)))
     return render(
         request,
@@ -82,9 +84,9 @@ def call_list(request: Request, user: CurrentUser, session: DB) -> HTMLResponse:
 
 
 @router.get("/calls/{call_id:int}", dependencies=[require(Permission.CUSTOMER_VIEW)])
-def call_page(request: Request, call_id: int, user: CurrentUser, session: DB) -> HTMLResponse:
-    record = calls.get_call(session, call_id)
-    card = scorecard(session, record)  # the stored inspection, never a fresh one
+def call_page(request: Request, call_id: int, reader: CustomerReader, session: DB) -> HTMLResponse:
+    record = calls.read_call(session, reader.user, call_id)
+    card = scorecard(session, record, reader)  # the stored inspection, never a fresh one
     flagged: dict[int, list[Any]] = {}
     for finding in card.findings:
         if finding["turn"] is not None:
@@ -92,8 +94,8 @@ def call_page(request: Request, call_id: int, user: CurrentUser, session: DB) ->
     return render(
         request,
         "call.html",
-        user,
-        call=calls.present(record),
+        reader.user,
+        call=calls.present(record, reader),
         customer=record.customer,
         card=card,
         flagged=flagged,

@@ -24,4 +24,8 @@ def redirect(url: str, flash: str | None = None, request: Request | None = None)
 
 
 def safe_next(target: str | None) -> str:
-    return target if target and target.startswith("/") and not target.startswith("//") else "/"
+    """A path on this site to go to after login; anything else is the workbench: //host, and
+    /\\host or /<tab>/host (browsers read a backslash as a slash and drop tabs and newlines)."""
+    if not target or any(ord(ch) < 32 for ch in target):
+        return "/"
+    return target if target.startswith("/") and not target.startswith(("//", "/\\")) else "/"

@@ -14,9 +14,9 @@ from kefu.core.security import Permission
 from kefu.customers import service as customers
 from kefu.customers.history import HistoryQuery, customer_history, parse_query, type_choices
 from kefu.customers.schemas import CustomerUpdate, Verification
-from kefu.web.deps import DB, CurrentUser, require
+from kefu.web.deps import DB, CurrentUser, CustomerReader, require
 from kefu.web.pages.common import redirect, render
-from kefu.web.session import forget_verifications, remember_verification, verified_level
+from kefu.web.session import forget_verifications, remember_verification
 
 router = APIRouter(include_in_schema=False)
 
@@ -24,23 +24,22 @@ HISTORY_LIMIT = 100  # lines of contact history on the customer page
 
 
 @router.get("/customers", dependencies=[require(Permission.CUSTOMER_VIEW)])
-def customer_search(request: Request, user: CurrentUser, session: DB, q: str = "") -> HTMLResponse:
+def customer_search(request: Request, reader: CustomerReader, session: DB, q: str = "") -> HTMLResponse:
+    user = reader.user
     found, error = [], None
     if q:
         try:
-            found = [
-                customers.present(c, verified_level(request, c.id)) for c in customers.do_lookup(session, user.id, q)
-            ]
+            found = [customers.present(c, reader) for c in customers.do_lookup(session, user.id, q)]
         except KefuError as problem:
             error = str(problem)
     return render(request, "customers.html", user, q=q, found=found, error=error)
 
 
 def _customer_page(
-    request: Request, user: Any, session: Any, customer_id: int, status_code: int = 200, **extra: Any
+    request: Request, reader: Any, session: Any, customer_id: int, status_code: int = 200, **extra: Any
 ) -> HTMLResponse:
     customer = customers.get_customer(session, customer_id)
-    level = verified_level(request, customer_id)
+    level = max(reader.level(customer_id), 0)
     form = {k: request.query_params.get(k, "").strip() for k in ("from", "to", "type")}
     history_error = None
     try:
@@ -51,12 +50,12 @@ def _customer_page(
     return render(
         request,
         "customer.html",
-        user,
+        reader.user,
         status_code=status_code,
-        customer=customers.present(customer, level),
+        customer=customers.present(customer, reader),
         level=level,
         labels=customers.FIELD_LABELS,
-        history=customer_history(session, customer_id, query, masked=level < 1, limit=HISTORY_LIMIT),
+        history=customer_history(session, reader, customer_id, query, limit=HISTORY_LIMIT),
         history_limit=HISTORY_LIMIT,
         history_form=form,
         history_filtered=any(form.values()) and history_error is None,
@@ -67,37 +66,35 @@ def _customer_page(
 
 
 @router.get("/customers/{customer_id}", dependencies=[require(Permission.CUSTOMER_VIEW)])
-def customer_page(request: Request, customer_id: int, user: CurrentUser, session: DB) -> HTMLResponse:
-    audit.record(session, user.id, "view", "customer", customer_id)
-    return _customer_page(request, user, session, customer_id)
+def customer_page(request: Request, customer_id: int, reader: CustomerReader, session: DB) -> HTMLResponse:
+    audit.record(session, reader.user.id, "view", "customer", customer_id)
+    return _customer_page(request, reader, session, customer_id)
 
 
 @router.post("/customers/{customer_id}/verify", dependencies=[require(Permission.CUSTOMER_VIEW)])
-async def verify(request: Request, customer_id: int, user: CurrentUser, session: DB) -> Response:
+async def verify(request: Request, customer_id: int, reader: CustomerReader, session: DB) -> Response:
     form = await request.form()
     try:
         facts = Verification(
             **{k: str(form[k]) for k in ("phone_last4", "id_last4", "name", "account_id") if form.get(k)}
         )
-        level = customers.do_verify(session, user.id, customer_id, facts)
+        counted = customers.do_verify(session, reader, customer_id, facts)
     except (ValidationError, KefuError) as problem:
         message = problem.errors()[0]["msg"] if isinstance(problem, ValidationError) else str(problem)
-        return _customer_page(request, user, session, customer_id, status_code=422, verify_error=message)
-    if level == 0:
-        return _customer_page(
-            request, user, session, customer_id, status_code=422, verify_error="身份验证未通过:所提供的信息与记录不符"
-        )
-    remember_verification(request, customer_id, level)
+        return _customer_page(request, reader, session, customer_id, status_code=422, verify_error=message)
+    level = min(remember_verification(request, customer_id, counted), 2)
     return redirect(f"/customers/{customer_id}", f"身份验证通过({level} 项)", request)
 
 
 def _update_from_form(form: Any) -> CustomerUpdate:
     values = {k: str(form[k]).strip() for k in customers.FIELD_LABELS if k in form}
-    return CustomerUpdate(version=int(form.get("version", 0)), **{k: v for k, v in values.items() if v != ""})
+    return CustomerUpdate.model_validate(
+        {"version": form.get("version", ""), **{k: v for k, v in values.items() if v != ""}}
+    )
 
 
 @router.post("/customers/{customer_id}/edit", dependencies=[require(Permission.CUSTOMER_EDIT)])
-async def edit(request: Request, customer_id: int, user: CurrentUser, session: DB) -> Response:
+async def edit(request: Request, customer_id: int, reader: CustomerReader, session: DB) -> Response:
     """First step: show the changes back (复述确认) before anything is saved."""
     form = await request.form()
     try:
@@ -107,14 +104,14 @@ async def edit(request: Request, customer_id: int, user: CurrentUser, session: D
             f"{customers.FIELD_LABELS.get(str(e['loc'][0]), e['loc'][0])}:{e['msg'].removeprefix('Value error, ')}"
             for e in problem.errors()
         ]
-        return _customer_page(request, user, session, customer_id, status_code=422, edit_error=";".join(messages))
-    changes = customers.preview_update(session, customer_id, change)
+        return _customer_page(request, reader, session, customer_id, status_code=422, edit_error=";".join(messages))
+    changes = customers.preview_update(session, reader, customer_id, change)
     if not changes:
-        return _customer_page(request, user, session, customer_id, status_code=422, edit_error="没有需要保存的修改")
+        return _customer_page(request, reader, session, customer_id, status_code=422, edit_error="没有需要保存的修改")
     return render(
         request,
         "confirm.html",
-        user,
+        reader.user,
         customer_id=customer_id,
         changes=changes,
         change=change,
@@ -124,16 +121,16 @@ async def edit(request: Request, customer_id: int, user: CurrentUser, session: D
 
 
 @router.post("/customers/{customer_id}/save", dependencies=[require(Permission.CUSTOMER_EDIT)])
-async def save(request: Request, customer_id: int, user: CurrentUser, session: DB) -> Response:
+async def save(request: Request, customer_id: int, reader: CustomerReader, session: DB) -> Response:
     form = await request.form()
     try:
         change = _update_from_form(form)
-        customers.do_update_customer(session, user.id, customer_id, change, verified_level(request, customer_id))
+        customers.do_update_customer(session, reader, customer_id, change)
     except (ValidationError, KefuError) as problem:
         message = str(problem) if isinstance(problem, KefuError) else problem.errors()[0]["msg"]
         session.rollback()
         return _customer_page(
-            request, user, session, customer_id, status_code=getattr(problem, "status", 422), edit_error=message
+            request, reader, session, customer_id, status_code=getattr(problem, "status", 422), edit_error=message
         )
     return redirect(f"/customers/{customer_id}", "客户资料已保存", request)
 

@@ -13,21 +13,23 @@ from kefu.core.errors import Conflict, Forbidden, Invalid
 from kefu.core.security import Permission, allowed
 from kefu.quality import appeals
 from kefu.quality.models import AppealStatus, FindingReview
-from kefu.web.deps import DB, CurrentUser
+from kefu.web.deps import DB, CurrentUser, CustomerReader
 from kefu.web.pages.common import redirect, render
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/quality/mine")
-def my_scorecards(request: Request, user: CurrentUser, session: DB) -> HTMLResponse:
-    cards = [(i, calls.present(i.call)) for i in appeals.my_scorecards(session, user.id)]
-    return render(request, "quality_appeals_mine.html", user, cards=cards)
+def my_scorecards(request: Request, reader: CustomerReader, session: DB) -> HTMLResponse:
+    cards = [(i, calls.present(i.call, reader)) for i in appeals.my_scorecards(session, reader.user.id)]
+    return render(request, "quality_appeals_mine.html", reader.user, cards=cards)
 
 
 @router.get("/quality/inspections/{inspection_id:int}")
-def scorecard_page(request: Request, inspection_id: int, user: CurrentUser, session: DB) -> HTMLResponse:
+def scorecard_page(request: Request, inspection_id: int, reader: CustomerReader, session: DB) -> HTMLResponse:
+    user = reader.user
     card = appeals.scorecard(session, user, inspection_id)
+    call = card.inspection.call
     flagged: dict[int, list[Any]] = {}
     for item in card.findings:
         if item.finding.turn is not None:
@@ -38,7 +40,8 @@ def scorecard_page(request: Request, inspection_id: int, user: CurrentUser, sess
         user,
         card=card,
         inspection=card.inspection,
-        call=calls.present(card.inspection.call),
+        call=calls.present(card.inspection.call, reader),
+        evidence={i.finding.id: reader.text(call.customer_id, i.finding.evidence) for i in card.findings},
         flagged=flagged,
         history=appeals.history_rows,
         FindingReview=FindingReview,
@@ -66,7 +69,8 @@ def _may_handle(user: Any) -> bool:
 
 
 @router.get("/quality/appeals")
-def appeal_queue(request: Request, user: CurrentUser, session: DB) -> HTMLResponse:
+def appeal_queue(request: Request, reader: CustomerReader, session: DB) -> HTMLResponse:
+    user = reader.user
     if not _may_handle(user):
         raise Forbidden(f"{user.role.label}无权处理申诉")
     queue = appeals.appeal_queue(session, user)
@@ -74,7 +78,8 @@ def appeal_queue(request: Request, user: CurrentUser, session: DB) -> HTMLRespon
         request,
         "quality_appeals_queue.html",
         user,
-        queue=[(a, calls.present(a.finding.inspection.call)) for a in queue],
+        queue=[(a, calls.present(a.finding.inspection.call, reader)) for a in queue],
+        evidence={a.finding.id: reader.text(a.finding.inspection.call.customer_id, a.finding.evidence) for a in queue},
         done=appeals.recent_decided(session, user),
         history=appeals.history_rows,
         PENDING=AppealStatus.PENDING,

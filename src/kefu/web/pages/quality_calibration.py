@@ -10,10 +10,11 @@ from kefu.accounts.models import User
 from kefu.calls import service as calls
 from kefu.calls.models import CallRecord
 from kefu.core.errors import Invalid
+from kefu.core.privacy import Reader
 from kefu.core.security import Permission, allowed
 from kefu.quality import calibration as service
 from kefu.quality.models import Inspection, InspectionStatus, ReviewStatus
-from kefu.web.deps import DB, CurrentUser, require
+from kefu.web.deps import DB, CurrentUser, CustomerReader, require
 from kefu.web.pages.common import redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[require(Permission.QA_REVIEW)])
@@ -21,7 +22,7 @@ router = APIRouter(include_in_schema=False, dependencies=[require(Permission.QA_
 CHOICES = 40  # recent inspected calls offered by the form
 
 
-def _form_choices(session: DB) -> dict[str, object]:
+def _form_choices(session: DB, reader: Reader) -> dict[str, object]:
     inspectors = [
         u
         for u in session.scalars(select(User).where(User.active.is_(True)).order_by(User.agent_no))
@@ -34,24 +35,24 @@ def _form_choices(session: DB) -> dict[str, object]:
         .order_by(CallRecord.ring_at.desc())
         .limit(CHOICES)
     )
-    choices = [(c, calls.present(c), c.qa_score) for c in session.scalars(inspected)]
+    choices = [(c, calls.present(c, reader), c.qa_score) for c in session.scalars(inspected)]
     return {"inspectors": inspectors, "call_choices": choices}
 
 
 @router.get("/quality/calibration")
-def calibration_list(request: Request, user: CurrentUser, session: DB) -> HTMLResponse:
+def calibration_list(request: Request, reader: CustomerReader, session: DB) -> HTMLResponse:
     return render(
         request,
         "quality_calibration.html",
-        user,
+        reader.user,
         sessions=service.list_calibrations(session),
         view=None,
-        **_form_choices(session),
+        **_form_choices(session, reader),
     )
 
 
 @router.get("/quality/calibration/{calibration_id:int}")
-def calibration_page(request: Request, calibration_id: int, user: CurrentUser, session: DB) -> HTMLResponse:
+def calibration_page(request: Request, calibration_id: int, reader: CustomerReader, session: DB) -> HTMLResponse:
     view = service.calibration_figures(session, calibration_id)
     grid: dict[int, dict[int, object]] = {}
     for review in view.reviews:
@@ -59,12 +60,12 @@ def calibration_page(request: Request, calibration_id: int, user: CurrentUser, s
     return render(
         request,
         "quality_calibration.html",
-        user,
+        reader.user,
         sessions=service.list_calibrations(session),
         view=view,
         grid=grid,
         DONE=ReviewStatus.DONE,
-        **_form_choices(session),
+        **_form_choices(session, reader),
     )
 
 

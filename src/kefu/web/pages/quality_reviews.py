@@ -15,7 +15,7 @@ from kefu.core.errors import Forbidden, Invalid
 from kefu.core.security import Permission
 from kefu.quality import review as reviews
 from kefu.quality.models import ReviewStatus
-from kefu.web.deps import DB, CurrentUser, require
+from kefu.web.deps import DB, CurrentUser, CustomerReader, require
 from kefu.web.pages.common import redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[require(Permission.QA_REVIEW)])
@@ -44,9 +44,9 @@ def _load(session: Any, user: Any, review_id: int) -> Any:
 
 
 @router.get("/quality/reviews/{review_id:int}")
-def task_page(request: Request, review_id: int, user: CurrentUser, session: DB) -> HTMLResponse:
-    review = _load(session, user, review_id)
-    return render(request, "quality_review.html", user, r=reviews.review_view(session, review))
+def task_page(request: Request, review_id: int, reader: CustomerReader, session: DB) -> HTMLResponse:
+    review = _load(session, reader.user, review_id)
+    return render(request, "quality_review.html", reader.user, r=reviews.review_view(session, review, reader))
 
 
 async def _form(request: Request) -> dict[str, str]:

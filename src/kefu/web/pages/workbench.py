@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session
 from kefu.calls import service as calls
 from kefu.calls.schemas import CallFilter
 from kefu.core.db import utcnow
+from kefu.core.privacy import Reader
 from kefu.core.security import Permission, allowed
 from kefu.rulebook.calendar import moment_greetings
-from kefu.web.deps import DB, ActiveRulebook, CurrentUser
+from kefu.web.deps import DB, ActiveRulebook, CustomerReader
 from kefu.web.pages.common import render
 from kefu.web.pages.knowledge import latest_changes
 from kefu.workorders import service as workorders
@@ -35,30 +36,32 @@ class MyOrders:
     overdue: int  # of which past a deadline
 
 
-def my_orders(session: Session, user_id: int, now: datetime) -> MyOrders:
+def my_orders(session: Session, reader: Reader, now: datetime) -> MyOrders:
     """The user's open orders (owner or assignee), soonest deadline first."""
-    pairs = workorders.open_orders_by_deadline(session, user_id, now)
+    pairs = workorders.open_orders_by_deadline(session, reader.user.id, now)
     return MyOrders(
-        rows=[present_order(order, now, full=False) for order, _ in pairs[:ORDERS_SHOWN]],
+        rows=[present_order(order, reader, now, full=False) for order, _ in pairs[:ORDERS_SHOWN]],
         total=len(pairs),
         overdue=sum(due is not None and due <= now for _, due in pairs),  # the earliest unmet deadline passed
     )
 
 
-def my_day(session: Session, user_id: int, now: datetime) -> tuple[calls.AgentDay, list[Any]]:
+def my_day(session: Session, reader: Reader, now: datetime) -> tuple[calls.AgentDay, list[Any]]:
     """Today's numbers (the centre's calendar day) and the latest of today's calls."""
     start, end = calls.day_range(now)
+    user_id = reader.user.id
     latest = calls.list_calls(session, CallFilter(agent_id=user_id, start=start, end=end), limit=CALLS_SHOWN)
-    return calls.agent_today(session, user_id, now), [calls.present(c) for c in latest]
+    return calls.agent_today(session, user_id, now), [calls.present(c, reader) for c in latest]
 
 
 @router.get("/")
-def workbench(request: Request, user: CurrentUser, session: DB, active: ActiveRulebook) -> HTMLResponse:
+def workbench(request: Request, reader: CustomerReader, session: DB, active: ActiveRulebook) -> HTMLResponse:
+    user = reader.user
     now = utcnow()
     expected = moment_greetings(active.rulebook.greetings, datetime.now().astimezone())
     knowledge = latest_changes(request, session, user)
     context: dict[str, Any] = {}
     if allowed(user.role, Permission.CUSTOMER_VIEW):  # work orders and calls show customer data
-        today, today_calls = my_day(session, user.id, now)
-        context.update(orders=my_orders(session, user.id, now), today=today, today_calls=today_calls)
+        today, today_calls = my_day(session, reader, now)
+        context.update(orders=my_orders(session, reader, now), today=today, today_calls=today_calls)
     return render(request, "workbench.html", user, expected=expected, knowledge=knowledge, **context)

@@ -16,9 +16,10 @@ from kefu.accounts.models import User
 from kefu.calls import service as calls
 from kefu.core.db import utcnow
 from kefu.core.errors import Forbidden, Invalid, KefuError, NotFound
+from kefu.core.privacy import Reader
 from kefu.core.security import Permission, allowed
 from kefu.customers.models import Customer
-from kefu.web.deps import DB, CurrentUser, require
+from kefu.web.deps import DB, CustomerReader, require
 from kefu.web.pages.common import redirect, render
 from kefu.workorders import service
 from kefu.workorders.api import find_orders, missing_fields, present
@@ -66,10 +67,17 @@ def _templates() -> dict[str, dict[str, list[str]]]:
 
 @router.get("/workorders", dependencies=[require(Permission.CUSTOMER_VIEW)])
 def workorder_list(
-    request: Request, user: CurrentUser, session: DB, status: str = "", type: str = "", q: str = "", scope: str = ""
+    request: Request,
+    reader: CustomerReader,
+    session: DB,
+    status: str = "",
+    type: str = "",
+    q: str = "",
+    scope: str = "",
 ) -> HTMLResponse:
     """Default: my open orders, soonest deadline first. A search or ``scope=all`` looks at all."""
     now = utcnow()
+    user = reader.user
     error = None
     try:
         wanted_status = Status.parse(status) if status else None
@@ -89,7 +97,7 @@ def workorder_list(
         orders = find_orders(
             session, user, status=wanted_status, order_type=wanted_type, mine=scope == "mine", text=q, now=now
         )
-    rows = [present(o, now, full=False) for o in orders]
+    rows = [present(o, reader, now, full=False) for o in orders]
     return render(
         request,
         "workorders.html",
@@ -109,16 +117,16 @@ def workorder_list(
 
 
 def _new_page(
-    request: Request, user: Any, session: Session, values: dict[str, Any], status_code: int = 200, **extra: Any
+    request: Request, reader: Reader, session: Session, values: dict[str, Any], status_code: int = 200, **extra: Any
 ) -> HTMLResponse:
     customer_name = None
-    if values.get("customer_id"):
+    if str(values.get("customer_id") or "").isdigit():
         customer = session.get(Customer, int(values["customer_id"]))
-        customer_name = customer.name if customer else None
+        customer_name = reader.name(customer.id, customer.name) if customer else None
     return render(
         request,
         "workorder_new.html",
-        user,
+        reader.user,
         status_code=status_code,
         values=values,
         customer_name=customer_name,
@@ -132,12 +140,12 @@ def _new_page(
 
 @router.get("/workorders/new", dependencies=[require(Permission.WORKORDER_EDIT)])
 def new_workorder(
-    request: Request, user: CurrentUser, session: DB, call_id: int | None = None, type: str = ""
+    request: Request, reader: CustomerReader, session: DB, call_id: int | None = None, type: str = ""
 ) -> HTMLResponse:
     values: dict[str, Any] = {"type": type or OrderType.CONSULTATION.value, "priority": Priority.MEDIUM.value}
     draft: dict[str, Any] | None = None
     if call_id is not None:
-        draft = calls.work_order_draft(calls.get_call(session, call_id))
+        draft = calls.work_order_draft(calls.read_call(session, reader.user, call_id), reader)
         values.update(
             call_id=draft["call_id"],
             customer_id=draft["customer_id"],
@@ -146,11 +154,11 @@ def new_workorder(
             type=type or draft["type_hint"] or values["type"],
             title=f"{draft['reason_label']}" + (f" - {draft['contact_name']}" if draft["contact_name"] else ""),
         )
-    return _new_page(request, user, session, values, draft=draft)
+    return _new_page(request, reader, session, values, draft=draft)
 
 
 @router.post("/workorders/new", dependencies=[require(Permission.WORKORDER_EDIT)])
-async def create_workorder(request: Request, user: CurrentUser, session: DB) -> Response:
+async def create_workorder(request: Request, reader: CustomerReader, session: DB) -> Response:
     form = await request.form()
     values = {name: str(form.get(name, "")).strip() for name in FORM_FIELDS}
     data = {name: value for name, value in values.items() if value != ""}
@@ -159,11 +167,11 @@ async def create_workorder(request: Request, user: CurrentUser, session: DB) -> 
         missing = missing_fields(body)
         if missing:
             raise Invalid(f"{body.type.label}工单缺少必填项:{'、'.join(missing)}")
-        order = service.do_create(session, user.id, body)
+        order = service.do_create(session, reader.user.id, body)
     except (ValidationError, KefuError) as problem:
         session.rollback()
         return _new_page(
-            request, user, session, values, status_code=getattr(problem, "status", 422), error=_message(problem)
+            request, reader, session, values, status_code=getattr(problem, "status", 422), error=_message(problem)
         )
     return redirect(f"/workorders/{order.id}", f"工单 {order.number} 已创建", request)
 
@@ -177,14 +185,14 @@ def _colleagues(session: Session) -> list[User]:
 
 
 def _order_page(
-    request: Request, user: Any, session: Session, order_id: int, status_code: int = 200, **extra: Any
+    request: Request, reader: Reader, session: Session, order_id: int, status_code: int = 200, **extra: Any
 ) -> HTMLResponse:
     order = service.get_order(session, order_id)
-    shown = present(order)
+    shown = present(order, reader)
     return render(
         request,
         "workorder.html",
-        user,
+        reader.user,
         status_code=status_code,
         order=shown,
         actions=set(shown["allowed_actions"]),
@@ -196,8 +204,8 @@ def _order_page(
 
 
 @router.get("/workorders/{order_id}", dependencies=[require(Permission.CUSTOMER_VIEW)])
-def workorder_page(request: Request, order_id: int, user: CurrentUser, session: DB) -> HTMLResponse:
-    return _order_page(request, user, session, order_id)
+def workorder_page(request: Request, order_id: int, reader: CustomerReader, session: DB) -> HTMLResponse:
+    return _order_page(request, reader, session, order_id)
 
 
 def _int(value: Any) -> int | None:
@@ -267,15 +275,17 @@ def _act(session: Session, user: User, order_id: int, action: str, form: Any) ->
 
 
 @router.post("/workorders/{order_id}/{action}", dependencies=[require(Permission.WORKORDER_EDIT)])
-async def workorder_action(request: Request, order_id: int, action: str, user: CurrentUser, session: DB) -> Response:
+async def workorder_action(
+    request: Request, order_id: int, action: str, reader: CustomerReader, session: DB
+) -> Response:
     form = await request.form()
     try:
-        _act(session, user, order_id, action, form)
+        _act(session, reader.user, order_id, action, form)
     except (ValidationError, KefuError) as problem:
         session.rollback()
         return _order_page(
             request,
-            user,
+            reader,
             session,
             order_id,
             status_code=getattr(problem, "status", 422),

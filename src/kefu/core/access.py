@@ -1,0 +1,92 @@
+"""Whose records a user may read and change: their own, their team's, or everyone's.
+
+The permission (kefu.core.security) says what a role may do at all; the scope here says on
+which records. Each domain asks ``scope_of`` and ``within`` in its service (never only in a
+page), so the API, the pages, imports and scripts are decided the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+from typing import Protocol
+
+from kefu.core.errors import Forbidden
+from kefu.core.security import Role
+
+
+class Scope(StrEnum):
+    OWN = "own"
+    TEAM = "team"
+    ALL = "all"
+
+    @property
+    def label(self) -> str:
+        return {"own": "本人", "team": "本组", "all": "全部"}[self.value]
+
+
+class Record(StrEnum):
+    """The kinds of records that belong to somebody."""
+
+    CALL = "call"  # a call and its scorecard belong to the call's agent
+    WORK_ORDER = "work_order"  # an order belongs to its owner (首问负责人) and its assignee
+
+    @property
+    def label(self) -> str:
+        return {"call": "通话", "work_order": "工单"}[self.value]
+
+
+class Person(Protocol):
+    id: int
+    role: Role
+    team: str | None
+
+
+_FRONT_LINE_READ = {Record.CALL: Scope.OWN, Record.WORK_ORDER: Scope.ALL}
+# Reading: an agent sees the work orders of every customer (首问负责: whoever takes the next call
+# must see what was promised), but only their own calls and scorecards.
+READ: dict[Role, dict[Record, Scope]] = {
+    Role.AGENT: _FRONT_LINE_READ,
+    Role.TEAM_LEAD: {Record.CALL: Scope.TEAM, Record.WORK_ORDER: Scope.ALL},
+    Role.QA: {Record.CALL: Scope.ALL, Record.WORK_ORDER: Scope.ALL},
+    Role.TRAINER: {Record.CALL: Scope.ALL},  # scorecards for training, with customer data masked
+    Role.SUPERVISOR: {Record.CALL: Scope.ALL, Record.WORK_ORDER: Scope.ALL},
+    Role.ADMIN: {Record.CALL: Scope.ALL, Record.WORK_ORDER: Scope.ALL},
+}
+WRITE: dict[Role, dict[Record, Scope]] = {
+    Role.AGENT: {Record.CALL: Scope.OWN, Record.WORK_ORDER: Scope.OWN},
+    Role.TEAM_LEAD: {Record.CALL: Scope.TEAM, Record.WORK_ORDER: Scope.TEAM},
+    Role.QA: {},
+    Role.TRAINER: {},
+    Role.SUPERVISOR: {Record.CALL: Scope.ALL, Record.WORK_ORDER: Scope.ALL},
+    Role.ADMIN: {Record.CALL: Scope.ALL, Record.WORK_ORDER: Scope.ALL},
+}
+
+
+def scope_of(user: Person, record: Record, *, write: bool = False) -> Scope | None:
+    """How far ``user`` reaches over ``record``s; None: not at all."""
+    return (WRITE if write else READ)[user.role].get(record)
+
+
+def within(user: Person, scope: Scope | None, owners: Iterable[Person | None]) -> bool:
+    """Whether a record that belongs to ``owners`` is inside ``user``'s scope."""
+    if scope is None:
+        return False
+    if scope is Scope.ALL:
+        return True
+    people = [p for p in owners if p is not None]
+    if any(p.id == user.id for p in people):
+        return True
+    return scope is Scope.TEAM and user.team is not None and any(p.team == user.team for p in people)
+
+
+def check(user: Person, record: Record, owners: Iterable[Person | None], *, write: bool = False, what: str) -> None:
+    """Refuse (403) when the record is outside the user's scope; ``what`` names it in the message."""
+    scope = scope_of(user, record, write=write)
+    if within(user, scope, owners):
+        return
+    verb = "修改" if write else "查看"
+    if scope is None:
+        raise Forbidden(f"{user.role.label}无权{verb}{record.label}")
+    reach = "自己的" if scope is Scope.OWN else "本班组的"
+    raise Forbidden(f"只能{verb}{reach}{record.label}:{what}不在您的权限范围内")
