@@ -160,7 +160,9 @@ def test_calls_and_orders_in_one_list_newest_first(world) -> None:  # type: igno
 def test_date_range_includes_both_days_on_the_centres_clock(world) -> None:  # type: ignore[no-untyped-def]
     sessions, w = world
     with sessions() as session:
-        fifth = customer_history(session, agent(w.zhang), w.zhang, HistoryQuery(start=date(2026, 3, 5), end=date(2026, 3, 5)))
+        fifth = customer_history(
+            session, agent(w.zhang), w.zhang, HistoryQuery(start=date(2026, 3, 5), end=date(2026, 3, 5))
+        )
         assert kinds_and_ids(fifth) == [("call", w.calls["missed"])]  # 23:50 is the 5th, 00:05 is not
         from_fourth = customer_history(session, agent(w.zhang), w.zhang, parse_query("2026-03-04", None, None))
         assert kinds_and_ids(from_fourth) == [
@@ -186,7 +188,9 @@ def test_filter_by_kind_order_type_or_call_reason(world) -> None:  # type: ignor
         assert ids("call:fault") == ids("call:故障申告") == [("call", w.calls["fault"])]
         assert ids("工单") == ids("work_order")
         assert ids("work_order:suggestion") == []
-        both = customer_history(session, agent(w.zhang), w.zhang, parse_query("2026-03-02", "2026-03-03", "work_order:fault"))
+        both = customer_history(
+            session, agent(w.zhang), w.zhang, parse_query("2026-03-02", "2026-03-03", "work_order:fault")
+        )
         assert kinds_and_ids(both) == [("work_order", w.orders["fault"])]
         assert parse_query(type="call:故障申告").type_value == "call:fault"
 

@@ -237,7 +237,7 @@ def test_customers_round_trip(world) -> None:  # type: ignore[no-untyped-def]
         before = [tuple(getattr(c, f) for f in fields) for c in session.scalars(select(Customer).order_by(Customer.id))]
     for fmt in ("csv", "xlsx"):
         with transaction(sessions) as session:
-            data = export_customers(session, agent, fmt)
+            data = export_customers(session, reader(user_id=agent), fmt)
             session.execute(delete(Customer))
         _import_customers(sessions, agent, data, f"export.{fmt}")
         with sessions() as session:
@@ -247,7 +247,7 @@ def test_customers_round_trip(world) -> None:  # type: ignore[no-untyped-def]
         assert after == before, fmt
     with sessions() as session:
         exports = [e.detail for e in audit.entries(session, entity="customer") if e.action == "export"]
-    assert exports == ["导出客户 3 条(xlsx)", "导出客户 3 条(csv)"]
+    assert exports == ["导出客户 3 条(xlsx,未脱敏)", "导出客户 3 条(csv,未脱敏)"]
 
 
 # ---------------------------------------------------------------------------- calls
@@ -391,12 +391,13 @@ def test_calls_round_trip(centre, fmt: str) -> None:  # type: ignore[no-untyped-
     def snapshot() -> list[tuple[Any, ...]]:
         with sessions() as session:
             return [
-                tuple(calls.present(c, reader()).model_dump()[f] for f in fields) for c in calls.list_calls(session, CallFilter())
+                tuple(calls.present(c, reader()).model_dump()[f] for f in fields)
+                for c in calls.list_calls(session, CallFilter())
             ]
 
     before = snapshot()
     with transaction(sessions) as session:
-        data = export_calls(session, agent, None, fmt)  # type: ignore[arg-type]
+        data = export_calls(session, reader(user_id=agent), None, fmt)  # type: ignore[arg-type]
         session.execute(delete(CallRecord))
     result = _import_calls(sessions, agent, data, f"export.{fmt}")
     assert result.created == 5 and result.ignored_columns == []
@@ -407,7 +408,7 @@ def test_the_export_opens_in_excel_with_chinese_headers(centre) -> None:  # type
     sessions, agent, _ = centre
     _import_calls(sessions, agent, (FIXTURES / "calls.csv").read_bytes(), "calls.csv")
     with transaction(sessions) as session:
-        data = export_calls(session, agent, CallFilter(reason="咨询-资费"), "xlsx")
+        data = export_calls(session, reader(user_id=agent), CallFilter(reason="咨询-资费"), "xlsx")
     book = load_workbook(io.BytesIO(data))
     sheet = book.active
     assert sheet.title == "通话记录"
@@ -422,9 +423,9 @@ def test_the_export_opens_in_excel_with_chinese_headers(centre) -> None:  # type
     assert sheet.freeze_panes == "A2"
     with sessions() as session:
         [entry] = [e for e in audit.entries(session, entity="call") if e.action == "export"]
-    assert entry.detail.startswith("导出通话 1 条(xlsx)") and "consult.tariff" in entry.detail
+    assert entry.detail.startswith("导出通话 1 条(xlsx,未脱敏)") and "consult.tariff" in entry.detail
     with pytest.raises(Invalid, match="符合条件的通话有 4 条,超过一次导出的上限 3 条"), sessions() as session:
-        export_calls(session, agent, None, "csv", limit=3)
+        export_calls(session, reader(user_id=agent), None, "csv", limit=3)
 
 
 def test_csv_export_has_a_bom_and_guards_against_formulas() -> None:

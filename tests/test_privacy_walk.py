@@ -25,9 +25,10 @@ from kefu.calls.schemas import CallCreate
 from kefu.core.audit import AuditEntry
 from kefu.core.clock import centre_tz
 from kefu.core.db import transaction
-from kefu.core.privacy import roles_with_unmask
+from kefu.core.privacy import Reader, roles_with_unmask
 from kefu.core.settings import Settings
 from kefu.customers.models import Customer
+from kefu.dataio import export_calls, export_customers
 from kefu.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
 from kefu.quality.models import Inspection
 from kefu.web.app import create_app, routers
@@ -188,3 +189,35 @@ def test_the_read_back_shows_stored_values_only_after_the_check(world: World) ->
     version = client.get(f"/api/customers/{customer}").json()["version"]
     preview = client.post(f"/api/customers/{customer}/preview", json={"version": version, "phone": "13900001111"})
     assert preview.status_code == 200 and preview.json()["phone"] == ["138********", "13900001111"]
+
+
+def test_ending_the_call_forgets_the_check_even_for_an_older_cookie(world: World) -> None:
+    client = TestClient(world.app)
+    client.headers["X-CSRF-Token"] = client.post(
+        "/api/auth/login", json={"agent_no": "10002", "password": DEMO_PASSWORD}
+    ).json()["csrf"]
+    customer = f"/api/customers/{world.ids['customer_id']}"
+    assert client.post(f"{customer}/verify", json={"phone_last4": "5678"}).status_code == 200
+    assert client.get(customer).json()["phone"] == PHONE
+    saved = dict(client.cookies)
+    assert client.post("/api/session/forget-verifications").status_code == 200
+    client.cookies.clear()
+    client.cookies.update(saved)  # the cookie as it was while the caller was verified
+    assert client.get(customer).json()["phone"] == "138********"
+
+
+@pytest.mark.parametrize(("agent_no", "unmasked"), [("20001", False), ("50001", True)])
+def test_exports_hold_personal_data_only_for_those_who_may_see_it(world: World, agent_no: str, unmasked: bool) -> None:
+    """A team lead's export (no caller is verified in bulk) is masked; a supervisor's is whole,
+    and its audit entry says so."""
+    with transaction(world.app.state.sessions) as session:  # type: ignore[attr-defined]
+        user = session.scalar(select(User).where(User.agent_no == agent_no))
+        files = [
+            export_customers(session, Reader(None, user), "csv"),
+            export_calls(session, Reader(None, user), None, "csv"),
+        ]
+    text = "".join(data.decode("utf-8-sig") for data in files)
+    assert any(secret.search(text) for secret in SECRETS[:3]) is unmasked
+    with world.app.state.sessions() as session:  # type: ignore[attr-defined]
+        details = session.scalars(select(AuditEntry.detail).where(AuditEntry.action == "export")).all()
+    assert any(("未脱敏" if unmasked else "已脱敏") in (d or "") for d in details)

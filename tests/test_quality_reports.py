@@ -207,7 +207,8 @@ class BrokenSource(RulebookSource):
 @pytest.fixture
 def app(database_url: str, tmp_path: Path) -> Iterator[FastAPI]:
     application = create_app(Settings(data_dir=tmp_path, database_url=database_url, secret_key="test-secret"))
-    seed_demo(application.state.sessions, must_change_password=False)  # demo calls with transcripts, inspected on arrival
+    # demo calls with transcripts, inspected on arrival
+    seed_demo(application.state.sessions, must_change_password=False)
     yield application
     application.state.engine.dispose()
 

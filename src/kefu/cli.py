@@ -282,9 +282,7 @@ def serve(
     host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="端口")] = 8000,
     demo: Annotated[bool, typer.Option("--demo/--no-demo", help="空数据库首次启动时写入演示数据")] = True,
-    workers: Annotated[
-        int, typer.Option(min=1, max=64, help="工作进程数(多于 1 个时需要 PostgreSQL);每个进程的并发见 README")
-    ] = 1,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="工作进程数;多于 1 个需要 PostgreSQL")] = 1,
 ) -> None:
     """启动平台:创建或迁移数据库,首次启动写入演示数据,打印地址和演示账号。"""
     from kefu.core.db import transaction

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, String, false
+from sqlalchemy import JSON, Enum, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kefu.core.db import Base, Timestamped, utcnow
@@ -45,6 +46,9 @@ class UserSession(Base):
     end_reason: Mapped[str | None] = mapped_column(String(32))  # logout, password_change, admin, replaced, …
     address: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(200))
+    # The identity checks of the call under way: {customer id: [[factor, …], when]}. Kept here,
+    # not in the cookie, so that 「结束通话」 cannot be undone by replaying an older cookie.
+    verified: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class LoginThrottle(Base):

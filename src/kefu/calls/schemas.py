@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import re
 from datetime import datetime
 from typing import Any
@@ -13,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from kefu.calls.models import CallChannel, CallDirection, HangupBy, as_utc
 from kefu.calls.reasons import current_reasons
 from kefu.core.fields import CentreTime, Id, Version
+from kefu.core.turns import stored_turn
 from kefu.inspection.parsers import parse_text
 
 NUMBER = re.compile(r"^\+?\d[\d-]{1,30}$")
@@ -252,6 +252,23 @@ class CallFields(BaseModel):
 
 
 class CallCreate(CallFields):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "direction": "inbound",
+                    "ring_at": "2026-11-20T10:00:00+08:00",
+                    "reason": "query",
+                    "summary": "客户查询本月话费",
+                    "transcript": [
+                        {"speaker": "agent", "text": "您好,请问有什么可以帮您?", "start": 0, "end": 2.5},
+                        {"speaker": "customer", "text": "我想查一下这个月的话费。", "start": 3, "end": 5.2},
+                    ],
+                }
+            ]
+        }
+    )
+
     direction: CallDirection
     channel: CallChannel = CallChannel.VOICE
     ring_at: datetime
@@ -330,23 +347,6 @@ class CallFilter(BaseModel):
         if self.start and self.end and self.end < self.start:
             raise ValueError("结束时间不能早于开始时间")
         return self
-
-
-def stored_turn(turn: Any) -> dict[str, Any]:
-    """A stored turn made safe to show and export, whatever an older version or a direct
-    database edit left there: speaker and text as text, times finite seconds or none."""
-    if not isinstance(turn, dict):
-        turn = {"text": turn}
-    text = turn.get("text")
-    out: dict[str, Any] = {"speaker": str(turn.get("speaker") or ""), "text": "" if text is None else str(text)}
-    for key in ("start", "end"):
-        value = turn.get(key)
-        try:
-            seconds = None if isinstance(value, bool) or value is None else float(value)
-        except (TypeError, ValueError, OverflowError):
-            seconds = None
-        out[key] = seconds if seconds is not None and math.isfinite(seconds) else None
-    return out
 
 
 class TurnOut(BaseModel):

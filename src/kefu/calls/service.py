@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, insert, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -28,6 +28,7 @@ from kefu.calls.models import (
 from kefu.calls.reasons import current_reasons
 from kefu.calls.schemas import CallCreate, CallFilter, CallOut, CallUpdate, TurnOut, check_times
 from kefu.core import audit
+from kefu.core.bulk import insert_rows
 from kefu.core.db import utcnow
 from kefu.core.errors import Conflict, Invalid, NotFound
 from kefu.core.privacy import Reader
@@ -409,9 +410,8 @@ def do_import_call_rows(
         }
         for item, card in zip(items, scorecards, strict=True)
     ]
-    table = CallRecord.__table__
     try:
-        ids = list(session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows))
+        ids = insert_rows(session, CallRecord.__table__, rows)
     except IntegrityError:  # a 通话编号 saved by someone else since the check
         raise Conflict("导入时有通话被他人同时保存(通话编号重复),没有导入任何数据,请重新导入") from None
     store_scorecards(session, [(i, item.agent_id) for i, item in zip(ids, items, strict=True)], scorecards, now)

@@ -70,6 +70,13 @@ def mask_value(value: Any) -> Any:
     return value
 
 
+def _hidden(value: Any) -> Any:
+    """A secret never reaches the log; a diff's [old, new] keeps its shape."""
+    if isinstance(value, list | tuple):
+        return [None if v is None else HIDDEN for v in value]
+    return HIDDEN
+
+
 def mask_text(text: str) -> str:
     return _ID_NUMBER.sub(lambda found: mask_value(found[0]), text)
 
@@ -78,7 +85,7 @@ def sanitise(changes: Any) -> Any:
     """``changes`` with secrets dropped and sensitive fields masked, at any depth."""
     if isinstance(changes, dict):
         return {
-            field: HIDDEN
+            field: _hidden(value)
             if field in SECRET_FIELDS
             else mask_value(value)
             if field in MASKED_FIELDS

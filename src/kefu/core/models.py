@@ -4,6 +4,7 @@ from kefu.accounts.models import LoginThrottle, User, UserSession  # noqa: F401
 from kefu.calls.models import CallRecord  # noqa: F401
 from kefu.core.audit import AuditEntry
 from kefu.customers.models import Customer
+from kefu.jobs.models import Job  # noqa: F401
 from kefu.knowledge.models import Article, ArticleVersion, ReaderVisit  # noqa: F401
 from kefu.quality.models import (  # noqa: F401
     Appeal,

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from kefu.core import audit
 from kefu.core.security import Permission, Role, allowed
+from kefu.core.turns import stored_turn
 
 
 class Level(IntEnum):
@@ -168,7 +169,8 @@ class Reader:
     def turns(self, customer_id: int | None, turns: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
         if turns is None:
             return None
-        return [{**turn, "text": self.text(customer_id, str(turn.get("text") or ""))} for turn in turns]
+        readable = map(stored_turn, turns)  # an odd stored value must not break the page (kefu.core.turns)
+        return [{**turn, "text": self.text(customer_id, turn["text"])} for turn in readable]
 
 
 def counted_factors(given: Mapping[str, object], shown: Level) -> list[str]:

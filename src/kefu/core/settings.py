@@ -8,6 +8,7 @@ import tempfile
 from datetime import tzinfo
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -43,6 +44,11 @@ class Settings(BaseSettings):
     )
     escalation_interval: float = Field(
         default=300, ge=0, description="seconds between overdue-escalation rounds of `kefu serve`; 0 turns them off"
+    )
+    job_worker: Literal["process", "thread"] = Field(
+        default="process",
+        description="where imports and exports run (kefu.jobs): a worker process beside the server, or a thread of "
+        "it (tests, debugging; heavy jobs then slow the web requests down)",
     )
     # Under load (kefu.web.admission): per server process, at most this many requests use the
     # database at once; the connection pool is sized from it (pool_size).

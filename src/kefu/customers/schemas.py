@@ -21,6 +21,11 @@ class CustomerFields(BaseModel):
     address: str | None = Field(default=None, max_length=256)
     notes: str | None = Field(default=None, max_length=1000)
 
+    @field_validator("account_id", "email", "address", "notes")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return value or None  # "" is no account id: two customers without one are not the same account
+
     @field_validator("phone")
     @classmethod
     def _phone(cls, value: str | None) -> str | None:
@@ -37,6 +42,10 @@ class CustomerFields(BaseModel):
 
 
 class CustomerCreate(CustomerFields):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"name": "李明", "phone": "13912345678", "address": "北京市朝阳区建国路1号"}]}
+    )
+
     name: str = Field(min_length=1, max_length=64)
     phone: str
 

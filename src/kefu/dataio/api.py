@@ -1,126 +1,147 @@
-"""/api/import and the exports: customers and calls from CSV / .xlsx, lists back out.
+"""/api/import and the exports: customers and calls from CSV / .xlsx, lists back out — each as
+a background job (kefu.jobs), so that a large file never holds up the web workers.
 
-Imports are multipart uploads (``file``, optional ``dry_run``). Every row is checked before
-anything is written; one bad row and the answer is 422 with every problem as
-{row, field, reason, message:「第 N 行:字段:原因」} and the database is unchanged.
-Importing and exporting need ``data.import_export`` (team lead, supervisor, admin).
+Every route answers 202 with the job (``status_url``, ``Location``); ``GET /api/jobs/{id}`` gives
+its status, progress and result. Imports are multipart uploads (``file``, optional
+``dry_run``): every row is checked before anything is written; one bad row and the job fails
+with every problem as {row, field, reason, message:「第 N 行:字段:原因」} and the database is
+unchanged. A dry run only checks; ``POST /api/jobs/{id}/confirm`` then imports the same file.
+Exports end with a ``download_url``. All of it needs ``data.import_export`` (team lead,
+supervisor, admin).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, UploadFile
-from fastapi.responses import JSONResponse, Response
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, BackgroundTasks, File, Form, Query, Request, Response, UploadFile
 
 from kefu.calls.api import Filters
+from kefu.core.errors import Invalid, KefuError
 from kefu.core.security import Permission
-from kefu.dataio import (
-    MEDIA_TYPES,
-    ImportRejected,
-    ImportResult,
-    export_calls,
-    export_customers,
-    export_filename,
-    import_calls,
-    import_customers,
-)
-from kefu.dataio.tables import Format, file_error
+from kefu.dataio.tables import Format
+from kefu.jobs import service as jobs
+from kefu.jobs.api import accepted, job_files
+from kefu.jobs.models import JobKind
+from kefu.jobs.schemas import JobOut
 from kefu.web.deps import DB, CurrentUser, require
+from kefu.workorders.models import OrderType, Status
 
 router = APIRouter(prefix="/api", tags=["import/export"])
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+FILE = Annotated[UploadFile, File(description="CSV (UTF-8/GB18030/UTF-16) or .xlsx, at most 20 MB")]
+DRY_RUN = Annotated[bool, Form(description="only check every row; nothing is written")]
 
 
-def result_json(result: ImportResult) -> dict[str, Any]:
-    return {
-        "entity": result.entity,
-        "source": result.source,
-        "rows": result.rows,
-        "created": result.created,
-        "ids": result.ids,
-        "ignored_columns": result.ignored_columns,
-        "dry_run": result.dry_run,
-        "message": result.message,
-    }
+class TooLarge(KefuError):
+    status = 413
 
 
-def rejected_json(error: ImportRejected) -> dict[str, Any]:
-    return {
-        "detail": "没有导入任何数据:" + str(error),
-        "errors": [{"row": e.row, "field": e.field, "reason": e.reason, "message": str(e)} for e in error.errors],
-    }
-
-
-def read_upload(data: bytes) -> bytes:
-    if not data:
-        raise file_error("文件是空的")
+def read_upload(upload: Any) -> bytes:
+    """The uploaded file's bytes (``UploadFile`` or starlette's), read no further than the limit."""
+    data = upload.file.read(MAX_UPLOAD_BYTES + 1)
+    if not data or not data.strip():
+        raise Invalid("文件是空的,请选择要导入的文件(CSV 或 Excel .xlsx)")
     if len(data) > MAX_UPLOAD_BYTES:
-        raise file_error(f"文件超过 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB,请分批导入")
+        raise TooLarge(f"文件超过 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB,请分批导入")
     return data
 
 
-async def _import(session: Session, user: Any, kind: Literal["customers", "calls"], file: UploadFile, dry_run: bool):
-    importer = import_customers if kind == "customers" else import_calls
-    try:
-        data = read_upload(await file.read())
-        result = importer(session, user.id, data, file.filename or f"{kind}.csv", dry_run=dry_run)
-    except ImportRejected as error:
-        session.rollback()  # nothing half-imported, whatever was flushed
-        return JSONResponse(rejected_json(error), status_code=422)
-    return result_json(result)
+def start_import(session: Any, user: Any, request: Request, kind: JobKind, upload: Any, dry_run: bool) -> Any:
+    """The import job of an uploaded file (the API's and the import page's)."""
+    data = read_upload(upload)
+    params = {"filename": upload.filename or "上传文件", "dry_run": dry_run}
+    return jobs.do_start(session, user, kind, params, job_files(request), data)
 
 
-@router.post("/import/customers", dependencies=[require(Permission.IMPORT_EXPORT)])
-async def import_customers_file(
+@router.post("/import/customers", status_code=202, dependencies=[require(Permission.IMPORT_EXPORT)])
+def import_customers_file(
+    request: Request,
+    response: Response,
+    background: BackgroundTasks,
     user: CurrentUser,
     session: DB,
-    file: Annotated[UploadFile, File(description="CSV (UTF-8/GB18030/UTF-16) or .xlsx")],
-    dry_run: Annotated[bool, Form()] = False,
-) -> Any:
+    file: FILE,
+    dry_run: DRY_RUN = False,
+) -> JobOut:
     """Columns 姓名, 电话 (required), 账户, 证件号码, 邮箱, 地址, 备注 (common aliases accepted)."""
-    return await _import(session, user, "customers", file, dry_run)
+    job = start_import(session, user, request, JobKind.IMPORT_CUSTOMERS, file, dry_run)
+    return accepted(request, response, background, job)
 
 
-@router.post("/import/calls", dependencies=[require(Permission.IMPORT_EXPORT)])
-async def import_calls_file(
+@router.post("/import/calls", status_code=202, dependencies=[require(Permission.IMPORT_EXPORT)])
+def import_calls_file(
+    request: Request,
+    response: Response,
+    background: BackgroundTasks,
     user: CurrentUser,
     session: DB,
-    file: Annotated[UploadFile, File(description="CSV (UTF-8/GB18030/UTF-16) or .xlsx")],
-    dry_run: Annotated[bool, Form()] = False,
-) -> Any:
+    file: FILE,
+    dry_run: DRY_RUN = False,
+) -> JobOut:
     """One row per call: 呼叫方向, 振铃时间, 来电原因 (required), 工号, 客户编号/客户账户, times,
-    小结 and 转写 (「客服: …」 lines or JSON) in a cell."""
-    return await _import(session, user, "calls", file, dry_run)
+    小结 and 转写 (「客服: …」 lines or JSON) in a cell. Every call is inspected on import."""
+    job = start_import(session, user, request, JobKind.IMPORT_CALLS, file, dry_run)
+    return accepted(request, response, background, job)
 
 
-def _download(data: bytes, stem: str, fmt: Format) -> Response:
-    name = export_filename(stem, fmt)
-    return Response(
-        data,
-        media_type=MEDIA_TYPES[fmt],
-        headers={"Content-Disposition": f"attachment; filename=\"{stem}.{fmt}\"; filename*=UTF-8''{name}"},
-    )
+def start_export(session: Any, user: Any, request: Request, kind: JobKind, fmt: str, filters: dict[str, Any]) -> Any:
+    return jobs.do_start(session, user, kind, {"format": fmt, "filters": filters}, job_files(request))
 
 
-@router.get("/calls/export", dependencies=[require(Permission.IMPORT_EXPORT)])
+@router.post("/calls/export", status_code=202, dependencies=[require(Permission.IMPORT_EXPORT)])
 def export_call_list(
+    request: Request,
+    response: Response,
+    background: BackgroundTasks,
     user: CurrentUser,
     session: DB,
     filters: Filters,
     format: Annotated[Format, Query()] = "csv",
-) -> Response:
-    """The call list with the filters of GET /api/calls, as CSV (UTF-8 with BOM) or .xlsx."""
-    return _download(export_calls(session, user.id, filters, format), "calls", format)
+) -> JobOut:
+    """The calls (the filters of GET /api/calls; those the user may read) as CSV (UTF-8 with BOM)
+    or .xlsx, importable again; at most 50,000."""
+    where = filters.model_dump(mode="json", exclude_none=True)
+    job = start_export(session, user, request, JobKind.EXPORT_CALLS, format, where)
+    return accepted(request, response, background, job)
 
 
-@router.get("/customers/export", dependencies=[require(Permission.IMPORT_EXPORT)])
+@router.post("/customers/export", status_code=202, dependencies=[require(Permission.IMPORT_EXPORT)])
 def export_customer_list(
+    request: Request,
+    response: Response,
+    background: BackgroundTasks,
     user: CurrentUser,
     session: DB,
     format: Annotated[Format, Query()] = "csv",
-) -> Response:
+) -> JobOut:
     """Every customer with full details (audited), as CSV (UTF-8 with BOM) or .xlsx."""
-    return _download(export_customers(session, user.id, format), "customers", format)
+    job = start_export(session, user, request, JobKind.EXPORT_CUSTOMERS, format, {})
+    return accepted(request, response, background, job)
+
+
+@router.post("/workorders/export", status_code=202, dependencies=[require(Permission.IMPORT_EXPORT)])
+def export_workorder_list(
+    request: Request,
+    response: Response,
+    background: BackgroundTasks,
+    user: CurrentUser,
+    session: DB,
+    format: Annotated[Format, Query()] = "csv",
+    status: Annotated[str | None, Query(max_length=32)] = None,
+    type: Annotated[str | None, Query(max_length=32)] = None,
+    mine: bool = False,
+    overdue: bool = False,
+    q: Annotated[str | None, Query(max_length=200, description="text in the number, title or description")] = None,
+) -> JobOut:
+    """The work-order list (the filters of GET /api/workorders) as CSV (UTF-8 with BOM) or .xlsx."""
+    for choices, value in ((Status, status), (OrderType, type)):
+        if value and value.strip():
+            try:
+                choices.parse(value)
+            except ValueError as error:
+                raise Invalid(str(error)) from None
+    filters = {"status": status, "type": type, "mine": mine, "overdue": overdue, "q": q}
+    job = start_export(session, user, request, JobKind.EXPORT_WORKORDERS, format, filters)
+    return accepted(request, response, background, job)

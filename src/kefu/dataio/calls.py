@@ -16,30 +16,36 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kefu.accounts.models import User
 from kefu.calls import service as calls
 from kefu.calls.models import CallRecord, stored
 from kefu.calls.reasons import current_reasons
-from kefu.calls.schemas import CallCreate, CallFilter, stored_turn
+from kefu.calls.schemas import CallCreate, CallFilter
 from kefu.core import audit
-from kefu.core.errors import Conflict, Invalid
+from kefu.core.errors import Invalid
+from kefu.core.privacy import Reader
+from kefu.core.turns import stored_turn
 from kefu.customers.models import Customer
 from kefu.dataio.tables import (
     MAX_ROWS,
+    PROGRESS_EVERY,
+    Checked,
     Column,
     Format,
     ImportRejected,
     ImportResult,
+    Progress,
     RowError,
     chunks,
+    counted,
     export_rows,
     read_table,
     row_errors,
     text_values,
 )
+from kefu.quality.service import Scorecard
 
 CALL_COLUMNS: tuple[Column, ...] = (
     Column("external_id", "通话编号", ("call_id", "通话id", "呼叫编号", "流水号")),
@@ -67,13 +73,11 @@ _TEXT_FIELDS = ("external_id", "agent_no", "customer_id", "account_id", "caller_
 _AS_IS = ("direction", "channel", "ring_at", "answered_at", "ended_at", "hangup_by", "reason")
 
 
-def import_calls(
-    session: Session, actor_id: int | None, data: bytes, filename: str, *, dry_run: bool = False
-) -> ImportResult:
-    """Every row checked first — fields, reason, order of times, transcript, agent (工号) and
-    customer (客户编号 or 客户账户) known, 通话编号 not twice; one bad row and nothing is written
-    (``ImportRejected``: 「第 N 行:字段:原因」). Otherwise all calls, one audit entry."""
-    table = read_table(data, filename, CALL_COLUMNS)
+def check_calls(session: Session, data: bytes, filename: str, *, progress: Progress | None = None) -> Checked:
+    """Every row checked — fields, reason, order of times, transcript, agent (工号) and customer
+    (客户编号 or 客户账户) known, 通话编号 not twice — without writing anything; one bad row and
+    ``ImportRejected`` lists every problem as 「第 N 行:字段:原因」."""
+    table = read_table(data, filename, CALL_COLUMNS, progress=progress)
 
     def label(name: str) -> str:
         name = {"agent_id": "agent_no"}.get(name, name)
@@ -88,7 +92,7 @@ def import_calls(
     )
     errors: list[RowError] = []
     valid: list[tuple[int, CallCreate]] = []
-    for row, (values, problems) in zip(table.rows, texts, strict=True):
+    for done, (row, (values, problems)) in enumerate(zip(table.rows, texts, strict=True), start=1):
         fields: dict[str, Any] = {k: row.values.get(k) for k in _AS_IS if row.values.get(k) is not None}
         fields |= {k: values[k] for k in ("external_id", "caller_number", "summary", "transcript") if k in values}
         if "agent_no" in values:
@@ -105,23 +109,43 @@ def import_calls(
         errors += problems
         if not problems:
             valid.append((row.number, item))
+        if progress is not None and done % PROGRESS_EVERY == 0:
+            progress("检查数据", done, len(table.rows))
 
     items = [item for _, item in valid]
     for index, name, message in calls.check_references(session, items):
         errors.append(RowError(valid[index][0], label(name), _row_wording(message, valid)))
     if errors:
         raise ImportRejected(errors)
-    result = ImportResult("call", table.source, len(table.rows), 0, ignored_columns=table.ignored_columns)
+    return Checked("call", table.source, len(table.rows), items, table.ignored_columns)
+
+
+def score_calls(session: Session, checked: Checked, *, progress: Progress | None = None) -> list[Scorecard | None]:
+    """Every call with a transcript inspected now, before the write transaction (the platform
+    stores each call's scorecard with it)."""
+    total = len(checked.items)
+    report = (lambda done: progress("质检", done, total)) if progress is not None else None
+    return calls.score_new_calls(session, checked.items, report)
+
+
+def write_calls(
+    session: Session, actor_id: int | None, checked: Checked, scorecards: Sequence[Scorecard | None]
+) -> ImportResult:
+    """Save the checked calls and their scorecards in the caller's transaction, one audit entry."""
+    ids = calls.do_import_call_rows(session, actor_id, checked.items, checked.source, scorecards)
+    return checked.result(ids)
+
+
+def import_calls(
+    session: Session, actor_id: int | None, data: bytes, filename: str, *, dry_run: bool = False
+) -> ImportResult:
+    """Check every row, then (unless ``dry_run``) inspect and save every call in the caller's
+    transaction; one bad row and nothing is written. A large file goes through a background job
+    instead (kefu.dataio.jobs), which checks and inspects outside the write transaction."""
+    checked = check_calls(session, data, filename)
     if dry_run:
-        result.dry_run = True
-        return result
-    try:
-        created = calls.do_import_calls(session, actor_id, items, table.source)
-    except IntegrityError:
-        raise Conflict("导入时有通话被他人同时保存(通话编号重复),没有导入任何数据,请重新导入") from None
-    result.created = len(created)
-    result.ids = [c.id for c in created]
-    return result
+        return checked.result(dry_run=True)
+    return write_calls(session, actor_id, checked, score_calls(session, checked))
 
 
 def _lookup(session: Session, key: Any, value: Any, wanted: set[str]) -> dict[str, int]:
@@ -187,8 +211,10 @@ def transcript_text(turns: Sequence[dict[str, Any]] | None) -> str | None:
     return "\n".join(lines)
 
 
-def call_row(call: CallRecord) -> dict[str, Any]:
-    """One call as an export row, keyed by the ``CALL_COLUMNS`` fields."""
+def call_row(call: CallRecord, reader: Reader) -> dict[str, Any]:
+    """One call as an export row, keyed by the ``CALL_COLUMNS`` fields; customer data as
+    ``reader`` may see it."""
+    cid = call.customer_id
     return {
         "external_id": call.external_id,
         "direction": call.direction,
@@ -196,16 +222,16 @@ def call_row(call: CallRecord) -> dict[str, Any]:
         "agent_no": call.agent.agent_no if call.agent else None,
         "agent_name": call.agent.name if call.agent else None,
         "customer_id": call.customer_id,
-        "account_id": call.customer.account_id if call.customer else None,
-        "customer_name": call.customer.name if call.customer else None,
-        "caller_number": call.caller_number,
+        "account_id": reader.account(cid, call.customer.account_id) if call.customer else None,
+        "customer_name": reader.name(cid, call.customer.name) if call.customer else None,
+        "caller_number": reader.phone(cid, call.caller_number),
         "ring_at": stored(call.ring_at),
         "answered_at": stored(call.answered_at) if call.answered_at else None,
         "ended_at": stored(call.ended_at) if call.ended_at else None,
         "hangup_by": call.hangup_by,
         "reason": current_reasons().label(call.reason),
-        "summary": call.summary,
-        "transcript": transcript_text(call.transcript),
+        "summary": reader.text(cid, call.summary),
+        "transcript": transcript_text(reader.turns(cid, call.transcript)),
         "night_service": call.night_service,
         "ring_seconds": call.ring_seconds,
         "talk_seconds": call.talk_seconds,
@@ -215,19 +241,26 @@ def call_row(call: CallRecord) -> dict[str, Any]:
 
 def export_calls(
     session: Session,
-    actor_id: int | None,
+    reader: Reader,
     filters: CallFilter | None = None,
     fmt: Format = "csv",
     *,
     limit: int = MAX_ROWS,
+    progress: Progress | None = None,
 ) -> bytes:
-    """The call list (same filters as the list page) as CSV or .xlsx, importable again; audited."""
-    found = calls.list_calls(session, filters, limit=limit + 1)
+    """The calls ``reader`` may read (same filters as the list page) as CSV or .xlsx, importable
+    again when unmasked (kefu.core.privacy: for the roles allowed to see customers unmasked);
+    one audit entry."""
+    viewer: User = reader.user  # type: ignore[assignment]
+    found = calls.list_calls(session, filters, limit=limit + 1, viewer=viewer)
     if len(found) > limit:
-        total = calls.count_calls(session, filters)
+        total = calls.count_calls(session, filters, viewer=viewer)
         raise Invalid(f"符合条件的通话有 {total} 条,超过一次导出的上限 {limit} 条,请缩小时间范围后分批导出")
     columns = [(c.field, c.label) for c in CALL_COLUMNS]
-    data = export_rows(columns, (call_row(call) for call in found), fmt, sheet_title="通话记录")
+    rows = counted((call_row(call, reader) for call in found), len(found), progress)
+    data = export_rows(columns, rows, fmt, sheet_title="通话记录")
     where = filters.model_dump(exclude_none=True, mode="json") if filters else {}
-    audit.record(session, actor_id, "export", "call", None, detail=f"导出通话 {len(found)} 条({fmt}) 条件={where}")
+    how = "未脱敏" if reader.privileged else "已脱敏"
+    detail = f"导出通话 {len(found)} 条({fmt},{how}) 条件={where}"
+    audit.record(session, viewer.id, "export", "call", None, detail=detail)
     return data

@@ -10,16 +10,21 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kefu.core import audit
+from kefu.core.privacy import Reader
 from kefu.customers import service as customers
 from kefu.customers.models import Customer
 from kefu.customers.schemas import CustomerCreate
 from kefu.dataio.tables import (
+    PROGRESS_EVERY,
+    Checked,
     Column,
     Format,
     ImportRejected,
     ImportResult,
+    Progress,
     RowError,
     chunks,
+    counted,
     export_rows,
     read_table,
     row_errors,
@@ -43,18 +48,15 @@ def _digits(phone: str) -> str:
     return phone.replace("-", "")
 
 
-def import_customers(
-    session: Session, actor_id: int | None, data: bytes, filename: str, *, dry_run: bool = False
-) -> ImportResult:
-    """Every row is checked first (format, duplicates in the file, customers already in the
-    database by account or phone); one bad row and nothing is written (``ImportRejected`` lists
-    every problem as 「第 N 行:字段:原因」). Otherwise all rows are saved in the caller's
-    transaction by ``customers.service.do_import_customers`` (one audit entry)."""
-    table = read_table(data, filename, CUSTOMER_COLUMNS)
+def check_customers(session: Session, data: bytes, filename: str, *, progress: Progress | None = None) -> Checked:
+    """Every row checked (format, duplicates in the file, customers already in the database by
+    account or phone) without writing anything; ``ImportRejected`` lists every problem as
+    「第 N 行:字段:原因」."""
+    table = read_table(data, filename, CUSTOMER_COLUMNS, progress=progress)
     label = lambda name: table.label(name, CUSTOMER_COLUMNS)  # noqa: E731
     errors: list[RowError] = []
     valid: list[tuple[int, CustomerCreate]] = []
-    for row in table.rows:
+    for done, row in enumerate(table.rows, start=1):
         values, problems = text_values(row, _FIELDS, label)
         try:
             item = CustomerCreate.model_validate(values)
@@ -63,18 +65,28 @@ def import_customers(
         errors += problems
         if not problems:
             valid.append((row.number, item))
-
+        if progress is not None and done % PROGRESS_EVERY == 0:
+            progress("检查数据", done, len(table.rows))
     errors.extend(_duplicates(session, valid, label))
     if errors:
         raise ImportRejected(errors)
-    result = ImportResult("customer", table.source, len(table.rows), 0, ignored_columns=table.ignored_columns)
-    if dry_run:
-        result.dry_run = True
-        return result
-    created = customers.do_import_customers(session, actor_id, [item for _, item in valid], table.source)
-    result.created = len(created)
-    result.ids = [c.id for c in created]
-    return result
+    return Checked("customer", table.source, len(table.rows), [item for _, item in valid], table.ignored_columns)
+
+
+def write_customers(session: Session, actor_id: int | None, checked: Checked) -> ImportResult:
+    """Save the checked rows in the caller's transaction (``customers.service.do_import_customers``)."""
+    ids = customers.do_import_customers(session, actor_id, checked.items, checked.source)
+    return checked.result(ids)
+
+
+def import_customers(
+    session: Session, actor_id: int | None, data: bytes, filename: str, *, dry_run: bool = False
+) -> ImportResult:
+    """Check every row, then (unless ``dry_run``) save them all in the caller's transaction with
+    one audit entry; one bad row and nothing is written. A large file goes through a background
+    job instead (kefu.dataio.jobs), which checks outside the write transaction."""
+    checked = check_customers(session, data, filename)
+    return checked.result(dry_run=True) if dry_run else write_customers(session, actor_id, checked)
 
 
 def _duplicates(session: Session, valid: Sequence[tuple[int, CustomerCreate]], label: Any) -> list[RowError]:
@@ -116,16 +128,25 @@ def _duplicates(session: Session, valid: Sequence[tuple[int, CustomerCreate]], l
 
 
 def export_customers(
-    session: Session, actor_id: int | None, fmt: Format = "csv", customer_ids: Sequence[int] | None = None
+    session: Session,
+    reader: Reader,
+    fmt: Format = "csv",
+    customer_ids: Sequence[int] | None = None,
+    *,
+    progress: Progress | None = None,
 ) -> bytes:
-    """All customers (or the given ones) with full details — the file holds personal data, so the
-    export is audited; who may export is for the caller to check."""
+    """All customers (or the given ones) as ``reader`` may see them (kefu.core.privacy: unmasked
+    only for the roles allowed to see customers unmasked — an export verifies nobody). One audit
+    entry says how many and whether unmasked; who may export is for the caller to check."""
     query = select(Customer).order_by(Customer.id)
     if customer_ids is not None:
         query = query.where(Customer.id.in_(list(customer_ids)))
-    customers = list(session.scalars(query))
+    found = list(session.scalars(query))
     columns = [(c.field, c.label) for c in CUSTOMER_COLUMNS]
-    rows = ({c.field: getattr(customer, c.field) for c in CUSTOMER_COLUMNS} for customer in customers)
-    data = export_rows(columns, rows, fmt, sheet_title="客户")
-    audit.record(session, actor_id, "export", "customer", None, detail=f"导出客户 {len(customers)} 条({fmt})")
+    shown = (customers.present(customer, reader).model_dump() for customer in found)
+    rows = ({c.field: row[c.field] for c in CUSTOMER_COLUMNS} for row in shown)
+    data = export_rows(columns, counted(rows, len(found), progress), fmt, sheet_title="客户")
+    how = "未脱敏" if reader.privileged else "已脱敏"
+    detail = f"导出客户 {len(found)} 条({fmt},{how})"
+    audit.record(session, reader.user.id, "export", "customer", None, detail=detail)
     return data

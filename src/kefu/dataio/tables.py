@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
 from pathlib import PurePath
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
@@ -66,6 +66,7 @@ class ImportRejected(Invalid):
     """Nothing was imported; ``errors`` lists every problem found, in row order."""
 
     SHOWN = 50
+    KEPT = 1000  # listed in a job's result (a file where every row is wrong has 50,000)
 
     def __init__(self, errors: Sequence[RowError]) -> None:
         self.errors = sorted(errors, key=lambda e: e.row or 0)
@@ -73,6 +74,15 @@ class ImportRejected(Invalid):
         if len(self.errors) > self.SHOWN:
             lines.append(f"……另有 {len(self.errors) - self.SHOWN} 处错误")
         super().__init__("\n".join(lines))
+
+    def as_json(self, limit: int | None = None) -> dict[str, Any]:
+        """The API's 422 body: every problem as {row, field, reason, message:「第 N 行:字段:原因」}."""
+        shown = self.errors if limit is None else self.errors[:limit]
+        return {
+            "detail": "没有导入任何数据:" + str(self),
+            "errors": [{"row": e.row, "field": e.field, "reason": e.reason, "message": str(e)} for e in shown],
+            "error_count": len(self.errors),
+        }
 
 
 def file_error(reason: str, what: str = "文件") -> ImportRejected:
@@ -442,11 +452,40 @@ class ImportResult:
     ignored_columns: list[str] = field(default_factory=list)
     dry_run: bool = False
 
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "entity": self.entity,
+            "source": self.source,
+            "rows": self.rows,
+            "created": self.created,
+            "ids": self.ids,
+            "ignored_columns": self.ignored_columns,
+            "dry_run": self.dry_run,
+            "message": self.message,
+        }
+
     @property
     def message(self) -> str:
         done = "检查通过,可以导入" if self.dry_run else f"已导入 {self.created} 条"
         ignored = f";已忽略无法识别的列:{'、'.join(self.ignored_columns)}" if self.ignored_columns else ""
         return f"{self.source}:共 {self.rows} 行,{done}{ignored}"
+
+
+@dataclass
+class Checked:
+    """A file whose every row passed the checks: what an import will write (pydantic items, in
+    row order). Checking reads the database; writing is a separate, short transaction."""
+
+    entity: str
+    source: str
+    rows: int
+    items: list[Any]
+    ignored_columns: list[str] = field(default_factory=list)
+
+    def result(self, ids: Sequence[int] = (), *, dry_run: bool = False) -> ImportResult:
+        return ImportResult(
+            self.entity, self.source, self.rows, len(ids), list(ids), list(self.ignored_columns), dry_run
+        )
 
 
 # ---------------------------------------------------------------------------- validation messages
@@ -622,3 +661,18 @@ def export_filename(stem: str, fmt: Format, moment: datetime | None = None) -> s
 def chunks(values: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
+
+
+T = TypeVar("T")
+
+
+def counted(rows: Iterable[T], total: int, progress: Progress | None, phase: str = "生成文件") -> Iterator[T]:
+    """``rows`` as they are, telling ``progress`` how many went by now and then."""
+    if progress is None:
+        yield from rows
+        return
+    progress(phase, 0, total)
+    for done, row in enumerate(rows, start=1):
+        yield row
+        if done % PROGRESS_EVERY == 0:
+            progress(phase, done, total)

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from kefu.calls.models import CallRecord
 from kefu.core import audit
+from kefu.core.bulk import insert_rows
 from kefu.core.db import utcnow
 from kefu.core.errors import NotFound
 from kefu.inspection.scorecard import Report
@@ -175,15 +176,14 @@ def store_scorecards(
         }
         for (call_id, agent_id), card in kept
     ]
-    table = Inspection.__table__
-    ids = list(session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows))
+    ids = insert_rows(session, Inspection.__table__, rows)
     findings = [
         {**values, "inspection_id": inspection_id}
         for inspection_id, (_, card) in zip(ids, kept, strict=True)
         for values in card.findings
     ]
     if findings:
-        session.execute(insert(Finding.__table__), findings)
+        insert_rows(session, Finding.__table__, findings)
 
 
 def _copy_to_call(

@@ -16,9 +16,9 @@ turn to write on SQLite gets the same 503 instead of a 500.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
+import threading
 from collections import deque
 from html import escape
 
@@ -35,13 +35,15 @@ EXEMPT_PREFIXES = ("/static/",)
 
 class Gate:
     """At most ``limit`` holders; waiters are let in in the order they came, each for at most
-    ``wait`` seconds. Lives on one event loop (no thread ever touches it)."""
+    ``wait`` seconds. Safe to share between event loops in several threads (the test client runs
+    each request on a loop of its own); under uvicorn there is one loop per process."""
 
     def __init__(self, limit: int, wait: float) -> None:
         self.limit = limit
         self.wait = wait
         self.active = 0
-        self._waiters: deque[asyncio.Future[bool]] = deque()
+        self._lock = threading.Lock()
+        self._waiters: deque[tuple[asyncio.AbstractEventLoop, asyncio.Future[bool]]] = deque()
 
     @property
     def waiting(self) -> int:
@@ -49,42 +51,57 @@ class Gate:
 
     async def enter(self) -> bool:
         """True: a place is held (give it back with ``leave``); False: none came free in time."""
-        if self.active < self.limit and not self._waiters:
-            self.active += 1
-            return True
-        if self.wait <= 0:
-            return False
-        loop = asyncio.get_running_loop()
-        ticket: asyncio.Future[bool] = loop.create_future()
-        self._waiters.append(ticket)
+        with self._lock:
+            if self.active < self.limit and not self._waiters:
+                self.active += 1
+                return True
+            if self.wait <= 0:
+                return False
+            loop = asyncio.get_running_loop()
+            ticket: asyncio.Future[bool] = loop.create_future()
+            self._waiters.append((loop, ticket))
         timer = loop.call_later(self.wait, self._expire, ticket)
         try:
             return await ticket
         except asyncio.CancelledError:
-            if ticket.done() and not ticket.cancelled() and ticket.result():
+            with self._lock:
+                queued = self._remove(ticket)
+            if not queued and ticket.done() and not ticket.cancelled() and ticket.result():
                 self.leave()  # handed a place just as the request was cancelled: pass it on
-            else:
-                self._forget(ticket)
             raise
         finally:
             timer.cancel()
 
     def leave(self) -> None:
-        while self._waiters:
-            ticket = self._waiters.popleft()
-            if not ticket.done():
-                ticket.set_result(True)  # the place goes straight to the next in line
+        with self._lock:
+            while self._waiters:
+                loop, ticket = self._waiters.popleft()
+                if not ticket.done():
+                    break
+            else:
+                self.active -= 1
                 return
-        self.active -= 1
+        # The place goes straight to the next in line, on that request's own loop.
+        loop.call_soon_threadsafe(self._grant, ticket)
+
+    def _grant(self, ticket: asyncio.Future[bool]) -> None:
+        if ticket.done():  # cancelled meanwhile: the place goes on to the next
+            self.leave()
+        else:
+            ticket.set_result(True)
 
     def _expire(self, ticket: asyncio.Future[bool]) -> None:
-        if not ticket.done():
+        with self._lock:
+            queued = self._remove(ticket)
+        if queued and not ticket.done():  # (not queued: a place is already on its way to it)
             ticket.set_result(False)
-        self._forget(ticket)
 
-    def _forget(self, ticket: asyncio.Future[bool]) -> None:
-        with contextlib.suppress(ValueError):  # already handed on or expired
-            self._waiters.remove(ticket)
+    def _remove(self, ticket: asyncio.Future[bool]) -> bool:
+        for entry in self._waiters:
+            if entry[1] is ticket:
+                self._waiters.remove(entry)
+                return True
+        return False
 
 
 def _busy_error(error: BaseException) -> bool:
@@ -95,8 +112,8 @@ def _busy_error(error: BaseException) -> bool:
 
 
 class AdmissionControl:
-    """Pure ASGI middleware; register it outermost (added last), so that a refused request costs
-    nothing: no session cookie read, no database touched."""
+    """Pure ASGI middleware. Register it outside everything that reads the database (the session
+    middleware), so that a refused request costs next to nothing."""
 
     def __init__(self, app: ASGIApp, *, limit: int, wait_ms: int, retry_after: int) -> None:
         self.app = app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from http.client import responses as http_phrases
 from importlib import resources
 from urllib.parse import quote
 
@@ -9,6 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from kefu.accounts.models import User
@@ -36,6 +38,7 @@ def routers() -> list[APIRouter]:
     from kefu.calls.api import router as calls_api
     from kefu.customers.api import router as customers_api
     from kefu.dataio.api import router as dataio_api
+    from kefu.jobs.api import router as jobs_api
     from kefu.knowledge.api import router as knowledge_api
     from kefu.quality.api import appeals as quality_appeals_api
     from kefu.quality.api import calibration as quality_calibration_api
@@ -46,7 +49,7 @@ def routers() -> list[APIRouter]:
     from kefu.web import audit_api
     from kefu.web.pages import assist as assist_pages
     from kefu.web.pages import audit as audit_pages
-    from kefu.web.pages import auth, calls, customers, workbench, workorders
+    from kefu.web.pages import auth, calls, customers, imports, workbench, workorders
     from kefu.web.pages import knowledge as knowledge_pages
     from kefu.web.pages import quality_appeals as quality_appeals_pages
     from kefu.web.pages import quality_calibration as quality_calibration_pages
@@ -54,21 +57,25 @@ def routers() -> list[APIRouter]:
     from kefu.web.pages import quality_reviews as quality_reviews_pages
     from kefu.web.pages import quality_rulebooks as quality_rulebooks_pages
     from kefu.web.pages import quality_sampling as quality_sampling_pages
+    from kefu.web.pages import sessions as session_pages
     from kefu.workorders.api import router as workorders_api
 
     return [
         auth_api,
         sessions_api,
         dataio_api,  # before customers_api: /api/customers/export is not /api/customers/{customer_id}
+        jobs_api,
         customers_api,
         calls_api,
         workorders_api,
         knowledge_api,
         audit_api.router,
         auth.router,
+        session_pages.router,
         workbench.router,
         customers.router,
         calls.router,
+        imports.router,
         workorders.router,
         knowledge_pages.router,
         audit_pages.router,
@@ -87,6 +94,14 @@ def routers() -> list[APIRouter]:
         quality_reviews_pages.router,
         quality_sampling_pages.router,
     ]
+
+
+# The framework's own refusals (no such route, wrong method, a body it cannot parse), in Chinese.
+HTTP_PROBLEMS = {
+    400: "请求无法解析,请检查格式后重试",
+    404: "没有这个页面或接口",
+    405: "不支持这种请求方式",
+}
 
 
 def _session_user(request: Request) -> User | None:
@@ -161,6 +176,20 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
             "error.html",
             {"message": str(error), **page_context(_session_user(request))},
             status_code=error.status,
+        )
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException) -> Response:
+        generic = error.detail in (http_phrases.get(error.status_code), "There was an error parsing the body")
+        detail = HTTP_PROBLEMS.get(error.status_code, str(error.detail)) if generic else str(error.detail)
+        if request.url.path.startswith("/api/") or request.url.path.startswith("/static/"):
+            return JSONResponse({"detail": detail}, status_code=error.status_code, headers=error.headers)
+        return templates.TemplateResponse(
+            request,
+            "error.html",
+            {"message": detail, **page_context(_session_user(request))},
+            status_code=error.status_code,
+            headers=error.headers,
         )
 
     @app.exception_handler(RequestValidationError)

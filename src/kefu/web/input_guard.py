@@ -1,7 +1,7 @@
 """The request boundary: what no route should ever have to handle, refused before any route (or
 FastAPI's own parsing) sees it.
 
-- A body larger than the route could ever need: 413, decided from ``Content-Length`` before a
+- A body larger than any route needs (``MAX_BODY_BYTES``): 413, decided from ``Content-Length`` before a
   byte is read, or while reading a body sent without one.
 - A JSON body that is not UTF-8, nests deeper than any of our models, holds a number that is not
   finite (``1e400`` parses as infinity, ``NaN``/``Infinity`` are not JSON) or a NUL character in
@@ -25,11 +25,11 @@ from starlette.datastructures import Headers
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-# A call of 2,000 turns and 200,000 characters (kefu.calls.schemas) is about 1.2 MB as JSON
-# even with every character escaped (\uXXXX); a rulebook overlay of 200,000 characters the same.
-MAX_JSON_BYTES = 2 * 1024 * 1024
-# A page's form percent-encodes each Chinese character as 9 bytes: the same texts fit in 4 MB.
-MAX_FORM_BYTES = 4 * 1024 * 1024
+# The largest text a body may carry is 200,000 characters (a call's transcript, a rulebook
+# overlay). Sent with every character escaped — \uXXXX, or a surrogate pair of two for an emoji,
+# as Python's json.dumps does — or percent-encoded in a form, that is at most 2.4 MB: 4 MB admits
+# every valid request and refuses the rest before they are read.
+MAX_BODY_BYTES = 4 * 1024 * 1024
 # Our deepest body is a call whose transcript is a call object: body → transcript → turns → turn.
 MAX_JSON_DEPTH = 32
 
@@ -118,7 +118,7 @@ class InputGuard:
                 await self.app(scope, receive, send)
                 return
             form = kind == "application/x-www-form-urlencoded"
-            body = await self._read(headers, receive, MAX_FORM_BYTES if form else MAX_JSON_BYTES)
+            body = await self._read(headers, receive, MAX_BODY_BYTES)
             if body is None:  # the client went away while sending
                 return
             if form and _has_nul(body):

@@ -1,6 +1,7 @@
 """What the application does besides answering requests, from startup to shutdown: the knowledge
-index is built in the background (so the first search does not wait for it) and overdue work
-orders are escalated every ``KEFU_ESCALATION_INTERVAL`` seconds (0: never)."""
+index is built in the background (so the first search does not wait for it), overdue work
+orders are escalated every ``KEFU_ESCALATION_INTERVAL`` seconds (0: never), and imports and
+exports run as background jobs (kefu.jobs)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from kefu.jobs.api import job_runner
 from kefu.knowledge.api import index_holder
 from kefu.workorders.escalation import EscalationLoop
 
@@ -42,9 +44,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         loop.start()
     else:
         log.info("overdue escalation is off (KEFU_ESCALATION_INTERVAL=0)")
+    jobs = job_runner(app)  # imports and exports, outside the web workers (kefu.jobs.runner)
+    jobs.start()
     try:
         yield
     finally:
+        await asyncio.to_thread(jobs.stop, STOP_WAIT_SECONDS)  # a job under way ends as interrupted
         # A round or an index build under way gets a moment to finish, never the power to hold up
         # a stop (SIGTERM): both run in daemon threads, and a round cut short is rolled back whole.
         if loop is not None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import Request
 from sqlalchemy.exc import OperationalError
@@ -121,36 +122,41 @@ def _secure(cookie: bytes) -> bytes:
     return cookie if not cookie.startswith(COOKIE.encode() + b"=") or b"secure" in flags else cookie + b"; secure"
 
 
+def _checks(request: Request) -> dict[str, Any]:
+    row = getattr(request.state, "user_session", None)
+    return dict(row.verified or {}) if isinstance(row, UserSession) else {}
+
+
+def _save_checks(request: Request, checks: dict[str, Any] | None) -> None:
+    row = getattr(request.state, "user_session", None)
+    if isinstance(row, UserSession):
+        row.verified = checks or None  # saved with the request's transaction
+
+
 def remember_verification(request: Request, customer_id: int, factors: list[str]) -> int:
     """Add the factors the caller just confirmed to this call's check; the level is how many
     different factors were confirmed (kefu.core.privacy)."""
-    verified = dict(request.session.get("verified", {}))
-    known = set(_factors(request, customer_id))
+    checks = _checks(request)
+    known = set(_factors(checks, customer_id))
     known.update(factors)
-    verified[str(customer_id)] = [sorted(known), time.time()]
-    request.session["verified"] = verified
+    checks[str(customer_id)] = [sorted(known), time.time()]
+    _save_checks(request, checks)
     return len(known)
 
 
-def _factors(request: Request, customer_id: int | str) -> list[str]:
-    factors, at = request.session.get("verified", {}).get(str(customer_id), [[], 0.0])
+def _factors(checks: dict[str, Any], customer_id: int | str) -> list[str]:
+    factors, at = checks.get(str(customer_id), [[], 0.0])
     if not isinstance(factors, list) or time.time() - at >= VERIFICATION_MINUTES * 60:
         return []
     return factors
 
 
-def verified_level(request: Request, customer_id: int) -> int:
-    return min(len(_factors(request, customer_id)), 2)
-
-
 def verified_levels(request: Request) -> dict[int, int]:
     """customer id → level of every identity check of this call still valid."""
-    return {
-        int(cid): min(len(_factors(request, cid)), 2)
-        for cid in request.session.get("verified", {})
-        if _factors(request, cid)
-    }
+    checks = _checks(request)
+    return {int(cid): min(len(_factors(checks, cid)), 2) for cid in checks if _factors(checks, cid)}
 
 
 def forget_verifications(request: Request) -> None:
-    request.session.pop("verified", None)
+    """End of a call: the next caller starts masked again."""
+    _save_checks(request, None)

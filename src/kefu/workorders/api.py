@@ -5,10 +5,10 @@ service.py (the pages in kefu.web.pages.workorders use the same services and ``p
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
@@ -18,8 +18,6 @@ from kefu.core.errors import Invalid
 from kefu.core.fields import Id, Version, on_centre_clock
 from kefu.core.privacy import Reader
 from kefu.core.security import Permission
-from kefu.dataio.tables import MEDIA_TYPES, export_filename, export_rows
-from kefu.web.api_docs import download_responses
 from kefu.web.deps import DB, CustomerReader, require
 from kefu.workorders import service, sla
 from kefu.workorders.models import OrderType, Priority, Status, WorkOrder, WorkOrderEvent
@@ -283,39 +281,7 @@ def export_row(order: WorkOrder, reader: Reader, now: datetime) -> dict[str, Any
     return row
 
 
-@router.get(
-    "/export",
-    dependencies=[require(Permission.IMPORT_EXPORT)],
-    response_class=Response,
-    responses=download_responses("csv", "xlsx", description="工单列表:CSV(UTF-8,带 BOM)或 .xlsx"),
-)
-def export(
-    reader: CustomerReader,
-    session: DB,
-    format: Literal["csv", "xlsx"] = "csv",
-    status: str | None = None,
-    type: str | None = None,
-    mine: bool = False,
-    overdue: bool = False,
-    q: str | None = None,
-) -> Response:
-    now = utcnow()
-    found = find_orders(
-        session,
-        reader.user,
-        status=_choice(Status, status),
-        order_type=_choice(OrderType, type),
-        mine=mine,
-        overdue=overdue,
-        text=q,
-        now=now,
-        limit=50_000,
-    )
-    data = export_rows(EXPORT_COLUMNS, (export_row(o, reader, now) for o in found), format, sheet_title="工单")
-    name = export_filename("workorders", format)
-    return Response(
-        data, media_type=MEDIA_TYPES[format], headers={"Content-Disposition": f'attachment; filename="{name}"'}
-    )
+# POST /api/workorders/export (kefu.dataio.api) exports this list as a background job.
 
 
 # ---------------------------------------------------------------- one order

@@ -87,6 +87,12 @@ class WorkOrderFields(BaseModel):
 
 
 class WorkOrderCreate(WorkOrderFields):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"type": "consultation", "title": "套餐资费咨询", "description": "客户询问套餐的月租和流量"}]
+        }
+    )
+
     type: OrderTypeField
     title: str = Field(max_length=100)
     priority: PriorityField = Priority.MEDIUM
@@ -118,7 +124,7 @@ class Transfer(BaseModel):
 
     to_user_id: Id | None = None
     to_department: str | None = Field(default=None, max_length=64)
-    notes: str = Field(default="", max_length=2000)
+    notes: str = Field(default="", max_length=2000, validate_default=True)  # left out: the same 422 as too short
 
     @field_validator("notes", mode="after")
     @classmethod

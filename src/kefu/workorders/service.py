@@ -873,9 +873,10 @@ def list_orders(
         needle = text.strip()
         query = query.where(
             or_(
-                WorkOrder.number.contains(needle.upper()),
-                WorkOrder.title.contains(needle),
-                WorkOrder.description.contains(needle),
+                # autoescape: % and _ typed by someone are text, not LIKE wildcards
+                WorkOrder.number.contains(needle.upper(), autoescape=True),
+                WorkOrder.title.contains(needle, autoescape=True),
+                WorkOrder.description.contains(needle, autoescape=True),
             )
         )
     query = query.order_by(WorkOrder.created_at.desc(), WorkOrder.id.desc()).offset(offset).limit(limit)

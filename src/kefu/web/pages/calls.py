@@ -1,19 +1,15 @@
-"""Call pages (通话记录, one call with its scorecard) and the import page (数据导入)."""
+"""Call pages (通话记录, one call with its scorecard); the import page is kefu.web.pages.imports."""
 
 from __future__ import annotations
 
 import contextlib
-import secrets
-import time
 from datetime import date, datetime, timedelta
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse
 from sqlalchemy import select
-from starlette.datastructures import UploadFile
 
 from kefu.accounts.models import User
 from kefu.calls import service as calls
@@ -21,20 +17,14 @@ from kefu.calls.api import call_filters
 from kefu.calls.models import CallChannel, CallDirection
 from kefu.calls.reasons import current_reasons
 from kefu.calls.schemas import CallFilter
-from kefu.core.errors import Invalid, KefuError
+from kefu.core.errors import Invalid
+from kefu.core.fields import Id
 from kefu.core.security import Permission
-from kefu.dataio import ImportRejected, import_calls, import_customers
-from kefu.dataio.api import read_upload
-from kefu.dataio.tables import RowError
 from kefu.quality.card import scorecard
-from kefu.web.deps import DB, CurrentUser, CustomerReader, require
-from kefu.web.pages.common import redirect, render
+from kefu.web.deps import DB, CustomerReader, require
+from kefu.web.pages.common import render
 
 router = APIRouter(include_in_schema=False)
-
-ImportKind = Literal["customers", "calls"]
-IMPORT_KINDS: dict[str, str] = {"customers": "客户", "calls": "通话(含转写)"}
-PENDING_HOURS = 6  # a checked file waits this long for its confirmation
 
 
 # ---------------------------------------------------------------------------- calls
@@ -84,7 +74,7 @@ def call_list(request: Request, reader: CustomerReader, session: DB) -> HTMLResp
 
 
 @router.get("/calls/{call_id:int}", dependencies=[require(Permission.CUSTOMER_VIEW)])
-def call_page(request: Request, call_id: int, reader: CustomerReader, session: DB) -> HTMLResponse:
+def call_page(request: Request, call_id: Id, reader: CustomerReader, session: DB) -> HTMLResponse:
     record = calls.read_call(session, reader.user, call_id)
     card = scorecard(session, record, reader)  # the stored inspection, never a fresh one
     flagged: dict[int, list[Any]] = {}
@@ -101,88 +91,3 @@ def call_page(request: Request, call_id: int, reader: CustomerReader, session: D
         flagged=flagged,
         chat=record.channel == CallChannel.CHAT,
     )
-
-
-# ---------------------------------------------------------------------------- import
-
-
-def _pending_dir(request: Request) -> Path:
-    folder = Path(request.app.state.settings.data_dir) / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    cutoff = time.time() - PENDING_HOURS * 3600
-    for old in folder.glob("*.upload"):
-        if old.stat().st_mtime < cutoff:
-            old.unlink(missing_ok=True)
-    return folder
-
-
-def _run_import(session: Any, user: Any, kind: str, data: bytes, filename: str, *, dry_run: bool) -> Any:
-    importer = import_customers if kind == "customers" else import_calls
-    return importer(session, user.id, data, filename, dry_run=dry_run)
-
-
-def _import_page(request: Request, user: Any, status_code: int = 200, **context: Any) -> HTMLResponse:
-    context.setdefault("kind", "customers")
-    return render(request, "import.html", user, status_code=status_code, kinds=IMPORT_KINDS, **context)
-
-
-def _rejected(request: Request, user: Any, session: Any, kind: str, filename: str, errors: list[RowError]) -> Response:
-    session.rollback()
-    return _import_page(request, user, 422, kind=kind, filename=filename, errors=[str(e) for e in errors])
-
-
-@router.get("/import", dependencies=[require(Permission.IMPORT_EXPORT)])
-def import_form(request: Request, user: CurrentUser) -> HTMLResponse:
-    return _import_page(request, user)
-
-
-@router.post("/import/check", dependencies=[require(Permission.IMPORT_EXPORT)])
-async def import_check(request: Request, user: CurrentUser, session: DB) -> Response:
-    """Step 1: a dry run. Bad rows are listed and nothing is kept; a clean file waits (on the
-    server, for this session only) for the confirmation."""
-    form = await request.form()
-    kind = str(form.get("kind", "customers"))
-    upload = form.get("file")
-    if kind not in IMPORT_KINDS:
-        return _import_page(request, user, 422, errors=[f"未知的导入类型“{kind}”"])
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        return _import_page(request, user, 422, kind=kind, errors=["请选择要导入的文件(CSV 或 Excel .xlsx)"])
-    filename = upload.filename
-    try:
-        data = read_upload(await upload.read())
-        result = _run_import(session, user, kind, data, filename, dry_run=True)
-    except ImportRejected as problem:
-        return _rejected(request, user, session, kind, filename, problem.errors)
-    except KefuError as problem:
-        return _rejected(request, user, session, kind, filename, [RowError(None, "文件", str(problem))])
-    token = secrets.token_urlsafe(16)
-    (_pending_dir(request) / f"{token}.upload").write_bytes(data)
-    pending = dict(request.session.get("imports", {}))
-    pending[token] = {"kind": kind, "filename": filename}
-    request.session["imports"] = pending
-    return _import_page(request, user, kind=kind, filename=filename, checked=result, token=token)
-
-
-@router.post("/import/confirm", dependencies=[require(Permission.IMPORT_EXPORT)])
-async def import_confirm(request: Request, user: CurrentUser, session: DB) -> Response:
-    """Step 2: import the checked file; every row is checked again (all or nothing)."""
-    form = await request.form()
-    token = str(form.get("token", ""))
-    pending = dict(request.session.get("imports", {}))
-    item = pending.pop(token, None)
-    path = _pending_dir(request) / f"{token}.upload"
-    if item is None or not token.replace("-", "").replace("_", "").isalnum() or not path.is_file():
-        request.session["imports"] = pending
-        return _import_page(request, user, 422, errors=["待导入的文件已失效,请重新选择文件检查"])
-    kind, filename = item["kind"], item["filename"]
-    data = path.read_bytes()
-    try:
-        result = _run_import(session, user, kind, data, filename, dry_run=False)
-    except ImportRejected as problem:
-        return _rejected(request, user, session, kind, filename, problem.errors)
-    except KefuError as problem:
-        return _rejected(request, user, session, kind, filename, [RowError(None, "文件", str(problem))])
-    finally:
-        path.unlink(missing_ok=True)
-        request.session["imports"] = pending
-    return redirect("/import", result.message, request)

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from kefu.core.fields import MAX_ID
 from kefu.web.templating import page_context, templates
 
 
@@ -21,6 +22,16 @@ def redirect(url: str, flash: str | None = None, request: Request | None = None)
     if flash and request is not None:
         request.session["flash"] = flash
     return RedirectResponse(url, status_code=303)
+
+
+def form_int(value: Any) -> int | None:
+    """A whole number from a form field (an id, a version): None when empty, not a number, or
+    past what a database column holds (no row can have it)."""
+    text = str(value if value is not None else "").strip()
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if number <= MAX_ID else None
 
 
 def safe_next(target: str | None) -> str:

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
-from kefu.core import audit
+from kefu.core import audit, validation
 from kefu.core.errors import KefuError
+from kefu.core.fields import Id
 from kefu.core.security import Permission
 from kefu.customers import service as customers
 from kefu.customers.history import HistoryQuery, customer_history, parse_query, type_choices
@@ -66,13 +67,13 @@ def _customer_page(
 
 
 @router.get("/customers/{customer_id}", dependencies=[require(Permission.CUSTOMER_VIEW)])
-def customer_page(request: Request, customer_id: int, reader: CustomerReader, session: DB) -> HTMLResponse:
+def customer_page(request: Request, customer_id: Id, reader: CustomerReader, session: DB) -> HTMLResponse:
     audit.record(session, reader.user.id, "view", "customer", customer_id)
     return _customer_page(request, reader, session, customer_id)
 
 
 @router.post("/customers/{customer_id}/verify", dependencies=[require(Permission.CUSTOMER_VIEW)])
-async def verify(request: Request, customer_id: int, reader: CustomerReader, session: DB) -> Response:
+async def verify(request: Request, customer_id: Id, reader: CustomerReader, session: DB) -> Response:
     form = await request.form()
     try:
         facts = Verification(
@@ -80,7 +81,7 @@ async def verify(request: Request, customer_id: int, reader: CustomerReader, ses
         )
         counted = customers.do_verify(session, reader, customer_id, facts)
     except (ValidationError, KefuError) as problem:
-        message = problem.errors()[0]["msg"] if isinstance(problem, ValidationError) else str(problem)
+        message = validation.message(problem.errors()[0]) if isinstance(problem, ValidationError) else str(problem)
         return _customer_page(request, reader, session, customer_id, status_code=422, verify_error=message)
     level = min(remember_verification(request, customer_id, counted), 2)
     return redirect(f"/customers/{customer_id}", f"身份验证通过({level} 项)", request)
@@ -94,14 +95,14 @@ def _update_from_form(form: Any) -> CustomerUpdate:
 
 
 @router.post("/customers/{customer_id}/edit", dependencies=[require(Permission.CUSTOMER_EDIT)])
-async def edit(request: Request, customer_id: int, reader: CustomerReader, session: DB) -> Response:
+async def edit(request: Request, customer_id: Id, reader: CustomerReader, session: DB) -> Response:
     """First step: show the changes back (复述确认) before anything is saved."""
     form = await request.form()
     try:
         change = _update_from_form(form)
     except ValidationError as problem:
         messages = [
-            f"{customers.FIELD_LABELS.get(str(e['loc'][0]), e['loc'][0])}:{e['msg'].removeprefix('Value error, ')}"
+            f"{customers.FIELD_LABELS.get(str(e['loc'][0]), e['loc'][0])}:{validation.message(e)}"
             for e in problem.errors()
         ]
         return _customer_page(request, reader, session, customer_id, status_code=422, edit_error=";".join(messages))
@@ -121,13 +122,13 @@ async def edit(request: Request, customer_id: int, reader: CustomerReader, sessi
 
 
 @router.post("/customers/{customer_id}/save", dependencies=[require(Permission.CUSTOMER_EDIT)])
-async def save(request: Request, customer_id: int, reader: CustomerReader, session: DB) -> Response:
+async def save(request: Request, customer_id: Id, reader: CustomerReader, session: DB) -> Response:
     form = await request.form()
     try:
         change = _update_from_form(form)
         customers.do_update_customer(session, reader, customer_id, change)
     except (ValidationError, KefuError) as problem:
-        message = str(problem) if isinstance(problem, KefuError) else problem.errors()[0]["msg"]
+        message = str(problem) if isinstance(problem, KefuError) else validation.message(problem.errors()[0])
         session.rollback()
         return _customer_page(
             request, reader, session, customer_id, status_code=getattr(problem, "status", 422), edit_error=message

@@ -15,8 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kefu.accounts.models import User
+from kefu.core import validation
 from kefu.core.clock import centre_tz
 from kefu.core.errors import Conflict, Invalid, KefuError
+from kefu.core.fields import Id, Version
 from kefu.core.security import Permission
 from kefu.knowledge import service as kb
 from kefu.knowledge.api import (
@@ -173,7 +175,7 @@ def _form_errors(problem: ValidationError) -> dict[str, str]:
     errors: dict[str, str] = {}
     for error in problem.errors():
         name = str(error["loc"][0]) if error["loc"] else "form"
-        message = error["msg"].removeprefix("Value error, ")
+        message = validation.message(error)
         if error["type"] == "missing":
             message = f"请填写{FORM_LABELS.get(name, name)}"
         elif error["type"] == "int_parsing":
@@ -366,13 +368,13 @@ def _values_of(article: Article) -> dict[str, str]:
 
 
 @router.get("/knowledge/{article_id:int}/edit", dependencies=[require(Permission.KNOWLEDGE_EDIT)])
-def edit_article(request: Request, article_id: int, user: CurrentUser, session: DB) -> HTMLResponse:
+def edit_article(request: Request, article_id: Id, user: CurrentUser, session: DB) -> HTMLResponse:
     article = kb.get_article(session, article_id)
     return _form_page(request, user, article=article, values=_values_of(article), version=article.version)
 
 
 @router.post("/knowledge/{article_id:int}/edit", dependencies=[require(Permission.KNOWLEDGE_EDIT)])
-async def save_article(request: Request, article_id: int, user: CurrentUser, session: DB) -> Response:
+async def save_article(request: Request, article_id: Id, user: CurrentUser, session: DB) -> Response:
     """Save; when someone saved first, nothing is overwritten: the form comes back with the
     user's text, what the other editor changed, and the new version to base the edit on."""
     form = await request.form()
@@ -436,7 +438,7 @@ STATUS_ACTIONS = {
 
 
 @router.post("/knowledge/{article_id:int}/status", dependencies=[require(Permission.KNOWLEDGE_EDIT)])
-async def set_status(request: Request, article_id: int, user: CurrentUser, session: DB) -> Response:
+async def set_status(request: Request, article_id: Id, user: CurrentUser, session: DB) -> Response:
     form = await request.form()
     status = str(form.get("status", ""))
     try:
@@ -460,7 +462,7 @@ async def set_status(request: Request, article_id: int, user: CurrentUser, sessi
 
 @router.get("/knowledge/{article_id:int}")
 def article_page(
-    request: Request, article_id: int, user: CurrentUser, session: DB, v: int | None = None
+    request: Request, article_id: Id, user: CurrentUser, session: DB, v: Version | None = None
 ) -> HTMLResponse:
     article = readable_article(session, user, article_id)
     versions = kb.history(session, article_id)

@@ -10,11 +10,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from kefu.calls import service as calls
 from kefu.core.errors import Conflict, Forbidden, Invalid
+from kefu.core.fields import Id
 from kefu.core.security import Permission, allowed
 from kefu.quality import appeals
 from kefu.quality.models import AppealStatus, FindingReview
 from kefu.web.deps import DB, CurrentUser, CustomerReader
-from kefu.web.pages.common import redirect, render
+from kefu.web.pages.common import form_int, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -26,7 +27,7 @@ def my_scorecards(request: Request, reader: CustomerReader, session: DB) -> HTML
 
 
 @router.get("/quality/inspections/{inspection_id:int}")
-def scorecard_page(request: Request, inspection_id: int, reader: CustomerReader, session: DB) -> HTMLResponse:
+def scorecard_page(request: Request, inspection_id: Id, reader: CustomerReader, session: DB) -> HTMLResponse:
     user = reader.user
     card = appeals.scorecard(session, user, inspection_id)
     call = card.inspection.call
@@ -49,12 +50,11 @@ def scorecard_page(request: Request, inspection_id: int, reader: CustomerReader,
 
 
 @router.post("/quality/inspections/{inspection_id:int}/appeal")
-async def appeal_form(request: Request, inspection_id: int, user: CurrentUser, session: DB) -> RedirectResponse:
+async def appeal_form(request: Request, inspection_id: Id, user: CurrentUser, session: DB) -> RedirectResponse:
     form = await request.form()
     back = f"/quality/inspections/{inspection_id}"
-    try:
-        finding_id = int(str(form.get("finding_id", "")))
-    except ValueError:
+    finding_id = form_int(form.get("finding_id"))
+    if finding_id is None:
         return redirect(back, "请选择要申诉的扣分项", request)
     try:
         appeals.do_appeal(session, user.id, finding_id, str(form.get("reason", "")))
@@ -101,7 +101,7 @@ async def _step(request: Request, session: Any, run: Any, done: str) -> Redirect
 
 
 @router.post("/quality/appeals/{appeal_id:int}/lead")
-async def lead_form(request: Request, appeal_id: int, user: CurrentUser, session: DB) -> RedirectResponse:
+async def lead_form(request: Request, appeal_id: Id, user: CurrentUser, session: DB) -> RedirectResponse:
     return await _step(
         request,
         session,
@@ -111,7 +111,7 @@ async def lead_form(request: Request, appeal_id: int, user: CurrentUser, session
 
 
 @router.post("/quality/appeals/{appeal_id:int}/decide")
-async def decide_form(request: Request, appeal_id: int, user: CurrentUser, session: DB) -> RedirectResponse:
+async def decide_form(request: Request, appeal_id: Id, user: CurrentUser, session: DB) -> RedirectResponse:
     return await _step(
         request,
         session,

@@ -10,12 +10,13 @@ from kefu.accounts.models import User
 from kefu.calls import service as calls
 from kefu.calls.models import CallRecord
 from kefu.core.errors import Invalid
+from kefu.core.fields import Id
 from kefu.core.privacy import Reader
 from kefu.core.security import Permission, allowed
 from kefu.quality import calibration as service
 from kefu.quality.models import Inspection, InspectionStatus, ReviewStatus
 from kefu.web.deps import DB, CurrentUser, CustomerReader, require
-from kefu.web.pages.common import redirect, render
+from kefu.web.pages.common import form_int, redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[require(Permission.QA_REVIEW)])
 
@@ -52,7 +53,7 @@ def calibration_list(request: Request, reader: CustomerReader, session: DB) -> H
 
 
 @router.get("/quality/calibration/{calibration_id:int}")
-def calibration_page(request: Request, calibration_id: int, reader: CustomerReader, session: DB) -> HTMLResponse:
+def calibration_page(request: Request, calibration_id: Id, reader: CustomerReader, session: DB) -> HTMLResponse:
     view = service.calibration_figures(session, calibration_id)
     grid: dict[int, dict[int, object]] = {}
     for review in view.reviews:
@@ -70,10 +71,10 @@ def calibration_page(request: Request, calibration_id: int, reader: CustomerRead
 
 
 def _ids(values: list[str]) -> list[int]:
-    try:
-        return [int(v) for v in values if v.strip()]
-    except ValueError:
-        raise Invalid("选择有误,请刷新页面后重试") from None
+    ids = [form_int(v) for v in values if v.strip()]
+    if None in ids:
+        raise Invalid("选择有误,请刷新页面后重试")
+    return [i for i in ids if i is not None]
 
 
 @router.post("/quality/calibration")

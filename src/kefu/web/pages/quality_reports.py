@@ -19,7 +19,7 @@ from kefu.quality import service as quality
 from kefu.quality.models import InspectionStatus
 from kefu.quality.reports import NO_TEAM, NO_TEAM_LABEL, Figures, Group, ReportFilter
 from kefu.web.deps import DB, CurrentUser, require
-from kefu.web.pages.common import redirect, render
+from kefu.web.pages.common import form_int, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -181,9 +181,9 @@ async def reinspect(request: Request, user: CurrentUser, session: DB) -> Respons
     form = await request.form()
     raw = str(form.get("call_id", "")).strip()
     if raw:
-        if not raw.isdigit():
+        call_id = form_int(raw)
+        if call_id is None:
             raise Invalid(f"通话「{raw}」不存在")
-        call_id = int(raw)
         done = quality.do_reinspect(session, user.id, call_ids=[call_id], failed_only=False)
         if not done:
             return redirect(f"/calls/{call_id}", "该通话没有转写,无法质检", request)

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from kefu.core.clock import centre_tz
 from kefu.core.errors import Forbidden, Invalid
+from kefu.core.fields import Id
 from kefu.core.security import Permission
 from kefu.quality import review as reviews
 from kefu.quality.models import ReviewStatus
@@ -44,7 +45,7 @@ def _load(session: Any, user: Any, review_id: int) -> Any:
 
 
 @router.get("/quality/reviews/{review_id:int}")
-def task_page(request: Request, review_id: int, reader: CustomerReader, session: DB) -> HTMLResponse:
+def task_page(request: Request, review_id: Id, reader: CustomerReader, session: DB) -> HTMLResponse:
     review = _load(session, reader.user, review_id)
     return render(request, "quality_review.html", reader.user, r=reviews.review_view(session, review, reader))
 
@@ -58,7 +59,7 @@ def _back(review_id: int, anchor: str = "") -> str:
 
 
 @router.post("/quality/reviews/{review_id:int}/judge/{finding_id:int}")
-async def judge(request: Request, review_id: int, finding_id: int, user: CurrentUser, session: DB) -> RedirectResponse:
+async def judge(request: Request, review_id: Id, finding_id: Id, user: CurrentUser, session: DB) -> RedirectResponse:
     form = await _form(request)
     reviews.do_judge_finding(session, user.id, review_id, finding_id, form.get("verdict", ""), form.get("note"))
     label = "确认" if form.get("verdict") == "confirmed" else "推翻"
@@ -66,7 +67,7 @@ async def judge(request: Request, review_id: int, finding_id: int, user: Current
 
 
 @router.post("/quality/reviews/{review_id:int}/findings")
-async def add_finding(request: Request, review_id: int, user: CurrentUser, session: DB) -> RedirectResponse:
+async def add_finding(request: Request, review_id: Id, user: CurrentUser, session: DB) -> RedirectResponse:
     form = await _form(request)
     try:
         deduction = float(form.get("deduction", ""))
@@ -93,14 +94,14 @@ async def add_finding(request: Request, review_id: int, user: CurrentUser, sessi
 
 @router.post("/quality/reviews/{review_id:int}/findings/{finding_id:int}/delete")
 async def remove_finding(
-    request: Request, review_id: int, finding_id: int, user: CurrentUser, session: DB
+    request: Request, review_id: Id, finding_id: Id, user: CurrentUser, session: DB
 ) -> RedirectResponse:
     reviews.do_remove_manual_finding(session, user.id, review_id, finding_id)
     return redirect(_back(review_id, "#manual"), "已删除人工发现", request)
 
 
 @router.post("/quality/reviews/{review_id:int}/complete")
-async def complete(request: Request, review_id: int, user: CurrentUser, session: DB) -> RedirectResponse:
+async def complete(request: Request, review_id: Id, user: CurrentUser, session: DB) -> RedirectResponse:
     form = await _form(request)
     try:
         version = int(form.get("version", ""))

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from kefu.accounts.models import User
 from kefu.core.errors import Conflict, Invalid, KefuError
+from kefu.core.fields import Id
 from kefu.core.security import Permission, allowed
 from kefu.quality import rulebooks
 from kefu.quality.api.rulebooks import sample_of
@@ -19,7 +20,7 @@ from kefu.quality.models import RulebookStatus, RulebookVersion
 from kefu.quality.rulebooks import DRAFT_NAME
 from kefu.quality.whatif import MAX_CALLS, WhatIfResult, whatif
 from kefu.web.deps import DB, CurrentUser, require
-from kefu.web.pages.common import redirect, render
+from kefu.web.pages.common import form_int, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -46,7 +47,7 @@ def versions_page(request: Request, user: CurrentUser, session: DB) -> HTMLRespo
 
 
 @router.get(BASE + "/{version_id:int}", dependencies=READ)
-def version_page(request: Request, version_id: int, user: CurrentUser, session: DB) -> HTMLResponse:
+def version_page(request: Request, version_id: Id, user: CurrentUser, session: DB) -> HTMLResponse:
     version = rulebooks.get_version(session, version_id)
     rulebook, errors = merged(session, version)
     current = rulebooks.published(session)
@@ -110,7 +111,7 @@ async def create_draft(request: Request, user: CurrentUser, session: DB) -> Resp
 
 
 @router.get(BASE + "/{version_id:int}/edit", dependencies=WRITE)
-def edit_page(request: Request, version_id: int, user: CurrentUser, session: DB) -> Response:
+def edit_page(request: Request, version_id: Id, user: CurrentUser, session: DB) -> Response:
     draft = rulebooks.get_version(session, version_id)
     if draft.status != RulebookStatus.DRAFT:
         return redirect(f"{BASE}/{draft.id}", f"{draft.label}已发布,不能修改;请另建草稿", request)
@@ -118,7 +119,7 @@ def edit_page(request: Request, version_id: int, user: CurrentUser, session: DB)
 
 
 @router.post(BASE + "/{version_id:int}/edit", dependencies=WRITE)
-async def save_draft(request: Request, version_id: int, user: CurrentUser, session: DB) -> Response:
+async def save_draft(request: Request, version_id: Id, user: CurrentUser, session: DB) -> Response:
     draft = rulebooks.get_version(session, version_id)
     form = await request.form()
     overlay, note = _text(form.get("overlay")), _text(form.get("note")).strip()
@@ -149,7 +150,7 @@ async def save_draft(request: Request, version_id: int, user: CurrentUser, sessi
 @router.get(BASE + "/{version_id:int}/whatif", dependencies=WRITE)
 def whatif_page(
     request: Request,
-    version_id: int,
+    version_id: Id,
     user: CurrentUser,
     session: DB,
     mode: str | None = None,
@@ -187,7 +188,7 @@ def whatif_page(
 
 
 @router.post(BASE + "/{version_id:int}/publish", dependencies=WRITE)
-async def publish(request: Request, version_id: int, user: CurrentUser, session: DB) -> Response:
+async def publish(request: Request, version_id: Id, user: CurrentUser, session: DB) -> Response:
     form = await request.form()
     published = rulebooks.do_publish(session, user.id, version_id, version=_int(form.get("version")))
     return redirect(f"{BASE}/{published.id}", f"已发布为{published.label},此后到达的电话按此版本质检", request)
@@ -214,10 +215,7 @@ def _text(value: Any) -> str:
 
 
 def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    return form_int(value)
 
 
 def _chart(result: WhatIfResult) -> dict[str, Any]:

@@ -13,11 +13,12 @@ from starlette.datastructures import FormData
 from kefu.calls.models import CallChannel, CallDirection
 from kefu.calls.reasons import current_reasons
 from kefu.core.errors import Invalid
+from kefu.core.fields import Id
 from kefu.core.security import Permission
 from kefu.quality import sampling
 from kefu.quality.models import Period
 from kefu.web.deps import DB, CurrentUser, require
-from kefu.web.pages.common import redirect, render
+from kefu.web.pages.common import form_int, redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[require(Permission.QA_REVIEW)])
 
@@ -51,7 +52,7 @@ def _plan_from_form(form: FormData) -> dict[str, Any]:
         "per_agent_count": _number(form, "size", "每人抽检量", int) if size_kind == "count" and size else None,
         "per_agent_percent": _number(form, "size", "每人抽检比例") if size_kind == "percent" and size else None,
         "filters": {k: v for k, v in filters.items() if v not in (None, [])},
-        "inspector_ids": [int(i) for i in form.getlist("inspector_ids") if str(i).isdigit()] or None,
+        "inspector_ids": [i for i in map(form_int, form.getlist("inspector_ids")) if i is not None] or None,
         "active": form.get("active") == "on",
     }
 
@@ -90,7 +91,7 @@ async def save_plan(request: Request, user: CurrentUser, session: DB) -> Redirec
 
 
 @router.post("/quality/sampling/plans/{plan_id:int}/run")
-async def run_plan(request: Request, plan_id: int, user: CurrentUser, session: DB) -> RedirectResponse:
+async def run_plan(request: Request, plan_id: Id, user: CurrentUser, session: DB) -> RedirectResponse:
     form = await request.form()
     text = str(form.get("period_start") or "").strip()
     try:

@@ -14,13 +14,15 @@ from sqlalchemy.orm import Session
 
 from kefu.accounts.models import User
 from kefu.calls import service as calls
+from kefu.core import validation
 from kefu.core.db import utcnow
 from kefu.core.errors import Forbidden, Invalid, KefuError, NotFound
+from kefu.core.fields import Id
 from kefu.core.privacy import Reader
 from kefu.core.security import Permission, allowed
 from kefu.customers.models import Customer
 from kefu.web.deps import DB, CustomerReader, require
-from kefu.web.pages.common import redirect, render
+from kefu.web.pages.common import form_int, redirect, render
 from kefu.workorders import service
 from kefu.workorders.api import find_orders, missing_fields, present
 from kefu.workorders.models import OrderType, Priority, Status
@@ -49,7 +51,7 @@ def _message(problem: Exception) -> str:
     if isinstance(problem, ValidationError):
         return ";".join(
             (service.FIELD_LABELS.get(str(e["loc"][0]), "") + ":" if e["loc"] else "")
-            + e["msg"].removeprefix("Value error, ")
+            + validation.message(e)
             for e in problem.errors()
         )
     return str(problem)
@@ -120,8 +122,9 @@ def _new_page(
     request: Request, reader: Reader, session: Session, values: dict[str, Any], status_code: int = 200, **extra: Any
 ) -> HTMLResponse:
     customer_name = None
-    if str(values.get("customer_id") or "").isdigit():
-        customer = session.get(Customer, int(values["customer_id"]))
+    customer_id = form_int(values.get("customer_id"))
+    if customer_id is not None:
+        customer = session.get(Customer, customer_id)
         customer_name = reader.name(customer.id, customer.name) if customer else None
     return render(
         request,
@@ -140,7 +143,7 @@ def _new_page(
 
 @router.get("/workorders/new", dependencies=[require(Permission.WORKORDER_EDIT)])
 def new_workorder(
-    request: Request, reader: CustomerReader, session: DB, call_id: int | None = None, type: str = ""
+    request: Request, reader: CustomerReader, session: DB, call_id: Id | None = None, type: str = ""
 ) -> HTMLResponse:
     values: dict[str, Any] = {"type": type or OrderType.CONSULTATION.value, "priority": Priority.MEDIUM.value}
     draft: dict[str, Any] | None = None
@@ -204,13 +207,12 @@ def _order_page(
 
 
 @router.get("/workorders/{order_id}", dependencies=[require(Permission.CUSTOMER_VIEW)])
-def workorder_page(request: Request, order_id: int, reader: CustomerReader, session: DB) -> HTMLResponse:
+def workorder_page(request: Request, order_id: Id, reader: CustomerReader, session: DB) -> HTMLResponse:
     return _order_page(request, reader, session, order_id)
 
 
 def _int(value: Any) -> int | None:
-    text = str(value or "").strip()
-    return int(text) if text.isdigit() else None
+    return form_int(value)
 
 
 DONE = {
@@ -276,7 +278,7 @@ def _act(session: Session, user: User, order_id: int, action: str, form: Any) ->
 
 @router.post("/workorders/{order_id}/{action}", dependencies=[require(Permission.WORKORDER_EDIT)])
 async def workorder_action(
-    request: Request, order_id: int, action: str, reader: CustomerReader, session: DB
+    request: Request, order_id: Id, action: str, reader: CustomerReader, session: DB
 ) -> Response:
     form = await request.form()
     try:

@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("end_reason", sa.String(length=32), nullable=True),
         sa.Column("address", sa.String(length=64), nullable=True),
         sa.Column("user_agent", sa.String(length=200), nullable=True),
+        sa.Column("verified", sa.JSON(), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_user_sessions_user_id_users"), ondelete="CASCADE"
         ),
@@ -85,11 +86,15 @@ def _mask(value: Any) -> Any:
     return value
 
 
+def _hide(value: Any) -> Any:
+    return [None if v is None else "[已隐去]" for v in value] if isinstance(value, list) else "[已隐去]"
+
+
 def _clean_changes(changes: Any) -> Any:
     if not isinstance(changes, dict):
         return changes
     return {
-        field: "[已隐去]" if field in _SECRET_FIELDS else _mask(v) if field == "id_number" else v
+        field: _hide(v) if field in _SECRET_FIELDS else _mask(v) if field == "id_number" else v
         for field, v in changes.items()
     }
 
