@@ -702,23 +702,27 @@ def test_upgrading_a_database_carries_on_from_the_numbers_already_given(database
     migrate(database_url, "0004")
     engine = make_engine(database_url)
     sessions = session_factory(engine)
-    with transaction(sessions) as session:
-        agent = accounts.do_create_user(
-            session, None, agent_no="12345", name="小李", role=Role.AGENT, password="kefu2026"
-        )
+    with engine.begin() as connection:  # written with the schema of that time, not today's models
+        agent_id = connection.execute(
+            text(
+                "INSERT INTO users (agent_no, name, role, password_hash, password_changed_at, active, failed_logins,"
+                " created_at, updated_at) VALUES ('12345', '小李', 'agent', 'x', :t, :yes, 0, :t, :t) RETURNING id"
+            ),
+            {"t": T0, "yes": True},
+        ).scalar_one()
         for number in ("GD20261123-0041", "GD20261123-0007", "GD20261122-0003"):
-            session.execute(
+            connection.execute(
                 text(
                     "INSERT INTO work_orders (number, type, priority, status, title, departments, owner_id,"
                     " version, created_at, updated_at) VALUES (:n, 'consultation', 'medium', 'new', '旧工单', '[]',"
                     " :owner, 1, :t, :t)"
                 ),
-                {"n": number, "owner": agent.id, "t": T0},
+                {"n": number, "owner": agent_id, "t": T0},
             )
     migrate(database_url)
     with transaction(sessions) as session:
         order = wo.do_create(
-            session, agent.id, WorkOrderCreate(type=OrderType.CONSULTATION, title="新工单", description="咨询"), now=T0
+            session, agent_id, WorkOrderCreate(type=OrderType.CONSULTATION, title="新工单", description="咨询"), now=T0
         )
         assert order.number == "GD20261123-0042"
     engine.dispose()

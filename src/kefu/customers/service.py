@@ -84,7 +84,10 @@ def do_create_customer(session: Session, actor_id: int, data: CustomerCreate) ->
         raise Conflict(f"账户 {data.account_id} 已属于另一位客户")
     customer = Customer(**values)
     session.add(customer)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # saved by someone else between our check and our write
+        raise Conflict(f"账户 {data.account_id} 刚被另一位客户使用,请核对后重试") from None
     audit.record(session, actor_id, "create", "customer", customer.id, {k: [None, v] for k, v in values.items()})
     return customer
 

@@ -16,7 +16,7 @@ from kefu.jobs import service
 from kefu.jobs.files import JobFiles
 from kefu.jobs.runner import JobRunner
 from kefu.jobs.schemas import JobOut, present
-from kefu.web.api_docs import download_responses
+from kefu.web.api_docs import ErrorBody, download_responses
 from kefu.web.deps import DB, CurrentUser
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
@@ -65,7 +65,10 @@ def get_job(job_id: Id, user: CurrentUser, session: DB) -> JobOut:
 @router.get(
     "/{job_id}/file",
     response_class=Response,
-    responses=download_responses("csv", "xlsx", description="导出的文件:CSV(UTF-8,带 BOM)或 .xlsx"),
+    responses={
+        **download_responses("csv", "xlsx", description="导出的文件:CSV(UTF-8,带 BOM)或 .xlsx"),
+        410: {"model": ErrorBody, "description": "文件已过保存期(24 小时),请重新导出"},
+    },
 )
 def download(job_id: Id, request: Request, user: CurrentUser, session: DB) -> Response:
     """A finished export's file (kept 24 hours; 410 after). Audited: it holds personal data."""
