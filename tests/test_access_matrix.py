@@ -47,7 +47,10 @@ BODIES: dict[tuple[str, str], dict[str, object] | None] = {
     ("POST", "/api/workorders/{order_id}/wait"): {"note": "等客户提供照片"},
     ("POST", "/api/workorders/{order_id}/resume"): {},
     ("POST", "/api/workorders/{order_id}/classify"): {"category": "网络质量"},
-    ("POST", "/api/workorders/{order_id}/transfer"): {"to_department": "技术部", "notes": "客户宽带断网,重启无效,需技术部上门检修"},
+    ("POST", "/api/workorders/{order_id}/transfer"): {
+        "to_department": "技术部",
+        "notes": "客户宽带断网,重启无效,需技术部上门检修",
+    },
     ("POST", "/api/workorders/{order_id}/assign"): {"assignee_id": 1},
     ("POST", "/api/workorders/{order_id}/resolve"): {"measures_taken": "已重启"},
     ("POST", "/api/workorders/{order_id}/callback"): {"satisfaction": 5},

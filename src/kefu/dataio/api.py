@@ -116,7 +116,8 @@ def export_customer_list(
     session: DB,
     format: Annotated[Format, Query()] = "csv",
 ) -> JobOut:
-    """Every customer with full details (audited), as CSV (UTF-8 with BOM) or .xlsx."""
+    """Every customer as the user may see them (unmasked only for `customer.unmask` roles; audited), as CSV
+    (UTF-8 with BOM) or .xlsx."""
     job = start_export(session, user, request, JobKind.EXPORT_CUSTOMERS, format, {})
     return accepted(request, response, background, job)
 
