@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from fastapi import FastAPI
@@ -17,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from browser_helpers import login
-from conftest import live_server
+from conftest import live_server, reader
 from kefu.accounts.models import User
 from kefu.calls.schemas import CallCreate
 from kefu.calls.service import do_create_call
@@ -25,7 +24,6 @@ from kefu.core import audit
 from kefu.core.db import transaction
 from kefu.core.errors import Invalid, NotFound
 from kefu.core.privacy import Reader
-from kefu.core.security import Role
 from kefu.core.settings import Settings
 from kefu.customers.history import HistoryQuery, customer_history, parse_query
 from kefu.customers.models import Customer
@@ -39,7 +37,7 @@ CENTRE = timezone(timedelta(hours=8))  # the default centre clock (Asia/Shanghai
 
 def agent(customer_id: int, level: int = 0) -> Reader:
     """An agent reading the history with ``level`` identity factors of the customer checked."""
-    return Reader(None, SimpleNamespace(id=0, role=Role.AGENT, team=None), {customer_id: level})
+    return reader("agent", {customer_id: level})
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from conftest import reader
 from kefu.accounts import service as accounts
 from kefu.core import audit
 from kefu.core.db import transaction
@@ -23,18 +24,9 @@ ZHANG = CustomerCreate(
 )
 
 
-def as_agent(session, agent_id: int, customer_id: int = 0, level: int = 0, role: Role = Role.AGENT) -> Reader:  # type: ignore[no-untyped-def]
+def as_agent(session, agent_id: int, customer_id: int = 0, level: int = 0) -> Reader:  # type: ignore[no-untyped-def]
     """The agent reading with ``level`` identity factors checked for ``customer_id`` in this call."""
-    return Reader(
-        session,
-        accounts.get_user(session, agent_id) if role is Role.AGENT else _Person(agent_id, role),
-        {customer_id: level},
-    )
-
-
-class _Person:
-    def __init__(self, id: int, role: Role) -> None:
-        self.id, self.role, self.team = id, role, None
+    return Reader(session, accounts.get_user(session, agent_id), {customer_id: level})
 
 
 @pytest.fixture
@@ -73,9 +65,9 @@ def test_details_stay_masked_until_the_identity_check(world) -> None:  # type: i
         assert one.phone == "13812345678" and one.id_number == "1" + "*" * 17 and one.account_id == "A****"
         two = customers.present(customer, as_agent(session, agent, customer_id, 2))
         assert two.id_number == "110101199003074518" and two.account_id == "A1001"
-        privileged = customers.present(customer, as_agent(session, 999, customer_id, 0, role=Role.SUPERVISOR))
+        privileged = customers.present(customer, reader("supervisor", {customer_id: 0}, user_id=999))
         assert privileged.id_number == "110101199003074518" and not privileged.masked
-        assert customers.present(customer, as_agent(session, 998, customer_id, 2, role=Role.TRAINER)).masked
+        assert customers.present(customer, reader("trainer", {customer_id: 2}, user_id=998)).masked
 
 
 def test_verification_counts_matching_facts_and_any_wrong_one_fails(world) -> None:  # type: ignore[no-untyped-def]

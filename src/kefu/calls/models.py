@@ -131,6 +131,11 @@ class CallRecord(Versioned, Timestamped, Base):
         return (stored(self.ended_at) - stored(self.answered_at)).total_seconds()
 
     @property
+    def callback_number(self) -> str | None:
+        """The number to call the customer back on: the call's own, else the customer's."""
+        return self.caller_number or (self.customer.phone if self.customer else None)
+
+    @property
     def answered(self) -> bool:
         return self.answered_at is not None
 

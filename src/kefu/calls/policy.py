@@ -20,10 +20,17 @@ def check_read(user: User, call: CallRecord) -> None:
     access.check(user, Record.CALL, [call.agent], what=f"通话 {call.id}")
 
 
+def _recording_scope(user: User) -> Scope:
+    scope = access.scope_of(user, Record.CALL, write=True)
+    if scope is None:
+        raise Forbidden(f"{user.role.label}无权记录通话")
+    return scope
+
+
 def check_write(user: User, call: CallRecord) -> None:
     """As recording it: a call no agent took is corrected by anyone who records calls."""
     if call.agent_id is None:
-        check_agent(None, user, None)  # type: ignore[arg-type]
+        _recording_scope(user)
         return
     access.check(user, Record.CALL, [call.agent], write=True, what=f"通话 {call.id}")
 
@@ -31,12 +38,9 @@ def check_write(user: User, call: CallRecord) -> None:
 def check_agent(session: Session, user: User, agent_id: int | None) -> None:
     """A call may be recorded in the name of an agent inside the user's write scope only (a call
     no agent took, such as one abandoned in the queue, by anyone who records calls)."""
-    scope = access.scope_of(user, Record.CALL, write=True)
-    agent = session.get(User, agent_id) if agent_id is not None else None
-    if scope is not None and (agent_id is None or access.within(user, scope, [agent])):
+    scope = _recording_scope(user)
+    if agent_id is None or access.within(user, scope, [session.get(User, agent_id)]):
         return
-    if scope is None:
-        raise Forbidden(f"{user.role.label}无权记录通话")
     raise Forbidden("只能以自己的名义记录通话" if scope is Scope.OWN else "只能记录本班组话务员的通话")
 
 

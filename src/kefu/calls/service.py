@@ -227,7 +227,7 @@ def work_order_draft(call: CallRecord, reader: Reader) -> dict[str, Any]:
     Personal data as ``reader`` may see it; a masked contact is left out (the work order takes
     the call's number itself, see kefu.workorders.service.do_create)."""
     cid = call.customer_id
-    contact = call.caller_number or (call.customer.phone if call.customer else None)
+    contact = call.callback_number
     shown_contact = reader.phone(cid, contact)
     reason = current_reasons().get(call.reason)
     when = _local(call.ring_at)

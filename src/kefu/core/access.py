@@ -20,10 +20,6 @@ class Scope(StrEnum):
     TEAM = "team"
     ALL = "all"
 
-    @property
-    def label(self) -> str:
-        return {"own": "本人", "team": "本组", "all": "全部"}[self.value]
-
 
 class Record(StrEnum):
     """The kinds of records that belong to somebody."""
@@ -42,11 +38,10 @@ class Person(Protocol):
     team: str | None
 
 
-_FRONT_LINE_READ = {Record.CALL: Scope.OWN, Record.WORK_ORDER: Scope.ALL}
 # Reading: an agent sees the work orders of every customer (首问负责: whoever takes the next call
 # must see what was promised), but only their own calls and scorecards.
 READ: dict[Role, dict[Record, Scope]] = {
-    Role.AGENT: _FRONT_LINE_READ,
+    Role.AGENT: {Record.CALL: Scope.OWN, Record.WORK_ORDER: Scope.ALL},
     Role.TEAM_LEAD: {Record.CALL: Scope.TEAM, Record.WORK_ORDER: Scope.ALL},
     Role.QA: {Record.CALL: Scope.ALL, Record.WORK_ORDER: Scope.ALL},
     Role.TRAINER: {Record.CALL: Scope.ALL},  # scorecards for training, with customer data masked

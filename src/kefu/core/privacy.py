@@ -38,10 +38,6 @@ class Level(IntEnum):
     FULL = 2
     PRIVILEGED = 3
 
-    @property
-    def label(self) -> str:
-        return {-1: "无权查看", 0: "已脱敏", 1: "已验证一项", 2: "已验证两项", 3: "授权查看"}[self.value]
-
 
 # The facts an identity check asks for (kefu.customers.schemas.Verification), and the level
 # from which the screen shows each: a factor on the screen could be read out instead of asked.

@@ -154,7 +154,8 @@ def _factors(checks: dict[str, Any], customer_id: int | str) -> list[str]:
 def verified_levels(request: Request) -> dict[int, int]:
     """customer id → level of every identity check of this call still valid."""
     checks = _checks(request)
-    return {int(cid): min(len(_factors(checks, cid)), 2) for cid in checks if _factors(checks, cid)}
+    levels = {int(cid): min(len(_factors(checks, cid)), 2) for cid in checks}
+    return {cid: level for cid, level in levels.items() if level}
 
 
 def forget_verifications(request: Request) -> None:

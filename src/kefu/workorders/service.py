@@ -385,7 +385,7 @@ def do_create(session: Session, actor_id: int, data: WorkOrderCreate, *, now: da
         # From a call: the number to call back is the call's, which the agent may not see yet.
         call = session.get(CallRecord, data.call_id)
         if call is not None:
-            values["contact"] = call.caller_number or (call.customer.phone if call.customer else None)
+            values["contact"] = call.callback_number
     assignee = _user(session, data.assignee_id, "处理人") if data.assignee_id is not None else owner
     order = WorkOrder(
         **values,
