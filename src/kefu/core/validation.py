@@ -50,32 +50,36 @@ _PLAIN: dict[str, str] = {
 }
 
 
+# Messages that quote the limit the input broke (Pydantic's ``ctx``).
+_LIMITS = {
+    "greater_than_equal": "不能小于 {ge}",
+    "greater_than": "应大于 {gt}",
+    "less_than_equal": "不能大于 {le}",
+    "less_than": "应小于 {lt}",
+    "string_too_short": "至少 {min_length} 个字",
+    "string_too_long": "最多 {max_length} 个字",
+    "too_short": "至少要有 {min_length} 项",
+    "too_long": "最多 {max_length} 项",
+    "string_pattern_mismatch": "格式不正确",
+    "enum": "应为 {expected} 之一",
+    "literal_error": "应为 {expected} 之一",
+    "multiple_of": "应为 {multiple_of} 的倍数",
+    "decimal_max_digits": "数字位数过多",
+    "decimal_max_places": "数字位数过多",
+    "decimal_whole_digits": "数字位数过多",
+}
+
+
+class _Context(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "None"
+
+
 def _limited(kind: str, ctx: Mapping[str, Any]) -> str | None:
-    if kind == "greater_than_equal":
-        return f"不能小于 {ctx.get('ge')}"
-    if kind == "greater_than":
-        return f"应大于 {ctx.get('gt')}"
-    if kind == "less_than_equal":
-        return f"不能大于 {ctx.get('le')}"
-    if kind == "less_than":
-        return f"应小于 {ctx.get('lt')}"
-    if kind == "string_too_short":
-        return "不能为空" if ctx.get("min_length") == 1 else f"至少 {ctx.get('min_length')} 个字"
-    if kind == "string_too_long":
-        return f"最多 {ctx.get('max_length')} 个字"
-    if kind == "too_short":
-        return f"至少要有 {ctx.get('min_length')} 项"
-    if kind == "too_long":
-        return f"最多 {ctx.get('max_length')} 项"
-    if kind == "string_pattern_mismatch":
-        return "格式不正确"
-    if kind in ("enum", "literal_error"):
-        return f"应为 {ctx.get('expected')} 之一"
-    if kind == "multiple_of":
-        return f"应为 {ctx.get('multiple_of')} 的倍数"
-    if kind in ("decimal_max_digits", "decimal_max_places", "decimal_whole_digits"):
-        return "数字位数过多"
-    return None
+    if kind == "string_too_short" and ctx.get("min_length") == 1:
+        return "不能为空"
+    template = _LIMITS.get(kind)
+    return None if template is None else template.format_map(_Context(ctx))
 
 
 def message(problem: Mapping[str, Any]) -> str:
