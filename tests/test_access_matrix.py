@@ -19,13 +19,13 @@ from sqlalchemy import select
 
 from kefu.accounts import service as accounts
 from kefu.accounts.models import User
-from kefu.calls import service as calls
 from kefu.calls.schemas import CallCreate
 from kefu.core.clock import centre_tz
 from kefu.core.db import transaction
 from kefu.core.security import Role
 from kefu.core.settings import Settings
 from kefu.demo import DEMO_PASSWORD, seed_demo
+from kefu.flows import intake
 from kefu.web.app import create_app, routers
 from kefu.workorders import service as workorders
 from kefu.workorders.models import OrderType
@@ -120,7 +120,7 @@ def world(tmp_path: Path) -> Iterator[World]:
         owners = {"own": users["10001"], "other": other}
         call_ids, order_ids = {}, {}
         for whose, agent in owners.items():
-            call = calls.do_create_call(
+            call = intake.do_record_call(
                 session,
                 None,
                 CallCreate(

@@ -19,15 +19,15 @@ from browser_helpers import login
 from conftest import live_server, reader
 from kefu.accounts.models import User
 from kefu.calls.schemas import CallCreate
-from kefu.calls.service import do_create_call
 from kefu.core import audit
 from kefu.core.db import transaction
 from kefu.core.errors import Invalid, NotFound
 from kefu.core.privacy import Reader
 from kefu.core.settings import Settings
-from kefu.customers.history import HistoryQuery, customer_history, parse_query
 from kefu.customers.models import Customer
 from kefu.demo import DEMO_PASSWORD, seed_demo
+from kefu.flows.intake import do_record_call
+from kefu.overviews.customer_history import HistoryQuery, customer_history, parse_query
 from kefu.web.app import create_app
 from kefu.workorders.schemas import WorkOrderCreate
 from kefu.workorders.service import do_create
@@ -75,7 +75,7 @@ def build(factory: sessionmaker[Session]) -> World:
                 summary=summary,
                 **(answered if key != "missed" else {}),
             )
-            return do_create_call(session, agent.id, data).id
+            return do_record_call(session, agent.id, data).id
 
         calls = {
             "fault": call("fault", at(2, 9), "fault", "宽带无法上网,客户手机 13812345678,身份证 110101199003074518"),

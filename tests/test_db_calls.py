@@ -13,7 +13,7 @@ from conftest import reader
 from kefu.accounts import service as accounts
 from kefu.calls import service as calls
 from kefu.calls.demo import DEMOS, seed_demo
-from kefu.calls.models import CallDirection, is_night_service
+from kefu.calls.models import Direction, is_night_service
 from kefu.calls.reasons import DEFAULT_REASONS, CallReason, load_reasons, use_reasons
 from kefu.calls.schemas import CallCreate, CallFilter, CallUpdate
 from kefu.core import audit
@@ -237,7 +237,7 @@ def test_a_stored_transcript_can_be_inspected(world, inspector) -> None:  # type
             session, agent, new_call(agent_id=agent, transcript="客服: 不知道,你问我我问谁啊。\n客户: 你这是什么态度?")
         )
     with sessions() as session:
-        transcript = calls.to_transcript(calls.get_call(session, call.id))
+        transcript = calls.get_call(session, call.id).to_transcript()
     assert transcript is not None and transcript.agent_id == "12345"
     assert transcript.ring_at == at(22, 8, 15) and transcript.direction == "inbound"
     report = inspector.inspect(transcript)
@@ -437,7 +437,7 @@ def test_present_shows_labels_and_the_centres_clock(world) -> None:  # type: ign
         call = calls.do_create_call(session, agent, new_call(agent_id=agent, hangup_by="客户", direction="呼出"))
     with sessions() as session:
         out = calls.present(calls.get_call(session, call.id), reader())
-    assert out.direction == CallDirection.OUTBOUND and out.direction_label == "呼出"
+    assert out.direction == Direction.OUTBOUND and out.direction_label == "呼出"
     assert out.hangup_by_label == "客户" and out.channel_label == "语音" and out.reason_label == "咨询-资费"
     assert out.agent_no == "12345" and out.agent_name == "小李"
     assert out.ring_at.isoformat() == "2026-11-22T08:15:00+08:00" and out.talk_seconds == 184

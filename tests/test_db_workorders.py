@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kefu.accounts import service as accounts
 from kefu.core import audit
-from kefu.core.clock import centre_tz
+from kefu.core.clock import centre_tz, utc_as_stored
 from kefu.core.db import transaction
 from kefu.core.errors import Conflict, Forbidden, Invalid, NotFound
 from kefu.core.security import Role
@@ -198,7 +198,7 @@ def test_resolving_needs_the_measures_taken(world: World) -> None:
         wo.do_resolve(session, world.agent, order.id, measures_taken="已告知保修期为两年,凭发票保修", now=minutes(3))
     order = reload(world, order.id)
     assert order.status == Status.RESOLVED and order.measures_taken == "已告知保修期为两年,凭发票保修"
-    assert sla.as_utc(order.resolved_at) == sla.as_utc(minutes(3))
+    assert utc_as_stored(order.resolved_at) == utc_as_stored(minutes(3))
 
 
 def test_a_suggestion_is_recorded_without_a_promise(world: World) -> None:
@@ -606,7 +606,7 @@ def test_waiting_on_the_customer_pauses_the_stored_orders_clock(world: World) ->
         wo.do_resume(session, world.agent, order.id, now=minutes(60 + 24 * 60))  # Tuesday 10:00
     order = reload(world, order.id)
     [resolution] = [d for d in sla.deadlines(order, minutes(26 * 60), POLICY) if d.name == sla.RESOLUTION]
-    assert resolution.due == sla.as_utc(datetime(2026, 11, 25, 9, 0, tzinfo=centre_tz()))
+    assert resolution.due == utc_as_stored(datetime(2026, 11, 25, 9, 0, tzinfo=centre_tz()))
     assert sla.overdue(order, datetime(2026, 11, 25, 8, 59, tzinfo=centre_tz()), POLICY) == []
 
 
@@ -689,7 +689,7 @@ def test_demo_orders_cover_every_type_and_status(world: World) -> None:
     with world.sessions() as session:
         stored = wo.list_orders(session)
         assert {o.type for o in stored} == set(OrderType) and {o.status for o in stored} == set(Status)
-        assert any(sla.overdue(o, sla.as_utc(datetime.now(centre_tz())), POLICY) for o in stored)
+        assert any(sla.overdue(o, utc_as_stored(datetime.now(centre_tz())), POLICY) for o in stored)
         assert any(o.escalated for o in stored)
 
 

@@ -36,6 +36,7 @@ from kefu.dataio import (
     import_customers,
     transcript_text,
 )
+from kefu.flows import intake
 
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
 
@@ -329,7 +330,7 @@ def test_bad_call_rows_are_reported_by_row_number_and_nothing_is_imported(centre
 def test_calls_already_in_the_database_and_unknown_customers(centre) -> None:  # type: ignore[no-untyped-def]
     sessions, agent, zhang = centre
     with transaction(sessions) as session:
-        old = calls.do_create_call(
+        old = intake.do_record_call(
             session,
             agent,
             CallCreate(external_id="X-1", direction="inbound", ring_at="2026-11-22 08:00", reason="查询"),
@@ -369,7 +370,7 @@ def test_calls_round_trip(centre, fmt: str) -> None:  # type: ignore[no-untyped-
     sessions, agent, _zhang = centre
     _import_calls(sessions, agent, (FIXTURES / "calls.csv").read_bytes(), "calls.csv")
     with transaction(sessions) as session:  # a summary that looks like a formula, a transcript in JSON form
-        calls.do_create_call(
+        intake.do_record_call(
             session,
             agent,
             CallCreate(

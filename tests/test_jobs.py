@@ -295,7 +295,8 @@ def test_an_import_cut_off_before_its_end_writes_nothing(app: FastAPI, monkeypat
     original = dataio_jobs.write_customers
 
     def restart_meanwhile(*args: Any, **kwargs: Any) -> Any:
-        JobRunner(app.state.sessions, job_runner(app).files, None).recover()  # the next life of this process
+        runner = job_runner(app)
+        JobRunner(app.state.sessions, runner.files, None, runner.work).recover()  # the next life of this process
         return original(*args, **kwargs)
 
     monkeypatch.setattr(dataio_jobs, "write_customers", restart_meanwhile)

@@ -30,6 +30,7 @@ from kefu.core.settings import Settings
 from kefu.customers.models import Customer
 from kefu.dataio import export_calls, export_customers
 from kefu.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
+from kefu.flows import intake
 from kefu.quality.models import Inspection
 from kefu.web.app import create_app, routers
 from kefu.workorders import service as workorders
@@ -65,7 +66,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         zhang = session.scalar(select(Customer).where(Customer.phone == PHONE))
         assert zhang is not None
         agent_id = session.scalar(select(User.id).where(User.agent_no == "10001"))
-        call = calls.do_create_call(
+        call = intake.do_record_call(
             session,
             None,
             CallCreate(

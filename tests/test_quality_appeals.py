@@ -27,6 +27,7 @@ from kefu.core.errors import Conflict, Forbidden, Invalid
 from kefu.core.security import Role
 from kefu.core.settings import Settings
 from kefu.demo import DEMO_PASSWORD, seed_demo
+from kefu.flows import intake
 from kefu.quality import appeals, calibration
 from kefu.quality import review as reviews
 from kefu.quality import service as quality
@@ -81,7 +82,7 @@ def world(sessions) -> dict[str, int]:  # type: ignore[no-untyped-def]
             ).id
             for key, no, name, role, team in PEOPLE
         }
-        record = calls.do_create_call(session, ids["agent"], new_call(ids["agent"]))
+        record = intake.do_record_call(session, ids["agent"], new_call(ids["agent"]))
         inspection = quality.current_inspection(session, record.id)
         assert inspection is not None and len(inspection.findings) >= 2
         ids["call"], ids["inspection"] = record.id, inspection.id

@@ -24,6 +24,7 @@ from kefu.core.errors import Invalid
 from kefu.core.security import Role
 from kefu.core.settings import Settings
 from kefu.demo import DEMO_PASSWORD, seed_demo
+from kefu.flows import intake
 from kefu.quality import calibration
 from kefu.quality import review as reviews
 from kefu.quality import service as quality
@@ -116,9 +117,9 @@ def world(sessions) -> dict[str, int]:  # type: ignore[no-untyped-def]
             ).id
             for key, no, role in people
         }
-        ids["call1"] = calls.do_create_call(session, ids["agent"], new_call(ids["agent"], RUDE)).id
-        ids["call2"] = calls.do_create_call(session, ids["agent"], new_call(ids["agent"], RUDE)).id
-        ids["silent"] = calls.do_create_call(session, ids["agent"], new_call(ids["agent"], None)).id
+        ids["call1"] = intake.do_record_call(session, ids["agent"], new_call(ids["agent"], RUDE)).id
+        ids["call2"] = intake.do_record_call(session, ids["agent"], new_call(ids["agent"], RUDE)).id
+        ids["silent"] = intake.do_record_call(session, ids["agent"], new_call(ids["agent"], None)).id
     return ids
 
 

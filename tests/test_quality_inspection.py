@@ -17,6 +17,7 @@ from kefu.core.clock import centre_tz
 from kefu.core.db import transaction
 from kefu.core.errors import Conflict, Invalid
 from kefu.core.security import Role
+from kefu.flows import intake
 from kefu.quality import rulebooks
 from kefu.quality import service as quality
 from kefu.quality.models import FindingReview, InspectionStatus, RulebookStatus
@@ -74,8 +75,8 @@ def agent(sessions) -> int:  # type: ignore[no-untyped-def]
 
 def test_a_call_with_a_transcript_is_inspected_on_arrival(sessions, agent: int) -> None:  # type: ignore[no-untyped-def]
     with transaction(sessions) as session:
-        rude = calls.do_create_call(session, agent, call(RUDE, agent))
-        silent = calls.do_create_call(session, agent, call(None, agent))
+        rude = intake.do_record_call(session, agent, call(RUDE, agent))
+        silent = intake.do_record_call(session, agent, call(None, agent))
     with sessions() as session:
         inspection = quality.current_inspection(session, rude.id)
         assert inspection is not None and inspection.status == InspectionStatus.DONE
@@ -92,7 +93,7 @@ def test_a_call_with_a_transcript_is_inspected_on_arrival(sessions, agent: int) 
 
 def test_an_import_inspects_every_call(sessions, agent: int) -> None:  # type: ignore[no-untyped-def]
     with transaction(sessions) as session:
-        imported = calls.do_import_calls(session, agent, [call(GOOD, agent), call(RUDE, agent)], "test.csv")
+        imported = intake.do_import_calls(session, agent, [call(GOOD, agent), call(RUDE, agent)], "test.csv")
     with sessions() as session:
         scores = [quality.current_inspection(session, c.id).machine_score for c in imported]  # type: ignore[union-attr]
     assert scores[0] > scores[1]
@@ -100,11 +101,11 @@ def test_an_import_inspects_every_call(sessions, agent: int) -> None:  # type: i
 
 def test_a_corrected_transcript_is_inspected_again_and_the_old_scorecard_kept(sessions, agent: int) -> None:  # type: ignore[no-untyped-def]
     with transaction(sessions) as session:
-        record = calls.do_create_call(session, agent, call(RUDE, agent))
+        record = intake.do_record_call(session, agent, call(RUDE, agent))
         first = quality.current_inspection(session, record.id)
         assert first is not None
     with transaction(sessions) as session:
-        calls.do_update_call(session, agent, record.id, CallUpdate(version=record.version, transcript=GOOD))
+        intake.do_correct_call(session, agent, record.id, CallUpdate(version=record.version, transcript=GOOD))
     with sessions() as session:
         now = quality.current_inspection(session, record.id)
         old = quality.get_inspection(session, first.id)
@@ -130,7 +131,7 @@ def test_a_failing_inspection_keeps_the_call_and_marks_it_for_reinspection(sessi
     broken = BrokenSource()
     with transaction(sessions) as session:
         session.info["rulebooks"] = broken
-        record = calls.do_create_call(session, agent, call(RUDE, agent, summary="客户咨询宽带"))
+        record = intake.do_record_call(session, agent, call(RUDE, agent, summary="客户咨询宽带"))
     with sessions() as session:
         kept = calls.get_call(session, record.id)
         assert kept.summary == "客户咨询宽带" and kept.qa_score is None
@@ -158,12 +159,12 @@ phrase_sets:
 
 def test_published_versions_number_the_scorecards(sessions, agent: int) -> None:  # type: ignore[no-untyped-def]
     with transaction(sessions) as session:
-        before = calls.do_create_call(session, agent, call(RUDE, agent))
+        before = intake.do_record_call(session, agent, call(RUDE, agent))
         draft = rulebooks.do_save_draft(session, agent, ALLOW_WAIT, "「等一下」不再算禁语")
         assert draft.status == RulebookStatus.DRAFT and draft.number is None
-        still = calls.do_create_call(session, agent, call(RUDE, agent))  # a draft changes nothing yet
+        still = intake.do_record_call(session, agent, call(RUDE, agent))  # a draft changes nothing yet
         rulebooks.do_publish(session, agent, draft.id)
-        after = calls.do_create_call(session, agent, call(RUDE, agent))
+        after = intake.do_record_call(session, agent, call(RUDE, agent))
     with sessions() as session:
         old, same, new = (quality.current_inspection(session, c.id) for c in (before, still, after))
         assert old.rulebook_label == same.rulebook_label == "2026.11"  # type: ignore[union-attr]
@@ -197,7 +198,7 @@ def test_a_published_version_cannot_be_edited_and_stale_drafts_are_refused(sessi
 
 def test_overturning_a_finding_raises_the_final_score_not_the_machine_score(sessions, agent: int) -> None:  # type: ignore[no-untyped-def]
     with transaction(sessions) as session:
-        record = calls.do_create_call(session, agent, call(RUDE, agent))
+        record = intake.do_record_call(session, agent, call(RUDE, agent))
     with transaction(sessions) as session:
         inspection = quality.current_inspection(session, record.id)
         assert inspection is not None

@@ -22,7 +22,6 @@ from sqlalchemy import select
 from browser_helpers import login
 from conftest import live_server
 from kefu.accounts import service as accounts
-from kefu.calls import service as calls
 from kefu.calls.models import CallRecord
 from kefu.calls.schemas import CallCreate
 from kefu.core.clock import centre_tz
@@ -31,6 +30,7 @@ from kefu.core.errors import Invalid
 from kefu.core.security import Role
 from kefu.core.settings import Settings
 from kefu.demo import DEMO_PASSWORD, seed_demo
+from kefu.flows import intake
 from kefu.quality import reports, rulebooks
 from kefu.quality import service as quality
 from kefu.quality.models import Appeal, AppealStatus, Finding, FindingReview, Inspection, InspectionStatus
@@ -75,7 +75,7 @@ def handmade(sessions) -> dict[str, int]:  # type: ignore[no-untyped-def]
         ids.update({f"agent_{k}": v for k, v in people.items()})
 
         def add(key: str, agent: str, ring: datetime, *cards: dict[str, Any]) -> None:
-            record = calls.do_create_call(
+            record = intake.do_record_call(
                 session, None,
                 CallCreate(direction="inbound", ring_at=ring, reason="consult.tariff", agent_id=people[agent]),
             )  # fmt: skip
@@ -287,7 +287,7 @@ def test_a_failed_inspection_shows_and_reinspects(app: FastAPI) -> None:
     with app.state.sessions() as session, session.begin():
         session.info["rulebooks"] = BrokenSource()  # the engine fails for real on this call
         agent_id = session.scalar(select(CallRecord.agent_id).where(CallRecord.agent_id.is_not(None)))
-        record = calls.do_create_call(
+        record = intake.do_record_call(
             session, None,
             CallCreate(direction="inbound", ring_at=local(2, 9), reason="consult.tariff", agent_id=agent_id,
                        transcript=RUDE),
@@ -317,7 +317,7 @@ def test_a_failed_inspection_shows_and_reinspects(app: FastAPI) -> None:
 def test_reinspect_all_failed_from_the_list(app: FastAPI) -> None:
     with app.state.sessions() as session, session.begin():
         session.info["rulebooks"] = BrokenSource()
-        made = calls.do_import_calls(
+        made = intake.do_import_calls(
             session, None,
             [CallCreate(direction="inbound", ring_at=local(2, 9 + n), reason="consult.tariff", transcript=RUDE)
              for n in range(2)],

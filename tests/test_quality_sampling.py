@@ -12,14 +12,13 @@ import pytest
 from sqlalchemy import func, select
 
 from kefu.accounts import service as accounts
-from kefu.calls import service as calls
-from kefu.calls.models import stored
 from kefu.calls.schemas import CallCreate
 from kefu.core import audit
-from kefu.core.clock import centre_tz
+from kefu.core.clock import centre_tz, utc_as_stored
 from kefu.core.db import transaction
 from kefu.core.errors import Conflict, Invalid
 from kefu.core.security import Role
+from kefu.flows import intake
 from kefu.quality import sampling
 from kefu.quality.models import Period, Review, SamplingPlan, SamplingRun
 
@@ -73,7 +72,7 @@ def make_call(
             "transcript": transcript(RUDE if rude else GOOD, agent.agent_no),
         }
     )
-    return calls.do_create_call(session, agent.id, data).id
+    return intake.do_record_call(session, agent.id, data).id
 
 
 def make_people(sessions: Any) -> dict[str, Any]:
@@ -125,7 +124,7 @@ def test_count_per_agent_takes_that_many_or_all_the_agent_has(sessions, people) 
         assert {r.call_id for r in reviews} <= set(a_calls) | set(b_calls)
         run = session.get(SamplingRun, result.run.id)
         assert run is not None and run.calls == 5
-        assert stored(run.period_start).astimezone(centre_tz()).date() == MONDAY  # the week of the day given
+        assert utc_as_stored(run.period_start).astimezone(centre_tz()).date() == MONDAY  # the week of the day given
         assert [e.action for e in audit.entries(session, entity="sampling_run")] == ["run"]
 
 

@@ -19,7 +19,6 @@ from sqlalchemy import func, select
 from browser_helpers import login
 from conftest import live_server
 from kefu.accounts import service as accounts
-from kefu.calls import service as calls
 from kefu.calls.models import CallRecord
 from kefu.calls.schemas import CallCreate
 from kefu.core.audit import AuditEntry
@@ -29,6 +28,7 @@ from kefu.core.errors import Invalid, NotFound
 from kefu.core.security import Role
 from kefu.core.settings import Settings
 from kefu.demo import DEMO_PASSWORD, seed_demo
+from kefu.flows import intake
 from kefu.quality import rulebooks
 from kefu.quality import service as quality
 from kefu.quality.models import Finding, Inspection, RulebookVersion
@@ -109,9 +109,9 @@ def agent(sessions) -> int:  # type: ignore[no-untyped-def]
 def three(sessions, agent: int) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
     """A polite call, one whose only 禁语 is 「等一下」, one with 「等一下」 and 「我问谁」."""
     with transaction(sessions) as session:
-        good = calls.do_create_call(session, agent, new_call(GOOD, agent, hour=9))
-        wait = calls.do_create_call(session, agent, new_call(WAIT, agent, hour=10))
-        both = calls.do_create_call(session, agent, new_call(WAIT_AND_WHO, agent, hour=11))
+        good = intake.do_record_call(session, agent, new_call(GOOD, agent, hour=9))
+        wait = intake.do_record_call(session, agent, new_call(WAIT, agent, hour=10))
+        both = intake.do_record_call(session, agent, new_call(WAIT_AND_WHO, agent, hour=11))
         return good.id, wait.id, both.id
 
 
@@ -170,7 +170,7 @@ def test_a_costlier_rule_moves_the_scores_as_publishing_it_would(sessions, agent
     with transaction(sessions) as session:  # publish it: the same calls arriving now score what the what-if said
         rulebooks.do_publish(session, agent, draft.id)
         again = {
-            c: calls.do_create_call(session, agent, new_call(turns, agent, day=24, hour=hour)).id
+            c: intake.do_record_call(session, agent, new_call(turns, agent, day=24, hour=hour)).id
             for c, turns, hour in zip(three, (GOOD, WAIT, WAIT_AND_WHO), (9, 10, 11), strict=True)
         }
     with sessions() as session:
@@ -208,8 +208,8 @@ def test_a_whatif_stores_nothing(sessions, three) -> None:  # type: ignore[no-un
 
 def test_the_sample_choices(sessions, agent: int) -> None:  # type: ignore[no-untyped-def]
     with transaction(sessions) as session:
-        ids = [calls.do_create_call(session, agent, new_call(WAIT, agent, day=d, hour=9)).id for d in range(10, 20)]
-        silent = calls.do_create_call(session, agent, new_call(None, agent, day=20)).id
+        ids = [intake.do_record_call(session, agent, new_call(WAIT, agent, day=d, hour=9)).id for d in range(10, 20)]
+        silent = intake.do_record_call(session, agent, new_call(None, agent, day=20)).id
     with sessions() as session:
         latest = whatif(session, ALLOW_WAIT, Sample(latest=3))
         assert [c.call_id for c in latest.calls] == ids[-3:]  # the last three inspected
@@ -237,7 +237,7 @@ def test_the_sample_choices(sessions, agent: int) -> None:  # type: ignore[no-un
 
 def test_five_hundred_calls_take_well_under_a_few_seconds(sessions, agent: int) -> None:  # type: ignore[no-untyped-def]
     with transaction(sessions) as session:
-        calls.do_import_calls(
+        intake.do_import_calls(
             session, agent, [new_call((GOOD, WAIT, WAIT_AND_WHO)[i % 3], agent) for i in range(500)], "load.csv"
         )
     with sessions() as session:

@@ -16,14 +16,13 @@ import pytest
 from pydantic import ValidationError
 
 from kefu.accounts import service as accounts
-from kefu.calls import service as calls
-from kefu.calls.models import as_utc as call_utc
 from kefu.calls.models import is_night_service
 from kefu.calls.schemas import CallCreate
-from kefu.core.clock import centre_tz, parse_zone
+from kefu.core.clock import centre_tz, parse_zone, utc_for_storing
 from kefu.core.db import transaction
 from kefu.core.security import Role
 from kefu.core.settings import Settings, get_settings
+from kefu.flows import intake
 from kefu.inspection.engine import Inspector
 from kefu.inspection.transcript import Transcript
 from kefu.rulebook.calendar import moment_greetings
@@ -110,7 +109,7 @@ def test_changing_the_zone_moves_day_night_and_greeting_together(database_url: s
                         WorkOrderCreate(type=OrderType.CONSULTATION, title="保修期", description="询问保修期"),
                         now=MOMENT,
                     )
-                    call = calls.do_create_call(
+                    call = intake.do_record_call(
                         session, agent, CallCreate(direction="inbound", ring_at=MOMENT, reason="consult.tariff")
                     )
                 # the work-order day, the night-service flag, the SLA's business day, the greeting
@@ -129,7 +128,7 @@ def test_a_zone_less_time_is_on_the_centre_clock() -> None:
     """A form's or a spreadsheet's time without a zone: a call's ring time, a promised time."""
     for zone, local in (("UTC", datetime(2026, 11, 23, 23, 40)), ("+08:00", datetime(2026, 11, 24, 7, 40))):
         with centre_zone(zone):
-            assert call_utc(local) == MOMENT
+            assert utc_for_storing(local) == MOMENT
             order = WorkOrderCreate(type="咨询类", title="x", promised_at=local.isoformat())
             assert order.promised_at == MOMENT
 

@@ -145,7 +145,7 @@ def test_idle_session_times_out(app, monkeypatch: pytest.MonkeyPatch) -> None:  
     client = client_for(app)
     assert client.get("/api/auth/me").status_code == 200
     later = datetime.now(UTC) + timedelta(minutes=31)
-    monkeypatch.setattr("kefu.web.session.now", lambda: later)
+    monkeypatch.setattr("kefu.http.session.now", lambda: later)
     timed_out = client.get("/api/auth/me")
     assert timed_out.status_code == 401 and "30 分钟未操作" in timed_out.json()["detail"]
 

@@ -182,7 +182,7 @@ def test_bad_input_is_explained_per_field(app) -> None:  # type: ignore[no-untyp
     assert bad.status_code == 422
     fields = {e["field"]: e["message"] for e in bad.json()["errors"]}
     assert fields["title"] == "标题不能为空"
-    assert "分类应为 产品手册、常见问题、标准流程、最新政策、话术 之一" in fields["category"]
+    assert "分类应为产品手册、常见问题、标准流程、最新政策、话术之一" in fields["category"]
     assert fields["keywords"] == "关键词「好好好好好好好好好好…」过长(最多 32 字)"
     assert "status" in fields and "vip" in fields and len(bad.json()["errors"]) == 6  # and the missing body
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from browser_helpers import login
 from conftest import live_server
-from kefu.calls.models import local_time, stored
+from kefu.core.clock import on_centre_clock
 from kefu.core.settings import Settings
 from kefu.demo import DEMO_PASSWORD, seed_demo
 from kefu.quality.models import Inspection, Review, SamplingPlan
@@ -35,7 +35,7 @@ def flagged_call(app: FastAPI) -> tuple[int, str]:
         inspections = session.scalars(select(Inspection).where(Inspection.current.is_(True)).order_by(Inspection.id))
         for inspection in inspections:
             if sum(1 for f in inspection.findings if f.evidence_span) and len(inspection.findings) >= 2:
-                day = local_time(stored(inspection.call.ring_at)).date().isoformat()
+                day = on_centre_clock(inspection.call.ring_at).date().isoformat()
                 return inspection.call_id, day
     raise AssertionError("no demo call with marked evidence")
 

@@ -105,9 +105,9 @@ def test_idle_time_is_decided_on_the_server(app, monkeypatch: pytest.MonkeyPatch
     browser = logged_in(app)
     start = datetime.now(UTC)
     for minutes in (20, 40, 60):  # used every 20 minutes: alive
-        monkeypatch.setattr("kefu.web.session.now", lambda m=minutes: start + timedelta(minutes=m))
+        monkeypatch.setattr("kefu.http.session.now", lambda m=minutes: start + timedelta(minutes=m))
         assert browser.get("/api/auth/me").status_code == 200
-    monkeypatch.setattr("kefu.web.session.now", lambda: start + timedelta(minutes=91))
+    monkeypatch.setattr("kefu.http.session.now", lambda: start + timedelta(minutes=91))
     thief = copy_of(app, browser)  # even a cookie re-sent unchanged cannot stretch it
     timed_out = thief.get("/api/auth/me")
     assert timed_out.status_code == 401 and "30 分钟未操作" in timed_out.json()["detail"]
@@ -118,9 +118,9 @@ def test_a_session_ends_after_a_working_day_however_busy(app, monkeypatch: pytes
     browser = logged_in(app)
     start = datetime.now(UTC)
     for minutes in range(20, 12 * 60, 20):
-        monkeypatch.setattr("kefu.web.session.now", lambda m=minutes: start + timedelta(minutes=m))
+        monkeypatch.setattr("kefu.http.session.now", lambda m=minutes: start + timedelta(minutes=m))
         assert browser.get("/api/auth/me").status_code == 200
-    monkeypatch.setattr("kefu.web.session.now", lambda: start + timedelta(hours=12, minutes=1))
+    monkeypatch.setattr("kefu.http.session.now", lambda: start + timedelta(hours=12, minutes=1))
     assert "12 小时" in browser.get("/api/auth/me").json()["detail"]
 
 
@@ -135,10 +135,10 @@ def test_reading_pages_writes_last_seen_at_most_once_a_minute(app, monkeypatch: 
 
     first = last_seen()
     for seconds in (10, 30, 50):
-        monkeypatch.setattr("kefu.web.session.now", lambda s=seconds: start + timedelta(seconds=s))
+        monkeypatch.setattr("kefu.http.session.now", lambda s=seconds: start + timedelta(seconds=s))
         assert browser.get("/api/auth/me").status_code == 200
     assert last_seen() == first
-    monkeypatch.setattr("kefu.web.session.now", lambda: start + timedelta(seconds=75))
+    monkeypatch.setattr("kefu.http.session.now", lambda: start + timedelta(seconds=75))
     assert browser.get("/api/auth/me").status_code == 200
     assert abs(last_seen() - (start + timedelta(seconds=75))) < timedelta(seconds=1)
 

@@ -19,12 +19,13 @@ from browser_helpers import login
 from conftest import live_server
 from kefu.accounts.models import User
 from kefu.calls import service as calls
-from kefu.calls.models import local_time
 from kefu.calls.schemas import CallCreate
+from kefu.core.clock import on_centre_clock
 from kefu.core.db import transaction, utcnow
 from kefu.core.settings import Settings
 from kefu.customers.models import Customer
 from kefu.demo import DEMO_PASSWORD, seed_demo
+from kefu.flows import intake
 from kefu.web.app import create_app
 from kefu.workorders import service as workorders
 from kefu.workorders.schemas import WorkOrderCreate
@@ -86,7 +87,7 @@ def build(factory: sessionmaker[Session]) -> Desk:
                 summary="测试通话",
                 **(times if answered else {}),
             )
-            return calls.do_create_call(session, None, data).id
+            return intake.do_record_call(session, None, data).id
 
         today = [
             call(li, ring, "inbound", True, "fault"),
@@ -138,7 +139,7 @@ def test_my_open_orders_soonest_deadline_first_overdue_in_red(app) -> None:  # t
     with application.state.sessions() as session:  # the deadlines, on the centre's clock
         li = session.scalar(select(User.id).where(User.agent_no == "10001"))
         expected = [
-            (order.number, local_time(due).strftime("%Y-%m-%d %H:%M"))
+            (order.number, on_centre_clock(due).strftime("%Y-%m-%d %H:%M"))
             for order, due in workorders.open_orders_by_deadline(session, li)  # type: ignore[arg-type]
             if due is not None
         ]

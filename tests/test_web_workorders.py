@@ -19,12 +19,12 @@ from sqlalchemy import select
 from browser_helpers import login
 from conftest import live_server
 from kefu.accounts.models import User
-from kefu.calls import service as calls
 from kefu.calls.schemas import CallCreate
 from kefu.core.db import transaction
 from kefu.core.settings import Settings
 from kefu.customers.models import Customer
 from kefu.demo import DEMO_PASSWORD, seed_demo
+from kefu.flows import intake
 from kefu.web.app import create_app
 from kefu.web.pages import workorders as workorder_pages
 from kefu.workorders import api as workorder_api
@@ -71,7 +71,7 @@ def make_call(app: FastAPI) -> int:
         summary=SUMMARY,
     )
     with transaction(app.state.sessions) as session:
-        return calls.do_create_call(session, None, data).id
+        return intake.do_record_call(session, None, data).id
 
 
 @pytest.fixture

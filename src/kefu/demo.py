@@ -15,6 +15,7 @@ from kefu.customers import service as customers
 from kefu.customers.schemas import CustomerCreate
 from kefu.knowledge.demo import seed_demo as seed_knowledge
 from kefu.quality.sampling import ensure_default_plan
+from kefu.quality.service import inspect_calls
 from kefu.workorders import demo as workorders_demo
 
 DEMO_PASSWORD = "kefu2026"
@@ -78,7 +79,8 @@ def seed_demo(factory: sessionmaker[Session], *, activity: bool = True, must_cha
         if not activity:
             return True
         agents = [user for user in users if user.role is Role.AGENT]
-        calls_demo.seed_demo(session, agents, people, actor_id=None)  # recorded by the system
+        recorded = calls_demo.seed_demo(session, agents, people, actor_id=None)  # recorded by the system
+        inspect_calls(session, recorded)
         workorders_demo.seed_demo(session, users, people)
         seed_knowledge(  # by the trainer; the agents' last visit falls before the two demo edits
             session,

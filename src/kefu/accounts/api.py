@@ -15,8 +15,8 @@ from kefu.accounts.schemas import Ended, Login, LoginOut, PasswordChange, Passwo
 from kefu.core.errors import NotFound
 from kefu.core.fields import Id
 from kefu.core.security import Permission
-from kefu.web.deps import DB, CurrentUser, csrf_token, require
-from kefu.web.session import (
+from kefu.http.deps import DB, CurrentUser, csrf_token, require
+from kefu.http.session import (
     client_address,
     current_session_id,
     end_session,

@@ -8,8 +8,8 @@ from fastapi import APIRouter
 from kefu.assist import service
 from kefu.assist.schemas import CheckIn, CheckOut, ContextOut, HitOut, StageOut
 from kefu.core.db import utcnow
+from kefu.http.deps import ActiveRulebook, CurrentUser
 from kefu.knowledge.api import ScriptOut, script_url
-from kefu.web.deps import ActiveRulebook, CurrentUser
 
 router = APIRouter(prefix="/api/assist", tags=["assist"])
 

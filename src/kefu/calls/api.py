@@ -19,8 +19,9 @@ from kefu.core import validation
 from kefu.core.errors import Invalid
 from kefu.core.fields import Id, Offset
 from kefu.core.security import Permission
+from kefu.flows import intake
+from kefu.http.deps import DB, CustomerReader, require
 from kefu.quality.card import scorecard
-from kefu.web.deps import DB, CustomerReader, require
 
 router = APIRouter(prefix="/api/calls", tags=["calls"])
 
@@ -94,7 +95,7 @@ def create_call(body: CallCreate, reader: CustomerReader, session: DB) -> CallOu
     records calls in their own name only, a team lead for the team."""
     if body.agent_id is None:
         body = body.model_copy(update={"agent_id": reader.user.id})
-    return calls.present(calls.do_create_call(session, reader.user.id, body), reader)
+    return calls.present(intake.do_record_call(session, reader.user.id, body), reader)
 
 
 @router.get("/{call_id:int}", dependencies=[require(Permission.CUSTOMER_VIEW)])
@@ -106,7 +107,7 @@ def get_call(call_id: Id, reader: CustomerReader, session: DB) -> CallOut:
 def update_call(call_id: Id, body: CallUpdate, reader: CustomerReader, session: DB) -> CallOut:
     """Only the fields sent change; ``version`` must be the one read (409 otherwise). An agent
     corrects their own calls only, a team lead the team's."""
-    return calls.present(calls.do_update_call(session, reader.user.id, call_id, body), reader)
+    return calls.present(intake.do_correct_call(session, reader.user.id, call_id, body), reader)
 
 
 @router.get("/{call_id:int}/workorder-draft", dependencies=[require(Permission.CUSTOMER_VIEW)])

@@ -3,47 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
-from enum import StrEnum
+from datetime import datetime, time
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kefu.accounts.models import User
+from kefu.core.choices import enum_column
 from kefu.core.clock import centre_tz
 from kefu.core.db import Base, Timestamped, Versioned
 from kefu.customers.models import Customer
+from kefu.inspection.transcript import Channel, Direction, HangupBy, Transcript
 
 # A time given without a zone (a form, a spreadsheet cell) is on the centre's clock
 # (``kefu.core.clock.centre_tz``, KEFU_TIMEZONE); the database holds UTC.
-
-
-class CallDirection(StrEnum):
-    INBOUND = "inbound"
-    OUTBOUND = "outbound"
-
-    @property
-    def label(self) -> str:
-        return {"inbound": "呼入", "outbound": "呼出"}[self.value]
-
-
-class CallChannel(StrEnum):
-    VOICE = "voice"
-    CHAT = "chat"
-
-    @property
-    def label(self) -> str:
-        return {"voice": "语音", "chat": "在线"}[self.value]
-
-
-class HangupBy(StrEnum):
-    AGENT = "agent"
-    CUSTOMER = "customer"
-
-    @property
-    def label(self) -> str:
-        return {"agent": "客服", "customer": "客户"}[self.value]
 
 
 @dataclass(frozen=True)
@@ -54,7 +28,7 @@ class NightWindow:
     end: time = time(7, 30)
 
     def contains(self, moment: datetime) -> bool:
-        clock = local_time(moment).time()
+        clock = (moment if moment.tzinfo is None else moment.astimezone(centre_tz())).time()
         if self.start <= self.end:
             return self.start <= clock < self.end
         return clock >= self.start or clock < self.end
@@ -64,29 +38,8 @@ class NightWindow:
 NIGHT_SERVICE = NightWindow()
 
 
-def as_utc(moment: datetime) -> datetime:
-    """For storing: a zone-less time is on the centre's clock."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=centre_tz())
-    return moment.astimezone(UTC)
-
-
-def stored(moment: datetime) -> datetime:
-    """As read back: SQLite drops the zone of the UTC value we stored."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def local_time(moment: datetime) -> datetime:
-    """On the centre's clock (a zone-less time is taken as already on it)."""
-    return moment if moment.tzinfo is None else moment.astimezone(centre_tz())
-
-
 def is_night_service(moment: datetime, window: NightWindow | None = None) -> bool:
     return (window or NIGHT_SERVICE).contains(moment)
-
-
-def _enum(cls: type[StrEnum], length: int = 16) -> Enum:
-    return Enum(cls, native_enum=False, length=length, values_callable=lambda members: [m.value for m in members])
 
 
 class CallRecord(Versioned, Timestamped, Base):
@@ -94,8 +47,8 @@ class CallRecord(Versioned, Timestamped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     external_id: Mapped[str | None] = mapped_column(String(64), unique=True)  # 通话编号 from the switch / chat system
-    direction: Mapped[CallDirection] = mapped_column(_enum(CallDirection), index=True)
-    channel: Mapped[CallChannel] = mapped_column(_enum(CallChannel), default=CallChannel.VOICE)
+    direction: Mapped[Direction] = mapped_column(enum_column(Direction), index=True)
+    channel: Mapped[Channel] = mapped_column(enum_column(Channel), default=Channel.VOICE)
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     # The customer's number: the caller's on an inbound call, the one dialled on an outbound call.
@@ -103,7 +56,7 @@ class CallRecord(Versioned, Timestamped, Base):
     ring_at: Mapped[datetime] = mapped_column(index=True)  # the call came in / was dialled / chat opened
     answered_at: Mapped[datetime | None]  # None: never answered (abandoned)
     ended_at: Mapped[datetime | None]
-    hangup_by: Mapped[HangupBy | None] = mapped_column(_enum(HangupBy))
+    hangup_by: Mapped[HangupBy | None] = mapped_column(enum_column(HangupBy))
     reason: Mapped[str] = mapped_column(String(32), index=True)  # 来电原因 code, see kefu.calls.reasons
     summary: Mapped[str | None] = mapped_column(Text)
     transcript: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)  # SPEC §2 turns
@@ -116,19 +69,38 @@ class CallRecord(Versioned, Timestamped, Base):
     customer: Mapped[Customer | None] = relationship(lazy="joined")
     agent: Mapped[User | None] = relationship(lazy="joined")
 
+    def to_transcript(self) -> Transcript | None:
+        """The call as the inspection engine reads it (SPEC §2), or None without a transcript."""
+        if not self.transcript:
+            return None
+        return Transcript.model_validate(
+            {
+                "id": self.external_id or str(self.id),
+                "channel": self.channel.value,
+                "direction": self.direction.value,
+                "agent_id": self.agent.agent_no if self.agent else None,
+                "agent_name": self.agent.name if self.agent else None,
+                "ring_at": self.ring_at,
+                "answered_at": self.answered_at,
+                "ended_at": self.ended_at,
+                "hangup_by": self.hangup_by.value if self.hangup_by else None,
+                "turns": self.transcript,
+            }
+        )
+
     @property
     def ring_seconds(self) -> float | None:
         """Ring → answer: how long the customer waited."""
         if self.answered_at is None:
             return None
-        return (stored(self.answered_at) - stored(self.ring_at)).total_seconds()
+        return (self.answered_at - self.ring_at).total_seconds()
 
     @property
     def talk_seconds(self) -> float | None:
         """Answer → end: the handling time of the call."""
         if self.answered_at is None or self.ended_at is None:
             return None
-        return (stored(self.ended_at) - stored(self.answered_at)).total_seconds()
+        return (self.ended_at - self.answered_at).total_seconds()
 
     @property
     def callback_number(self) -> str | None:

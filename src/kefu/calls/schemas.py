@@ -9,8 +9,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from kefu.calls.models import CallChannel, CallDirection, HangupBy, as_utc
+from kefu.calls.models import Channel, Direction, HangupBy
 from kefu.calls.reasons import current_reasons
+from kefu.core.clock import utc_for_storing
 from kefu.core.fields import CentreTime, Id, Version
 from kefu.core.turns import stored_turn
 from kefu.inspection.parsers import parse_text
@@ -185,8 +186,8 @@ class CallFields(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     external_id: str | None = Field(default=None, max_length=64, description="通话编号")
-    direction: CallDirection | None = None
-    channel: CallChannel | None = None
+    direction: Direction | None = None
+    channel: Channel | None = None
     customer_id: Id | None = None
     agent_id: Id | None = None
     caller_number: str | None = Field(default=None, max_length=32)
@@ -214,7 +215,7 @@ class CallFields(BaseModel):
         """Ring, answer, end in this order; checked on the later field so the error points at it."""
         if value is None:
             return None
-        value = as_utc(value)
+        value = utc_for_storing(value)
         earlier = {"answered_at": ("ring_at",), "ended_at": ("ring_at", "answered_at")}.get(info.field_name, ())
         times = {name: info.data.get(name) for name in earlier}
         times[info.field_name] = value
@@ -269,8 +270,8 @@ class CallCreate(CallFields):
         }
     )
 
-    direction: CallDirection
-    channel: CallChannel = CallChannel.VOICE
+    direction: Direction
+    channel: Channel = Channel.VOICE
     ring_at: datetime
     # Always a code after validation; the default only lets a missing reason get the same message.
     reason: str | None = Field(default=None, validate_default=True, description="来电原因 (seed 002: every call)")
@@ -311,8 +312,8 @@ class CallFilter(BaseModel):
     agent_id: Id | None = None
     customer_id: Id | None = None
     reason: str | None = None
-    direction: CallDirection | None = None
-    channel: CallChannel | None = None
+    direction: Direction | None = None
+    channel: Channel | None = None
     night_service: bool | None = None
     answered: bool | None = None
 
@@ -329,7 +330,7 @@ class CallFilter(BaseModel):
     @field_validator("start", "end")
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
-        return None if value is None else as_utc(value)
+        return None if value is None else utc_for_storing(value)
 
     @field_validator("reason")
     @classmethod
@@ -367,9 +368,9 @@ class CallOut(BaseModel):
     id: int
     version: int
     external_id: str | None
-    direction: CallDirection
+    direction: Direction
     direction_label: str
-    channel: CallChannel
+    channel: Channel
     channel_label: str
     customer_id: int | None
     agent_id: int | None

@@ -3,38 +3,27 @@ writers of call records, and each writes its audit entry in the same transaction
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from kefu.accounts.models import User
 from kefu.calls import policy
-from kefu.calls.models import (
-    CallChannel,
-    CallDirection,
-    CallRecord,
-    HangupBy,
-    as_utc,
-    is_night_service,
-    local_time,
-    stored,
-)
+from kefu.calls.models import CallRecord, Channel, Direction, HangupBy, is_night_service
 from kefu.calls.reasons import current_reasons
 from kefu.calls.schemas import CallCreate, CallFilter, CallOut, CallUpdate, TurnOut, check_times
 from kefu.core import audit
 from kefu.core.bulk import insert_rows
-from kefu.core.db import utcnow
+from kefu.core.changes import check_version, save
+from kefu.core.clock import on_centre_clock, utc_as_stored, utc_for_storing
 from kefu.core.errors import Conflict, Invalid, NotFound
 from kefu.core.privacy import Reader
 from kefu.customers.models import Customer
-from kefu.inspection.transcript import Transcript
-from kefu.quality.service import Scorecard, active_rulebook, inspect_calls, score_call, store_scorecards
 
 FIELD_LABELS = {
     "external_id": "通话编号",
@@ -52,6 +41,17 @@ FIELD_LABELS = {
     "transcript": "转写",
 }
 _TIME_FIELDS = ("ring_at", "answered_at", "ended_at")
+REFRESH = "请刷新后再保存"
+
+
+class ScoreCopy(Protocol):
+    """What a call keeps of its scorecard (kefu.quality's ``Scorecard``)."""
+
+    @property
+    def final_score(self) -> float | None: ...
+
+    @property
+    def passed(self) -> bool | None: ...
 
 
 # ---------------------------------------------------------------------------- reading
@@ -65,7 +65,7 @@ def get_call(session: Session, call_id: int) -> CallRecord:
 
 
 def _local(moment: datetime | None) -> datetime | None:
-    return None if moment is None else local_time(stored(moment))
+    return None if moment is None else on_centre_clock(moment)
 
 
 def read_call(session: Session, user: User, call_id: int) -> CallRecord:
@@ -200,8 +200,8 @@ class AgentDay:
 
 def day_range(moment: datetime) -> tuple[datetime, datetime]:
     """The calendar day of ``moment`` on the centre's clock, as a UTC range."""
-    day = local_time(as_utc(moment)).replace(hour=0, minute=0, second=0, microsecond=0)
-    return as_utc(day), as_utc(day + timedelta(days=1))
+    day = on_centre_clock(utc_for_storing(moment)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return utc_for_storing(day), utc_for_storing(day + timedelta(days=1))
 
 
 def agent_today(session: Session, agent_id: int, now: datetime | None = None) -> AgentDay:
@@ -212,8 +212,8 @@ def agent_today(session: Session, agent_id: int, now: datetime | None = None) ->
     return AgentDay(
         calls=len(calls),
         answered=sum(c.answered for c in calls),
-        inbound=sum(c.direction == CallDirection.INBOUND for c in calls),
-        outbound=sum(c.direction == CallDirection.OUTBOUND for c in calls),
+        inbound=sum(c.direction == Direction.INBOUND for c in calls),
+        outbound=sum(c.direction == Direction.OUTBOUND for c in calls),
         night_service=sum(c.night_service for c in calls),
         talk_seconds=sum(talks),
         average_handling_seconds=sum(talks) / len(talks) if talks else None,
@@ -244,30 +244,6 @@ def work_order_draft(call: CallRecord, reader: Reader) -> dict[str, Any]:
         "note": f"来自 {when:%Y-%m-%d %H:%M} 的{call.direction.label}通话(来电原因:"
         f"{reason.label if reason else call.reason})",
     }
-
-
-def to_transcript(call: CallRecord) -> Transcript | None:
-    """The call as the inspection engine reads it (SPEC §2), or None without a transcript."""
-    if not call.transcript:
-        return None
-    return Transcript.model_validate(
-        {
-            "id": call.external_id or str(call.id),
-            "channel": call.channel.value,
-            "direction": call.direction.value,
-            "agent_id": call.agent.agent_no if call.agent else None,
-            "agent_name": call.agent.name if call.agent else None,
-            "ring_at": stored(call.ring_at),
-            "answered_at": _aware(call.answered_at),
-            "ended_at": _aware(call.ended_at),
-            "hangup_by": call.hangup_by.value if call.hangup_by else None,
-            "turns": call.transcript,
-        }
-    )
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    return None if moment is None else stored(moment)
 
 
 # ---------------------------------------------------------------------------- checks
@@ -318,14 +294,15 @@ def _audit_value(field: str, value: Any) -> Any:
     if field == "transcript":
         return None if value is None else f"{len(value)} 句"
     if isinstance(value, datetime):
-        return local_time(stored(value)).isoformat()
+        return on_centre_clock(value).isoformat()
     return value
 
 
 # ---------------------------------------------------------------------------- writing
 
 
-def _new_call(data: CallCreate) -> CallRecord:
+def new_call(data: CallCreate) -> CallRecord:
+    """The record of a call not stored yet (the inspection engine may read it before it is)."""
     values = data.model_dump(exclude_none=True)
     return CallRecord(**values, night_service=is_night_service(data.ring_at))
 
@@ -344,47 +321,14 @@ def do_create_call(session: Session, actor_id: int | None, data: CallCreate) -> 
     and the agent against what the actor may record (kefu.calls.policy)."""
     _raise_first(check_references(session, [data]))
     _check_agents(session, actor_id, {data.agent_id})
-    call = _new_call(data)
+    call = new_call(data)
     session.add(call)
     session.flush()
     values = data.model_dump(exclude_none=True)
     audit.record(
         session, actor_id, "create", "call", call.id, {k: [None, _audit_value(k, v)] for k, v in values.items()}
     )
-    inspect_calls(session, [call])
     return call
-
-
-def do_import_calls(
-    session: Session, actor_id: int | None, items: Sequence[CallCreate], source: str
-) -> list[CallRecord]:
-    """Record many calls at once (an import) with one audit entry; all or nothing — the caller's
-    transaction is rolled back if anything is wrong. Inspected here; see ``do_import_call_rows``."""
-    ids = do_import_call_rows(session, actor_id, items, source, score_new_calls(session, items))
-    found = {call.id: call for call in session.scalars(select(CallRecord).where(CallRecord.id.in_(ids)))}
-    return [found[i] for i in ids]
-
-
-def score_new_calls(
-    session: Session, items: Sequence[CallCreate], progress: Callable[[int], None] | None = None
-) -> list[Scorecard | None]:
-    """Every new call's scorecard (None without a transcript) with the published rulebook,
-    computed before the calls are stored: an import does it before its write transaction.
-    ``progress`` hears how many are done, now and then."""
-    active = active_rulebook(session)
-    agent_ids = {item.agent_id for item in items if item.agent_id is not None}
-    agents = {user.id: user for user in session.scalars(select(User).where(User.id.in_(agent_ids)))}
-    cards: list[Scorecard | None] = []
-    for done, item in enumerate(items, start=1):
-        if item.transcript:
-            call = _new_call(item)  # never added to the session: only read by the engine
-            call.agent = agents.get(item.agent_id) if item.agent_id is not None else None
-            cards.append(score_call(call, active))
-        else:
-            cards.append(None)
-        if progress is not None and done % 100 == 0:
-            progress(done)
-    return cards
 
 
 def do_import_call_rows(
@@ -392,14 +336,15 @@ def do_import_call_rows(
     actor_id: int | None,
     items: Sequence[CallCreate],
     source: str,
-    scorecards: Sequence[Scorecard | None],
+    scores: Sequence[ScoreCopy | None],
+    now: datetime,
 ) -> list[int]:
-    """An import's calls and their scorecards (``score_new_calls``, computed beforehand) in a
-    few statements, one audit entry; the new ids in order. The references are checked again as
-    the database will see them. Kept short on purpose: on SQLite this holds the write lock."""
+    """An import's calls, each with its copy of its QA score (computed beforehand, None without
+    a transcript), in a few statements, one audit entry; the new ids in order. The references are
+    checked again as the database will see them. Kept short on purpose: on SQLite this holds the
+    write lock."""
     _raise_first(check_references(session, items))
     _check_agents(session, actor_id, {item.agent_id for item in items})
-    now = utcnow()
     rows = [
         {
             **item.model_dump(),
@@ -408,13 +353,12 @@ def do_import_call_rows(
             "qa_passed": card.passed if card else None,
             "inspected_at": now if card else None,
         }
-        for item, card in zip(items, scorecards, strict=True)
+        for item, card in zip(items, scores, strict=True)
     ]
     try:
         ids = insert_rows(session, CallRecord.__table__, rows)
     except IntegrityError:  # a 通话编号 saved by someone else since the check
         raise Conflict("导入时有通话被他人同时保存(通话编号重复),没有导入任何数据,请重新导入") from None
-    store_scorecards(session, [(i, item.agent_id) for i, item in zip(ids, items, strict=True)], scorecards, now)
     audit.record(
         session,
         actor_id,
@@ -432,21 +376,18 @@ def do_update_call(session: Session, actor_id: int | None, call_id: int, data: C
     actor = session.get(User, actor_id) if actor_id is not None else None
     if actor is not None:
         policy.check_write(actor, call)
-    if data.version != call.version:
-        raise Conflict(
-            f"通话记录已被他人修改(您看到的是第 {data.version} 版,现在是第 {call.version} 版),请刷新后再保存"
-        )
+    check_version(call, data.version, "通话记录", refresh=REFRESH)
     updates = data.changes()
     changes: dict[str, list[Any]] = {}
     for field, new in updates.items():
         old = getattr(call, field)
         if field in _TIME_FIELDS and old is not None:
-            old = stored(old)
+            old = utc_as_stored(old)
         if old != new:
             changes[field] = [old, new]
     if not changes:
         raise Invalid("没有需要保存的修改")
-    times = {f: changes[f][1] if f in changes else _aware(getattr(call, f)) for f in _TIME_FIELDS}
+    times = {f: changes[f][1] if f in changes else getattr(call, f) for f in _TIME_FIELDS}
     try:
         check_times(times["ring_at"], times["answered_at"], times["ended_at"])
     except ValueError as err:
@@ -458,10 +399,7 @@ def do_update_call(session: Session, actor_id: int | None, call_id: int, data: C
         setattr(call, field, new)
     if "ring_at" in changes:
         call.night_service = is_night_service(times["ring_at"])
-    try:
-        session.flush()
-    except StaleDataError:  # saved by someone else between our read and our write
-        raise Conflict("通话记录刚被他人修改,请刷新后再保存") from None
+    save(session, "通话记录", refresh=REFRESH)
     audit.record(
         session,
         actor_id,
@@ -470,16 +408,38 @@ def do_update_call(session: Session, actor_id: int | None, call_id: int, data: C
         call.id,
         {f: [_audit_value(f, old), _audit_value(f, new)] for f, (old, new) in changes.items()},
     )
-    if changes.keys() & {"transcript", "ring_at", "answered_at", "ended_at", "hangup_by", "direction", "channel"}:
-        inspect_calls(session, [call])  # what the rules read has changed
     return call
+
+
+def copy_qa_result(
+    session: Session, call_id: int, score: float | None, passed: bool | None, inspected_at: datetime | None = None
+) -> None:
+    """The call's copy of its QA score (lists, exports), written by the quality domain. Written
+    without bumping the call's version: an inspection or a review must not turn an agent's open
+    edit of the call into a conflict."""
+    values: dict[str, object] = {"qa_score": score, "qa_passed": passed}
+    if inspected_at is not None:
+        values["inspected_at"] = inspected_at
+    session.execute(
+        update(CallRecord).where(CallRecord.id == call_id).values(**values),
+        execution_options={"synchronize_session": "fetch"},
+    )
+
+
+# What the inspection engine reads of a call (``CallRecord.to_transcript``): a change to any of
+# them means the call is inspected again.
+INSPECTED_FIELDS = ("transcript", "ring_at", "answered_at", "ended_at", "hangup_by", "direction", "channel", "agent_id")
+
+
+def inspected_values(call: CallRecord) -> tuple[Any, ...]:
+    return tuple(getattr(call, name) for name in INSPECTED_FIELDS)
 
 
 __all__ = [
     "FIELD_LABELS",
     "AgentDay",
-    "CallChannel",
-    "CallDirection",
+    "Channel",
+    "Direction",
     "HangupBy",
     "ReasonCount",
     "agent_today",
@@ -488,13 +448,11 @@ __all__ = [
     "count_calls",
     "day_range",
     "do_create_call",
-    "do_import_calls",
     "do_update_call",
     "get_call",
     "list_calls",
     "present",
     "read_call",
     "reason_statistics",
-    "to_transcript",
     "work_order_draft",
 ]

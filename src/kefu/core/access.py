@@ -8,28 +8,24 @@ page), so the API, the pages, imports and scripts are decided the same way.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from enum import StrEnum
 from typing import Protocol
 
+from kefu.core.choices import ChoiceSet
 from kefu.core.errors import Forbidden
 from kefu.core.security import Role
 
 
-class Scope(StrEnum):
-    OWN = "own"
-    TEAM = "team"
-    ALL = "all"
+class Scope(ChoiceSet, title="范围"):
+    OWN = "own", "本人"
+    TEAM = "team", "本班组"
+    ALL = "all", "全部"
 
 
-class Record(StrEnum):
+class Record(ChoiceSet, title="记录类型"):
     """The kinds of records that belong to somebody."""
 
-    CALL = "call"  # a call and its scorecard belong to the call's agent
-    WORK_ORDER = "work_order"  # an order belongs to its owner (首问负责人) and its assignee
-
-    @property
-    def label(self) -> str:
-        return {"call": "通话", "work_order": "工单"}[self.value]
+    CALL = "call", "通话"  # a call and its scorecard belong to the call's agent
+    WORK_ORDER = "work_order", "工单"  # an order belongs to its owner (首问负责人) and its assignee
 
 
 class Person(Protocol):

@@ -17,7 +17,66 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from kefu.core.choices import ChoiceSet
 from kefu.core.db import Base, utcnow
+
+
+class AuditAction(ChoiceSet, title="操作"):
+    CREATE = "create", "新建", "success"
+    UPDATE = "update", "修改", "primary"
+    DELETE = "delete", "删除", "danger"
+    VIEW = "view", "查看"
+    LOOKUP = "lookup", "查询"
+    READ = "read", "阅读"
+    REVEAL = "reveal", "查看未脱敏信息", "warning"
+    VERIFY = "verify", "身份验证", "info"
+    LOGIN = "login", "登录", "info"
+    LOGIN_FAILED = "login_failed", "登录失败", "warning"
+    LOGIN_THROTTLED = "login_throttled", "登录受限", "danger"
+    LOGOUT = "logout", "退出登录", "info"
+    SESSION_END = "session_end", "结束登录会话", "warning"
+    PASSWORD_CHANGE = "password_change", "修改密码", "warning"
+    IMPORT = "import", "导入", "primary"
+    EXPORT = "export", "导出", "primary"
+    DOWNLOAD = "download", "下载"
+    START = "start", "开始处理", "primary"
+    WAIT = "wait", "等待客户回复"
+    RESUME = "resume", "恢复处理", "primary"
+    CLASSIFY = "classify", "分类定级"
+    RESOLVE = "resolve", "解决", "success"
+    CLOSE = "close", "关闭", "dark"
+    REOPEN = "reopen", "重新打开", "warning"
+    ASSIGN = "assign", "指派"
+    TRANSFER = "transfer", "转派"
+    NOTE = "note", "跟进"
+    CALLBACK = "callback", "回访"
+    ESCALATE = "escalate", "升级", "danger"
+    RUN = "run", "运行"
+    REINSPECT = "reinspect", "重新质检"
+    ADD_FINDING = "add_finding", "补充扣分项"
+    REMOVE_FINDING = "remove_finding", "取消扣分项"
+    COMPLETE = "complete", "完成", "success"
+    JUDGE = "judge", "评定"
+    LEAD_OPINION = "lead_opinion", "班组长意见"
+    DECIDE = "decide", "裁定"
+    PUBLISH = "publish", "发布", "success"
+
+
+class AuditEntity(ChoiceSet, title="对象类型"):
+    USER = "user", "用户"
+    CUSTOMER = "customer", "客户"
+    CALL = "call", "通话"
+    WORK_ORDER = "work_order", "工单"
+    ARTICLE = "article", "知识文章"
+    KNOWLEDGE = "knowledge", "知识库"
+    INSPECTION = "inspection", "质检结果"
+    RULEBOOK = "rulebook", "规则库"
+    SAMPLING_PLAN = "sampling_plan", "抽检方案"
+    SAMPLING_RUN = "sampling_run", "抽检批次"
+    REVIEW = "review", "复核任务"
+    APPEAL = "appeal", "申诉"
+    CALIBRATION = "calibration", "校准会"
+    JOB = "job", "导入导出任务"
 
 
 class AuditEntry(Base):
@@ -26,8 +85,8 @@ class AuditEntry(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    action: Mapped[str] = mapped_column(String(32))  # create, update, delete, lookup, view, login, …
-    entity: Mapped[str] = mapped_column(String(32), index=True)
+    action: Mapped[str] = mapped_column(String(32))  # an AuditAction (kept as text: old entries stay readable)
+    entity: Mapped[str] = mapped_column(String(32), index=True)  # an AuditEntity
     entity_id: Mapped[str | None] = mapped_column(String(64), index=True)
     changes: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # {field: [old, new]}
     detail: Mapped[str | None] = mapped_column(String(500))
@@ -97,19 +156,6 @@ def sanitise(changes: Any) -> Any:
     if isinstance(changes, str):
         return mask_text(changes)
     return changes
-
-
-def diff(obj: object, updates: dict[str, Any]) -> dict[str, list[Any]]:
-    """The fields ``updates`` would really change on ``obj``, as {field: [old, new]}."""
-    return {
-        field: [_plain(getattr(obj, field)), _plain(value)]
-        for field, value in updates.items()
-        if getattr(obj, field) != value
-    }
-
-
-def _plain(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime) else value
 
 
 def entries(

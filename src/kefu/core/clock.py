@@ -4,12 +4,17 @@ Calls (night service, times typed without a zone), SLA business hours, work-orde
 day in GD20261123-0001) and the expected greeting of the platform's inspector all read
 ``centre_tz()``. The offline ``kefu qa`` has no platform settings and keeps the rulebook's
 ``greetings.utc_offset``.
+
+The database holds UTC (kefu.core.db.UTCDateTime gives every stored time back aware, in UTC).
+Two rules, one function each: a time *coming in* without a zone (a form's datetime-local, a
+spreadsheet cell) is on the centre's clock (``utc_for_storing``); a time *going out* to a person
+or an answer is shown on the centre's clock (``on_centre_clock``).
 """
 
 from __future__ import annotations
 
 import re
-from datetime import timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -41,3 +46,22 @@ def centre_tz() -> tzinfo:
     from kefu.core.settings import get_settings
 
     return get_settings().tz
+
+
+def utc_for_storing(moment: datetime) -> datetime:
+    """A time coming in, as UTC: one without a zone is on the centre's clock."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=centre_tz())
+    return moment.astimezone(UTC)
+
+
+def utc_as_stored(moment: datetime) -> datetime:
+    """A time read back from the database (or about to be stored), as an aware UTC time: one
+    without a zone is already UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def on_centre_clock(moment: datetime) -> datetime:
+    """A stored time as people and programs read it: on the centre's clock, with its offset
+    (one without a zone is UTC, as stored)."""
+    return utc_as_stored(moment).astimezone(centre_tz())

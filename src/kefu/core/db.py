@@ -36,13 +36,17 @@ def utcnow() -> datetime:
 
 class UTCDateTime(TypeDecorator[datetime]):
     """A time stored as UTC. SQLite keeps no offset: an aware time is turned into UTC before it is
-    written or compared, or 10:00+08:00 would be stored (and compared) as 10:00 UTC."""
+    written or compared, or 10:00+08:00 would be stored (and compared) as 10:00 UTC; and what is
+    read back is aware UTC on every database (SQLite gives it back without a zone)."""
 
     impl = DateTime
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
         return value.astimezone(UTC) if value is not None and value.tzinfo is not None else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 class Base(DeclarativeBase):

@@ -7,12 +7,12 @@ anything past 64 bits) would otherwise reach the database and come back as a 500
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-from kefu.core.clock import centre_tz
+from kefu.core.clock import on_centre_clock
 
 # Ids are INTEGER columns (int4 on PostgreSQL): a larger id can never exist.
 MAX_ID = 2**31 - 1
@@ -25,14 +25,6 @@ Version = Annotated[int, Field(ge=1, le=MAX_ID, description="读取时的版本�
 
 Offset = Annotated[int, Field(ge=0, le=MAX_ID, description="跳过前若干条")]
 """How many rows of a list to skip."""
-
-
-def on_centre_clock(moment: datetime) -> datetime:
-    """A stored time as people and programs read it: on the centre's clock, with its offset.
-    Stored times are UTC; SQLite gives them back without a zone."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(centre_tz())
 
 
 def api_time(moment: datetime | None) -> str | None:

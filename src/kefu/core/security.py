@@ -9,6 +9,8 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from kefu.core.choices import ChoiceSet
+
 _hasher = PasswordHasher()
 
 
@@ -39,29 +41,15 @@ def needs_rehash(password_hash: str) -> bool:
     return _hasher.check_needs_rehash(password_hash)
 
 
-class Role(StrEnum):
+class Role(ChoiceSet, title="角色"):
     """SPEC roles, with the labels the pages show."""
 
-    AGENT = "agent"
-    TEAM_LEAD = "team_lead"
-    QA = "qa"
-    TRAINER = "trainer"
-    SUPERVISOR = "supervisor"
-    ADMIN = "admin"
-
-    @property
-    def label(self) -> str:
-        return ROLE_LABELS[self]
-
-
-ROLE_LABELS = {
-    Role.AGENT: "话务员",
-    Role.TEAM_LEAD: "班组长",
-    Role.QA: "质检员",
-    Role.TRAINER: "培训师",
-    Role.SUPERVISOR: "主管",
-    Role.ADMIN: "管理员",
-}
+    AGENT = "agent", "话务员"
+    TEAM_LEAD = "team_lead", "班组长"
+    QA = "qa", "质检员"
+    TRAINER = "trainer", "培训师"
+    SUPERVISOR = "supervisor", "主管"
+    ADMIN = "admin", "管理员"
 
 
 class Permission(StrEnum):

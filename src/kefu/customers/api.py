@@ -10,10 +10,10 @@ from kefu.core import audit
 from kefu.core.fields import Id
 from kefu.core.security import Permission
 from kefu.customers import service as customers
-from kefu.customers.history import HistoryItem, customer_history, parse_query
 from kefu.customers.schemas import CustomerCreate, CustomerOut, CustomerUpdate, Verification
-from kefu.web.deps import DB, CurrentUser, CustomerReader, require
-from kefu.web.session import forget_verifications, remember_verification
+from kefu.http.deps import DB, CurrentUser, CustomerReader, require
+from kefu.http.session import forget_verifications, remember_verification
+from kefu.overviews.customer_history import HistoryItem, customer_history, parse_query
 
 router = APIRouter(prefix="/api", tags=["customers"])
 

@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from kefu.core import audit
 from kefu.core.bulk import insert_rows
+from kefu.core.changes import apply_change, diff
 from kefu.core.errors import Conflict, Forbidden, Invalid, NotFound
 from kefu.core.privacy import Level, Reader, counted_factors
 from kefu.customers.models import Customer
@@ -166,7 +166,7 @@ def preview_update(session: Session, reader: Reader, customer_id: int, data: Cus
     The old values are shown as the reader may see them (masked before the identity check); the
     new ones are what the agent typed."""
     customer = get_customer(session, customer_id)
-    changes = audit.diff(customer, data.model_dump(exclude_none=True, exclude={"version"}))
+    changes = diff(customer, data.model_dump(exclude_none=True, exclude={"version"}))
     shown = present(customer, reader).model_dump()
     return {field: [shown.get(field) if old is not None else None, new] for field, (old, new) in changes.items()}
 
@@ -177,23 +177,22 @@ def do_update_customer(session: Session, reader: Reader, customer_id: int, data:
     actor_id = reader.user.id
     verified_level = reader.verified.get(customer_id, 0)
     customer = get_customer(session, customer_id)
-    if data.version != customer.version:
-        raise Conflict(
-            f"客户资料已被他人修改(您看到的是第 {data.version} 版,现在是第 {customer.version} 版),"
-            "请刷新后重新核对再保存"
-        )
-    changes = audit.diff(customer, data.model_dump(exclude_none=True, exclude={"version"}))
-    if not changes:
-        raise Invalid("没有需要保存的修改")
-    needed = 2 if SENSITIVE_FIELDS & changes.keys() else 1
-    if verified_level < needed:
-        fields = "、".join(FIELD_LABELS[f] for f in changes)
-        raise Forbidden(f"修改{fields}需要先完成{'两项' if needed == 2 else '一项'}身份验证")
-    for field, (_, new) in changes.items():
-        setattr(customer, field, new)
-    try:
-        session.flush()
-    except StaleDataError:  # saved by someone else between our read and our write
-        raise Conflict("客户资料刚被他人修改,请刷新后重新核对再保存") from None
-    audit.record(session, actor_id, "update", "customer", customer.id, changes)
+
+    def verified_enough(changes: dict[str, list[Any]]) -> None:
+        needed = 2 if SENSITIVE_FIELDS & changes.keys() else 1
+        if verified_level < needed:
+            fields = "、".join(FIELD_LABELS[f] for f in changes)
+            raise Forbidden(f"修改{fields}需要先完成{'两项' if needed == 2 else '一项'}身份验证")
+
+    apply_change(
+        session,
+        actor_id,
+        customer,
+        data.model_dump(exclude_none=True, exclude={"version"}),
+        entity=audit.AuditEntity.CUSTOMER,
+        what="客户资料",
+        version=data.version,
+        require_change=True,
+        vet=verified_enough,
+    )
     return customer

@@ -9,6 +9,7 @@ and the pages, imports and exports run as background jobs (kefu.dataio.jobs, kef
 (reads only), inspect the calls (CPU only), then one short write transaction.
 """
 
+from kefu.core.spreadsheets import FORMATS, MEDIA_TYPES, export_filename, export_rows
 from kefu.dataio.calls import (
     CALL_COLUMNS,
     call_row,
@@ -20,18 +21,7 @@ from kefu.dataio.calls import (
     write_calls,
 )
 from kefu.dataio.customers import CUSTOMER_COLUMNS, check_customers, export_customers, import_customers, write_customers
-from kefu.dataio.tables import (
-    FORMATS,
-    MEDIA_TYPES,
-    Checked,
-    Column,
-    ImportRejected,
-    ImportResult,
-    RowError,
-    export_filename,
-    export_rows,
-    read_table,
-)
+from kefu.dataio.tables import Checked, Column, ImportRejected, ImportResult, RowError, read_table
 
 __all__ = [
     "CALL_COLUMNS",

@@ -19,12 +19,12 @@ from fastapi import APIRouter, BackgroundTasks, File, Form, Query, Request, Resp
 from kefu.calls.api import Filters
 from kefu.core.errors import Invalid, KefuError
 from kefu.core.security import Permission
-from kefu.dataio.tables import Format
+from kefu.core.spreadsheets import Format
+from kefu.http.deps import DB, CurrentUser, require
 from kefu.jobs import service as jobs
 from kefu.jobs.api import accepted, job_files
 from kefu.jobs.models import JobKind
 from kefu.jobs.schemas import JobOut
-from kefu.web.deps import DB, CurrentUser, require
 from kefu.workorders.models import OrderType, Status
 
 router = APIRouter(prefix="/api", tags=["import/export"])

@@ -20,12 +20,14 @@ from sqlalchemy.orm import Session
 
 from kefu.accounts.models import User
 from kefu.calls import service as calls
-from kefu.calls.models import CallRecord, stored
+from kefu.calls.models import CallRecord
 from kefu.calls.reasons import current_reasons
 from kefu.calls.schemas import CallCreate, CallFilter
 from kefu.core import audit
+from kefu.core.clock import utc_as_stored
 from kefu.core.errors import Invalid
 from kefu.core.privacy import Reader
+from kefu.core.spreadsheets import Format, export_rows
 from kefu.core.turns import stored_turn
 from kefu.customers.models import Customer
 from kefu.dataio.tables import (
@@ -33,18 +35,18 @@ from kefu.dataio.tables import (
     PROGRESS_EVERY,
     Checked,
     Column,
-    Format,
     ImportRejected,
     ImportResult,
     Progress,
     RowError,
     chunks,
     counted,
-    export_rows,
     read_table,
     row_errors,
     text_values,
 )
+from kefu.flows import intake
+from kefu.quality import service as quality
 from kefu.quality.service import Scorecard
 
 CALL_COLUMNS: tuple[Column, ...] = (
@@ -125,14 +127,14 @@ def score_calls(session: Session, checked: Checked, *, progress: Progress | None
     stores each call's scorecard with it)."""
     total = len(checked.items)
     report = (lambda done: progress("质检", done, total)) if progress is not None else None
-    return calls.score_new_calls(session, checked.items, report)
+    return quality.score_new_calls(session, checked.items, report)
 
 
 def write_calls(
     session: Session, actor_id: int | None, checked: Checked, scorecards: Sequence[Scorecard | None]
 ) -> ImportResult:
     """Save the checked calls and their scorecards in the caller's transaction, one audit entry."""
-    ids = calls.do_import_call_rows(session, actor_id, checked.items, checked.source, scorecards)
+    ids = intake.do_import_call_rows(session, actor_id, checked.items, checked.source, scorecards)
     return checked.result(ids)
 
 
@@ -225,9 +227,9 @@ def call_row(call: CallRecord, reader: Reader) -> dict[str, Any]:
         "account_id": reader.account(cid, call.customer.account_id) if call.customer else None,
         "customer_name": reader.name(cid, call.customer.name) if call.customer else None,
         "caller_number": reader.phone(cid, call.caller_number),
-        "ring_at": stored(call.ring_at),
-        "answered_at": stored(call.answered_at) if call.answered_at else None,
-        "ended_at": stored(call.ended_at) if call.ended_at else None,
+        "ring_at": utc_as_stored(call.ring_at),
+        "answered_at": utc_as_stored(call.answered_at) if call.answered_at else None,
+        "ended_at": utc_as_stored(call.ended_at) if call.ended_at else None,
         "hangup_by": call.hangup_by,
         "reason": current_reasons().label(call.reason),
         "summary": reader.text(cid, call.summary),

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from kefu.core import audit
 from kefu.core.privacy import Reader
+from kefu.core.spreadsheets import Format, export_rows
 from kefu.customers import service as customers
 from kefu.customers.models import Customer
 from kefu.customers.schemas import CustomerCreate
@@ -18,14 +19,12 @@ from kefu.dataio.tables import (
     PROGRESS_EVERY,
     Checked,
     Column,
-    Format,
     ImportRejected,
     ImportResult,
     Progress,
     RowError,
     chunks,
     counted,
-    export_rows,
     read_table,
     row_errors,
     text_values,

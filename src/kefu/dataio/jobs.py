@@ -14,9 +14,10 @@ from kefu.accounts.models import User
 from kefu.calls.schemas import CallFilter
 from kefu.core.db import transaction
 from kefu.core.privacy import Reader
+from kefu.core.spreadsheets import export_filename, export_rows
 from kefu.dataio.calls import check_calls, export_calls, score_calls, write_calls
 from kefu.dataio.customers import check_customers, export_customers, write_customers
-from kefu.dataio.tables import MAX_ROWS, ImportRejected, counted, export_filename, export_rows
+from kefu.dataio.tables import MAX_ROWS, ImportRejected, counted
 from kefu.jobs.models import JobKind
 from kefu.jobs.runner import JobContext, JobFailed
 

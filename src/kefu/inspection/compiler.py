@@ -10,13 +10,13 @@ from __future__ import annotations
 import math
 import re
 import string
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 from kefu.inspection.view import CallView, MissingInput, bits, lowest
-from kefu.rulebook.schema import CallCond, Echo, Rule, TurnCond, Window
+from kefu.rulebook.schema import CallCond, Echo, TurnCond, Window
 from kefu.text.normalize import normalize, strip_with_offsets
 from kefu.text.phrases import Phrase
 
@@ -31,33 +31,6 @@ _FORMATTER = string.Formatter()
 def placeholders(text: str) -> tuple[str, ...]:
     return tuple(name for _, name, _, _ in _FORMATTER.parse(text) if name)
 
-
-def referenced_sets(rule: Rule) -> Iterator[tuple[Loc, str]]:
-    """Every phrase-set name a rule uses, with where it is used."""
-
-    def walk(node: Any, loc: Loc) -> Iterator[tuple[Loc, str]]:
-        if isinstance(node, TurnCond | CallCond):
-            for name in node.model_fields_set:
-                value = getattr(node, name)
-                key = type(node).model_fields[name].alias or name
-                if name in ("set", "only") and isinstance(node, TurnCond):
-                    names = [value] if isinstance(value, str) else value
-                    for position, set_name in enumerate(names):
-                        yield (
-                            ((*loc, key) if isinstance(value, str) else (*loc, key, position)),
-                            set_name,
-                        )
-                else:
-                    yield from walk(value, (*loc, key))
-        elif isinstance(node, list):
-            for position, item in enumerate(node):
-                yield from walk(item, (*loc, position))
-        elif hasattr(node, "model_fields_set"):
-            for name in node.model_fields_set:
-                yield from walk(getattr(node, name), (*loc, name))
-
-    for part in ("when", "forbid", "require", "at", "checklist"):
-        yield from walk(getattr(rule, part), (part,))
 
 
 @dataclass(frozen=True)

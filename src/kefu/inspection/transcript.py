@@ -1,54 +1,14 @@
-"""One call or chat as the inspection engine sees it (SPEC §2 "Transcript input")."""
+"""One call or chat as the inspection engine sees it (SPEC §2 "Transcript input").
+
+The words it is made of (speakers, channels, directions) are the rulebook's (kefu.rulebook.vocabulary)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-
-class Speaker(StrEnum):
-    AGENT = "agent"
-    CUSTOMER = "customer"
-
-    @property
-    def label(self) -> str:
-        return {"agent": "客服", "customer": "客户"}[self.value]
-
-
-# Every spelling a centre's exports use for the two parties, simplified and traditional.
-SPEAKER_ALIASES: dict[str, Speaker] = {
-    **dict.fromkeys(
-        ["agent", "客服", "坐席", "座席", "话务员", "話務員", "客服代表", "客户代表", "客戶代表"],
-        Speaker.AGENT,
-    ),
-    **dict.fromkeys(["customer", "客户", "客戶", "用户", "用戶", "顾客", "顧客"], Speaker.CUSTOMER),
-}
-
-
-def parse_speaker(value: str) -> Speaker:
-    key = value.strip().lower()
-    try:
-        return SPEAKER_ALIASES[key]
-    except KeyError:
-        known = "、".join(sorted({"agent", "customer", "客服", "坐席", "话务员", "客户", "用户"}))
-        raise ValueError(f"unknown speaker {value!r} (expected one of {known})") from None
-
-
-class Channel(StrEnum):
-    VOICE = "voice"
-    CHAT = "chat"
-
-
-class Direction(StrEnum):
-    INBOUND = "inbound"
-    OUTBOUND = "outbound"
-
-
-class HangupBy(StrEnum):
-    AGENT = "agent"
-    CUSTOMER = "customer"
+from kefu.rulebook.vocabulary import SPEAKER_ALIASES, Channel, Direction, HangupBy, Speaker, parse_speaker
 
 
 class Turn(BaseModel):
@@ -119,3 +79,6 @@ class Transcript(BaseModel):
     def call_time(self) -> datetime | None:
         """The moment the greeting should fit: when the call was answered (or rang)."""
         return self.answered_at or self.ring_at
+
+
+__all__ = ["SPEAKER_ALIASES", "Channel", "Direction", "HangupBy", "Speaker", "Transcript", "Turn", "parse_speaker"]

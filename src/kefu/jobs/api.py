@@ -12,12 +12,13 @@ from fastapi import APIRouter, BackgroundTasks, FastAPI, Request, Response
 from fastapi.responses import FileResponse
 
 from kefu.core.fields import Id
+from kefu.dataio.jobs import run as run_imports_and_exports
+from kefu.http.api_docs import ErrorBody, download_responses
+from kefu.http.deps import DB, CurrentUser
 from kefu.jobs import service
 from kefu.jobs.files import JobFiles
 from kefu.jobs.runner import JobRunner
 from kefu.jobs.schemas import JobOut, present
-from kefu.web.api_docs import ErrorBody, download_responses
-from kefu.web.deps import DB, CurrentUser
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 
@@ -32,7 +33,8 @@ def job_runner(app: FastAPI) -> JobRunner:
     lifespan — jobs wait until someone calls ``run_pending``)."""
     runner: JobRunner | None = getattr(app.state, "jobs", None)
     if runner is None:
-        runner = app.state.jobs = JobRunner.for_settings(app.state.sessions, app.state.settings)
+        runner = JobRunner.for_settings(app.state.sessions, app.state.settings, run_imports_and_exports)
+        app.state.jobs = runner
     return runner
 
 

@@ -4,55 +4,37 @@ their record — status, progress, result, the file to download — stays in the
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kefu.accounts.models import User
+from kefu.core.choices import ChoiceSet, enum_column
 from kefu.core.db import Base, utcnow
 
 
-class JobStatus(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-
-    @property
-    def label(self) -> str:
-        return {"queued": "排队中", "running": "进行中", "done": "已完成", "failed": "失败"}[self.value]
+class JobStatus(ChoiceSet, title="任务状态"):
+    QUEUED = "queued", "排队中", "secondary"
+    RUNNING = "running", "进行中", "primary"
+    DONE = "done", "已完成", "success"
+    FAILED = "failed", "失败", "danger"
 
     @property
     def finished(self) -> bool:
         return self in (JobStatus.DONE, JobStatus.FAILED)
 
 
-class JobKind(StrEnum):
-    IMPORT_CUSTOMERS = "import_customers"
-    IMPORT_CALLS = "import_calls"
-    EXPORT_CUSTOMERS = "export_customers"
-    EXPORT_CALLS = "export_calls"
-    EXPORT_WORKORDERS = "export_workorders"
-
-    @property
-    def label(self) -> str:
-        return {
-            "import_customers": "导入客户",
-            "import_calls": "导入通话",
-            "export_customers": "导出客户",
-            "export_calls": "导出通话",
-            "export_workorders": "导出工单",
-        }[self.value]
+class JobKind(ChoiceSet, title="任务类型"):
+    IMPORT_CUSTOMERS = "import_customers", "导入客户"
+    IMPORT_CALLS = "import_calls", "导入通话"
+    EXPORT_CUSTOMERS = "export_customers", "导出客户"
+    EXPORT_CALLS = "export_calls", "导出通话"
+    EXPORT_WORKORDERS = "export_workorders", "导出工单"
 
     @property
     def is_import(self) -> bool:
         return self.value.startswith("import_")
-
-
-def _enum(cls: type[StrEnum]) -> Enum:
-    return Enum(cls, native_enum=False, length=32, values_callable=lambda members: [m.value for m in members])
 
 
 class Job(Base):
@@ -62,8 +44,8 @@ class Job(Base):
     __tablename__ = "jobs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[JobKind] = mapped_column(_enum(JobKind))
-    status: Mapped[JobStatus] = mapped_column(_enum(JobStatus), default=JobStatus.QUEUED, index=True)
+    kind: Mapped[JobKind] = mapped_column(enum_column(JobKind, 32))
+    status: Mapped[JobStatus] = mapped_column(enum_column(JobStatus, 32), default=JobStatus.QUEUED, index=True)
     # What to do: {"filename", "dry_run"} for an import, {"format", "filters"} for an export.
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)

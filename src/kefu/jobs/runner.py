@@ -26,6 +26,7 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
@@ -96,7 +97,12 @@ class JobContext:
         self.completed = True
 
 
-def run_job(sessions: sessionmaker[Session], files: JobFiles, job_id: int, runner: str) -> None:
+Work = Callable[[JobContext], dict[str, Any]]
+"""What a job does, by its kind (kefu.dataio.jobs.run: the imports and exports); given to the
+runner by the server that starts it, so the jobs domain needs no import of the work itself."""
+
+
+def run_job(sessions: sessionmaker[Session], files: JobFiles, job_id: int, runner: str, work: Work) -> None:
     """Do one claimed job and record how it ended. Never raises."""
     with sessions() as session:
         job = session.get(Job, job_id)
@@ -104,9 +110,7 @@ def run_job(sessions: sessionmaker[Session], files: JobFiles, job_id: int, runne
             return
         context = JobContext(job_id, job.kind, dict(job.params or {}), job.created_by, runner, sessions, files)
     try:
-        from kefu.dataio.jobs import run
-
-        result = run(context)
+        result = work(context)
         if not context.completed:
             with transaction(sessions) as session:
                 service.complete(session, job_id, runner, result)
@@ -167,8 +171,9 @@ def _worker_started() -> None:
             signal.signal(getattr(signal, name), signal.SIG_IGN)
 
 
-def execute(target: Target, job_id: int, runner: str) -> None:
-    """A worker process's entry point: ``run_job`` on its own engine (kept for its next jobs)."""
+def execute(target: Target, work: Work, job_id: int, runner: str) -> None:
+    """A worker process's entry point: ``run_job`` on its own engine (kept for its next jobs).
+    ``work`` is a module-level function: it reaches the process by its name."""
     sessions = _process_sessions.get(target)
     if sessions is None:
         from kefu.core.clock import centre_tz
@@ -177,7 +182,7 @@ def execute(target: Target, job_id: int, runner: str) -> None:
         rulebooks = RulebookSource(files=[Path(p) for p in target.rules], zone=centre_tz())
         sessions = session_factory(make_engine(target.database_url), rulebooks=rulebooks)
         _process_sessions[target] = sessions
-    run_job(sessions, JobFiles(Path(target.data_dir)), job_id, runner)
+    run_job(sessions, JobFiles(Path(target.data_dir)), job_id, runner, work)
 
 
 # ---------------------------------------------------------------------------- the runner
@@ -199,6 +204,7 @@ class JobRunner:
         sessions: sessionmaker[Session],
         files: JobFiles,
         target: Target | None,
+        work: Work,
         *,
         poll_seconds: float = 1.0,
     ) -> None:
@@ -206,6 +212,7 @@ class JobRunner:
         self.sessions = sessions
         self.files = files
         self.target = target
+        self.work = work
         self.poll_seconds = poll_seconds
         self.host = socket.gethostname()[:60]
         self.name = f"{self.host}:{os.getpid()}:{secrets.token_hex(6)}"
@@ -217,13 +224,13 @@ class JobRunner:
         self._idle_since = time.monotonic()
 
     @classmethod
-    def for_settings(cls, sessions: sessionmaker[Session], settings: Any) -> JobRunner:
+    def for_settings(cls, sessions: sessionmaker[Session], settings: Any, work: Work) -> JobRunner:
         """The runner of a server with ``settings`` (kefu.core.settings.Settings)."""
         data_dir = Path(settings.data_dir).resolve()
         target = None
         if settings.job_worker == "process":
             target = Target(settings.database, str(data_dir), tuple(str(Path(p).resolve()) for p in settings.rules))
-        return cls(sessions, JobFiles(data_dir), target)
+        return cls(sessions, JobFiles(data_dir), target, work)
 
     # ------------------------------------------------------------------ life
 
@@ -329,7 +336,7 @@ class JobRunner:
                 job_id = job.id if job is not None else None
             if job_id is None:
                 return count
-            run_job(self.sessions, self.files, job_id, self.name)
+            run_job(self.sessions, self.files, job_id, self.name, self.work)
             count += 1
 
     def _submit(self, job_id: int) -> Future[None]:
@@ -338,7 +345,7 @@ class JobRunner:
 
             def work() -> None:
                 try:
-                    run_job(self.sessions, self.files, job_id, self.name)
+                    run_job(self.sessions, self.files, job_id, self.name, self.work)
                 finally:
                     future.set_result(None)
 
@@ -351,7 +358,7 @@ class JobRunner:
                 initializer=_worker_started,
                 max_tasks_per_child=20,
             )
-        return self._pool.submit(execute, self.target, job_id, self.name)
+        return self._pool.submit(execute, self.target, self.work, job_id, self.name)
 
     def _run(self, job_id: int) -> None:
         self.current = job_id

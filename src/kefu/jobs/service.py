@@ -26,7 +26,7 @@ from kefu.core.security import Permission, Role, allowed
 from kefu.jobs.files import KEEP_HOURS, JobFiles
 from kefu.jobs.models import Job, JobKind, JobStatus
 
-ENTITY = "job"
+ENTITY = audit.AuditEntity.JOB
 # Who sees every job (to help a colleague, to follow up an export of personal data).
 OVERSEERS = frozenset({Role.SUPERVISOR, Role.ADMIN})
 INTERRUPTED = "任务在执行中被中断(服务重启或进程退出)"

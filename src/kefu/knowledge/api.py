@@ -27,6 +27,7 @@ from kefu.core.db import utcnow
 from kefu.core.errors import Forbidden, NotFound
 from kefu.core.fields import CentreTime, Id, Offset, Version
 from kefu.core.security import Permission, allowed
+from kefu.http.deps import DB, CurrentUser, require
 from kefu.knowledge import service as kb
 from kefu.knowledge.models import Article, ArticleCategory, ArticleStatus
 from kefu.knowledge.schemas import (
@@ -39,7 +40,6 @@ from kefu.knowledge.schemas import (
 )
 from kefu.knowledge.search import Hit, KnowledgeIndex
 from kefu.rulebook.schema import Rulebook, Script
-from kefu.web.deps import DB, CurrentUser, require
 
 router = APIRouter(prefix="/api/knowledge", tags=["knowledge"])
 log = logging.getLogger(__name__)

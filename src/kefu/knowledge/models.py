@@ -3,56 +3,28 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
-from sqlalchemy import JSON, Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from kefu.core.choices import ChoiceSet, enum_column
 from kefu.core.db import Base, Timestamped, Versioned, utcnow
 
 
-class ArticleCategory(StrEnum):
+class ArticleCategory(ChoiceSet, title="分类"):
     """Seed 004 内部知识库: 产品手册、常见问题解答、标准流程和最新政策; plus the situation scripts (话术)."""
 
-    MANUAL = "manual"
-    FAQ = "faq"
-    PROCEDURE = "procedure"
-    POLICY = "policy"
-    SCRIPT = "script"
-
-    @property
-    def label(self) -> str:
-        return CATEGORY_LABELS[self]
+    MANUAL = "manual", "产品手册"
+    FAQ = "faq", "常见问题"
+    PROCEDURE = "procedure", "标准流程"
+    POLICY = "policy", "最新政策"
+    SCRIPT = "script", "话术"
 
 
-CATEGORY_LABELS = {
-    ArticleCategory.MANUAL: "产品手册",
-    ArticleCategory.FAQ: "常见问题",
-    ArticleCategory.PROCEDURE: "标准流程",
-    ArticleCategory.POLICY: "最新政策",
-    ArticleCategory.SCRIPT: "话术",
-}
-
-
-class ArticleStatus(StrEnum):
-    DRAFT = "draft"
-    PUBLISHED = "published"
-    ARCHIVED = "archived"
-
-    @property
-    def label(self) -> str:
-        return STATUS_LABELS[self]
-
-
-STATUS_LABELS = {
-    ArticleStatus.DRAFT: "草稿",
-    ArticleStatus.PUBLISHED: "已发布",
-    ArticleStatus.ARCHIVED: "已归档",
-}
-
-
-def _enum(cls: type[StrEnum], name: str) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=16, values_callable=lambda items: [i.value for i in items])
+class ArticleStatus(ChoiceSet, title="状态"):
+    DRAFT = "draft", "草稿", "warning"
+    PUBLISHED = "published", "已发布", "success"
+    ARCHIVED = "archived", "已归档", "secondary"
 
 
 class Article(Versioned, Timestamped, Base):
@@ -63,10 +35,10 @@ class Article(Versioned, Timestamped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
-    category: Mapped[ArticleCategory] = mapped_column(_enum(ArticleCategory, "article_category"), index=True)
+    category: Mapped[ArticleCategory] = mapped_column(enum_column(ArticleCategory), index=True)
     body: Mapped[str] = mapped_column(Text)
     keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
-    status: Mapped[ArticleStatus] = mapped_column(_enum(ArticleStatus, "article_status"), index=True)
+    status: Mapped[ArticleStatus] = mapped_column(enum_column(ArticleStatus), index=True)
     source: Mapped[str | None] = mapped_column(String(300))  # where the content comes from, e.g. a seed
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     editor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # who wrote the current version
@@ -84,10 +56,10 @@ class ArticleVersion(Base):
     editor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     title: Mapped[str] = mapped_column(String(200))
-    category: Mapped[ArticleCategory] = mapped_column(_enum(ArticleCategory, "article_category"))
+    category: Mapped[ArticleCategory] = mapped_column(enum_column(ArticleCategory))
     body: Mapped[str] = mapped_column(Text)
     keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
-    status: Mapped[ArticleStatus] = mapped_column(_enum(ArticleStatus, "article_status"))
+    status: Mapped[ArticleStatus] = mapped_column(enum_column(ArticleStatus))
     source: Mapped[str | None] = mapped_column(String(300))
     change_note: Mapped[str | None] = mapped_column(String(300))
 

@@ -5,7 +5,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
 from kefu.core.fields import CentreTime, Version
-from kefu.knowledge.models import CATEGORY_LABELS, STATUS_LABELS, ArticleCategory, ArticleStatus
+from kefu.knowledge.models import ArticleCategory, ArticleStatus
 
 MAX_TITLE = 200
 MAX_BODY = 50_000
@@ -13,9 +13,6 @@ MAX_KEYWORDS = 20
 MAX_KEYWORD = 32
 MAX_NOTE = 300
 MAX_SOURCE = 300
-
-_CATEGORY_BY_LABEL = {label: category.value for category, label in CATEGORY_LABELS.items()}
-_STATUS_BY_LABEL = {label: status.value for status, label in STATUS_LABELS.items()}
 
 
 def _text(value: str | None, what: str, limit: int) -> str | None:
@@ -43,11 +40,7 @@ class ArticleFields(BaseModel):
     @field_validator("category", mode="before")
     @classmethod
     def _category(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            value = _CATEGORY_BY_LABEL.get(value.strip(), value.strip())
-            if value not in {c.value for c in ArticleCategory}:
-                raise ValueError("分类应为 " + "、".join(CATEGORY_LABELS.values()) + " 之一")
-        return value
+        return ArticleCategory.parse(value) if isinstance(value, str) else value
 
     @field_validator("title")
     @classmethod
@@ -108,7 +101,7 @@ class ArticleCreate(ArticleFields):
     @field_validator("status", mode="before")
     @classmethod
     def _status(cls, value: Any) -> Any:
-        return _STATUS_BY_LABEL.get(value, value) if isinstance(value, str) else value
+        return ArticleStatus.parse(value) if isinstance(value, str) else value
 
 
 class ArticleUpdate(ArticleFields):

@@ -12,18 +12,18 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from enum import StrEnum
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from kefu.core import audit
+from kefu.core.changes import apply_change, check_version, created, plain
+from kefu.core.clock import on_centre_clock, utc_as_stored
 from kefu.core.db import utcnow
-from kefu.core.errors import Conflict, Invalid, NotFound
+from kefu.core.errors import Invalid, NotFound
 from kefu.knowledge.models import Article, ArticleCategory, ArticleStatus, ArticleVersion, ReaderVisit
 from kefu.knowledge.schemas import ArticleChange, ArticleCreate, ArticleUpdate, ChangesView, FieldChange
 from kefu.rulebook.loader import load_rulebook
@@ -45,19 +45,6 @@ STATUS_NOTES = {
 }
 # A reader's first visit shows what changed in this many days (there is no earlier visit to go by).
 FIRST_VISIT_WINDOW = timedelta(days=7)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, StrEnum):
-        return value.value
-    if isinstance(value, list | tuple):
-        return list(value)
-    return value
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything kefu stores is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # ---------------------------------------------------------------- reading articles
@@ -134,19 +121,8 @@ def _snapshot(article: Article, editor_id: int | None, note: str | None) -> Arti
     )
 
 
-def _check_version(article: Article, version: int) -> None:
-    if version != article.version:
-        raise Conflict(
-            f"「{article.title}」已被他人修改(您编辑的是第 {version} 版,现在是第 {article.version} 版),"
-            "您的修改没有保存。请打开最新版本,核对后重新修改再保存"
-        )
-
-
-def _save(session: Session, article: Article) -> None:
-    try:
-        session.flush()
-    except StaleDataError:  # saved by someone else between our read and our write
-        raise Conflict("文章刚被他人修改,您的修改没有保存。请打开最新版本,核对后重新修改再保存") from None
+# What a refused edit tells its author: the edit is not lost on the screen, but it is not saved.
+REFRESH = "您的修改没有保存。请打开最新版本,核对后重新修改再保存"
 
 
 def do_create_article(session: Session, actor_id: int | None, data: ArticleCreate) -> Article:
@@ -158,10 +134,10 @@ def do_create_article(session: Session, actor_id: int | None, data: ArticleCreat
     audit.record(
         session,
         actor_id,
-        "create",
-        "article",
+        audit.AuditAction.CREATE,
+        audit.AuditEntity.ARTICLE,
         article.id,
-        {k: [None, _plain(v)] for k, v in values.items() if v not in (None, [])},
+        created(values),
         detail=data.change_note,
     )
     return article
@@ -171,17 +147,20 @@ def do_update_article(session: Session, actor_id: int | None, article_id: int, d
     """Save an edit made on version ``data.version``. If someone saved in between, the edit is
     refused (``Conflict``) and nothing is overwritten; every saved edit becomes a new version."""
     article = get_article(session, article_id)
-    _check_version(article, data.version)
-    updates = data.model_dump(exclude_none=True, include=set(CONTENT_FIELDS))
-    changes = {name: [_plain(old), _plain(new)] for name, (old, new) in audit.diff(article, updates).items()}
-    if not changes:
-        raise Invalid("没有需要保存的修改")
-    for name in changes:
-        setattr(article, name, updates[name])
-    article.editor_id = actor_id
-    _save(session, article)
+    apply_change(
+        session,
+        actor_id,
+        article,
+        data.model_dump(exclude_none=True, include=set(CONTENT_FIELDS)),
+        entity=audit.AuditEntity.ARTICLE,
+        what=f"「{article.title}」",
+        version=data.version,
+        detail=data.change_note,
+        require_change=True,
+        touched={"editor_id": actor_id},
+        refresh=REFRESH,
+    )
     session.add(_snapshot(article, actor_id, data.change_note))
-    audit.record(session, actor_id, "update", "article", article.id, changes, detail=data.change_note)
     return article
 
 
@@ -195,20 +174,26 @@ def do_set_status(
 ) -> Article:
     """Publish, archive, or take back to draft; a new version like any other change."""
     article = get_article(session, article_id)
-    if status not in {s.value for s in ArticleStatus}:
-        raise Invalid("状态应为 " + "、".join(f"{s.value}({s.label})" for s in ArticleStatus) + " 之一")
-    status = ArticleStatus(status)
-    _check_version(article, version)
+    try:
+        status = ArticleStatus.parse(status)
+    except ValueError as error:
+        raise Invalid(str(error)) from None
+    what = f"「{article.title}」"
+    check_version(article, version, what, refresh=REFRESH)
     if article.status == status:
         raise Invalid(f"文章已是「{status.label}」状态")
-    old = article.status
-    article.status = status
-    article.editor_id = actor_id
-    _save(session, article)
-    session.add(_snapshot(article, actor_id, change_note or STATUS_NOTES[status]))
-    audit.record(
-        session, actor_id, "update", "article", article.id, {"status": [old.value, status.value]}, detail=change_note
+    apply_change(
+        session,
+        actor_id,
+        article,
+        {"status": status},
+        entity=audit.AuditEntity.ARTICLE,
+        what=what,
+        detail=change_note,
+        touched={"editor_id": actor_id},
+        refresh=REFRESH,
     )
+    session.add(_snapshot(article, actor_id, change_note or STATUS_NOTES[status]))
     return article
 
 
@@ -220,7 +205,7 @@ def _diff(old: ArticleVersion, new: ArticleVersion) -> tuple[list[FieldChange], 
     for name in ("title", "category", "keywords", "source", "status", "body"):
         before, after = getattr(old, name), getattr(new, name)
         if before != after:
-            shown = (None, None) if name == "body" else (_plain(before), _plain(after))
+            shown = (None, None) if name == "body" else (plain(before), plain(after))
             fields.append(FieldChange(field=name, label=FIELD_LABELS[name], old=shown[0], new=shown[1]))
     body_diff, added, removed = "", 0, 0
     if old.body != new.body:
@@ -241,7 +226,7 @@ def _diff(old: ArticleVersion, new: ArticleVersion) -> tuple[list[FieldChange], 
 
 def last_visit(session: Session, user_id: int) -> datetime | None:
     visit = session.get(ReaderVisit, user_id)
-    return _aware(visit.last_visit_at) if visit else None
+    return utc_as_stored(visit.last_visit_at) if visit else None
 
 
 def what_changed(session: Session, user_id: int, now: datetime | None = None) -> ChangesView:
@@ -249,7 +234,7 @@ def what_changed(session: Session, user_id: int, now: datetime | None = None) ->
     in the last ``FIRST_VISIT_WINDOW``), newest first, each with what changed since the version
     the reader could last have seen; articles withdrawn since are listed as archived.
     Drafts are not shown. Pass ``as_of`` of the result to ``do_mark_read``."""
-    as_of = _aware(now or utcnow())
+    as_of = utc_as_stored(now or utcnow())
     previous = last_visit(session, user_id)
     since = previous or as_of - FIRST_VISIT_WINDOW
     recent = list(
@@ -291,7 +276,7 @@ def what_changed(session: Session, user_id: int, now: datetime | None = None) ->
                 archived=seen and current.status != ArticleStatus.PUBLISHED,
                 from_version=base.number if seen and base is not None else None,
                 to_version=current.number,
-                changed_at=_aware(current.at),
+                changed_at=utc_as_stored(current.at),
                 editor_ids=list(dict.fromkeys(v.editor_id for v in versions if v.editor_id is not None)),
                 change_notes=[v.change_note for v in versions if v.change_note],
                 fields=fields,
@@ -307,15 +292,22 @@ def what_changed(session: Session, user_id: int, now: datetime | None = None) ->
 def do_mark_read(session: Session, user_id: int, as_of: datetime | None = None) -> ReaderVisit:
     """Remember that the user has read the changes up to ``as_of`` (default: now). Only this
     user's visit moves; a later ``as_of`` than the one stored never goes backwards."""
-    moment = _aware(as_of or utcnow())
+    moment = utc_as_stored(as_of or utcnow())
     visit = session.get(ReaderVisit, user_id)
     if visit is None:
         visit = ReaderVisit(user_id=user_id, last_visit_at=moment)
         session.add(visit)
-    elif moment > _aware(visit.last_visit_at):
+    elif moment > utc_as_stored(visit.last_visit_at):
         visit.last_visit_at = moment
     session.flush()
-    audit.record(session, user_id, "read", "knowledge", user_id, detail=f"changes read up to {moment.isoformat()}")
+    audit.record(
+        session,
+        user_id,
+        audit.AuditAction.READ,
+        audit.AuditEntity.KNOWLEDGE,
+        user_id,
+        detail=f"已阅读截至 {on_centre_clock(moment):%Y-%m-%d %H:%M} 的更新",
+    )
     return visit
 
 
@@ -379,5 +371,5 @@ def article_summary(article: Article) -> dict[str, Any]:
         "status": article.status.value,
         "status_label": ArticleStatus(article.status).label,
         "version": article.version,
-        "updated_at": _aware(article.updated_at),
+        "updated_at": utc_as_stored(article.updated_at),
     }

@@ -24,7 +24,7 @@ from kefu.core.security import Permission, Role, allowed
 from kefu.quality.models import Appeal, AppealStatus, Finding, Inspection, InspectionStatus
 from kefu.quality.service import counted_findings, get_inspection, latest_review, refresh_final_score
 
-ENTITY = "appeal"
+ENTITY = audit.AuditEntity.APPEAL
 REASON_MAX = 1000
 NOTE_MAX = 1000
 

@@ -22,7 +22,7 @@ from kefu.core.security import Permission, allowed
 from kefu.quality.models import CalibrationSession, InspectionStatus, Review, ReviewStatus
 from kefu.quality.service import current_inspection
 
-ENTITY = "calibration"
+ENTITY = audit.AuditEntity.CALIBRATION
 NAME_MAX = 64
 MAX_CALLS = 50
 

@@ -10,7 +10,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from kefu.calls.models import CallRecord, local_time, stored
+from kefu.calls.models import CallRecord
+from kefu.core.clock import on_centre_clock
 from kefu.core.privacy import Reader
 from kefu.inspection.html_report import _segments
 from kefu.quality.models import AppealStatus, Finding, FindingReview, Inspection, InspectionStatus, RulebookVersion
@@ -68,7 +69,7 @@ class Card:
 
 
 def _when(moment: datetime | None) -> str | None:
-    return None if moment is None else local_time(stored(moment)).isoformat()
+    return None if moment is None else on_centre_clock(moment).isoformat()
 
 
 def version_label(session: Session, inspection: Inspection) -> str:

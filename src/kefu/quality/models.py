@@ -6,48 +6,44 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kefu.accounts.models import User
 from kefu.calls.models import CallRecord
+from kefu.core.choices import ChoiceSet, enum_column
 from kefu.core.db import Base, Timestamped, Versioned, utcnow
-from kefu.workorders.models import ChoiceSet
 
 
-def _enum(cls: type[ChoiceSet]) -> Enum:
-    return Enum(cls, native_enum=False, length=16, values_callable=lambda members: [m.value for m in members])
-
-
-class RulebookStatus(ChoiceSet):
+class RulebookStatus(ChoiceSet, title="规则库状态"):
     DRAFT = "draft", "草稿", "warning"
     PUBLISHED = "published", "已发布", "success"
     RETIRED = "retired", "已停用", "secondary"  # an earlier published version, kept for old scorecards
 
 
-class InspectionStatus(ChoiceSet):
+class InspectionStatus(ChoiceSet, title="质检状态"):
     DONE = "done", "已质检", "success"
     FAILED = "failed", "质检失败(待重检)", "danger"
 
 
-class FindingReview(ChoiceSet):
+class FindingReview(ChoiceSet, title="复核结论"):
     PENDING = "pending", "待复核", "secondary"
     CONFIRMED = "confirmed", "确认", "success"
     OVERTURNED = "overturned", "推翻", "warning"
 
 
-class Period(ChoiceSet):
+class Period(ChoiceSet, title="周期"):
     DAILY = "daily", "每日"
     WEEKLY = "weekly", "每周"
     MONTHLY = "monthly", "每月"
 
 
-class ReviewStatus(ChoiceSet):
+class ReviewStatus(ChoiceSet, title="复核任务状态"):
     OPEN = "open", "待复核", "primary"
     DONE = "done", "已完成", "success"
 
 
-class AppealStatus(ChoiceSet):
+class AppealStatus(ChoiceSet, title="申诉状态"):
     PENDING = "pending", "待班组长审核", "primary"
     LEAD_REVIEWED = "lead_reviewed", "待质检裁定", "warning"
     UPHELD = "upheld", "申诉成立", "success"  # the finding no longer counts
@@ -64,7 +60,9 @@ class RulebookVersion(Versioned, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[int | None] = mapped_column(unique=True)  # 1, 2, … given at publication
-    status: Mapped[RulebookStatus] = mapped_column(_enum(RulebookStatus), default=RulebookStatus.DRAFT, index=True)
+    status: Mapped[RulebookStatus] = mapped_column(
+        enum_column(RulebookStatus), default=RulebookStatus.DRAFT, index=True
+    )
     overlay: Mapped[str] = mapped_column(Text, default="")
     note: Mapped[str | None] = mapped_column(String(500))  # what changed and why
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -88,7 +86,7 @@ class Inspection(Base):
     rulebook_id: Mapped[int | None] = mapped_column(ForeignKey("quality_rulebooks.id"), index=True)
     rulebook_label: Mapped[str] = mapped_column(String(64))  # Rulebook.version, e.g. 2026.11+r2
     current: Mapped[bool] = mapped_column(default=True, index=True)
-    status: Mapped[InspectionStatus] = mapped_column(_enum(InspectionStatus), index=True)
+    status: Mapped[InspectionStatus] = mapped_column(enum_column(InspectionStatus), index=True)
     error: Mapped[str | None] = mapped_column(String(500))  # why it failed
     inspected_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)  # the call's agent
@@ -133,7 +131,7 @@ class Finding(Base):
     manual: Mapped[bool] = mapped_column(default=False)
     review_id: Mapped[int | None] = mapped_column(ForeignKey("quality_reviews.id", ondelete="CASCADE"), index=True)
     # The inspector's verdict on a rule's finding (the latest completed review of the call).
-    review: Mapped[FindingReview] = mapped_column(_enum(FindingReview), default=FindingReview.PENDING)
+    review: Mapped[FindingReview] = mapped_column(enum_column(FindingReview), default=FindingReview.PENDING)
     review_note: Mapped[str | None] = mapped_column(String(500))
     reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reviewed_at: Mapped[datetime | None]
@@ -156,7 +154,7 @@ class SamplingPlan(Versioned, Timestamped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
-    period: Mapped[Period] = mapped_column(_enum(Period), default=Period.WEEKLY)
+    period: Mapped[Period] = mapped_column(enum_column(Period), default=Period.WEEKLY)
     per_agent_count: Mapped[int | None]  # this many calls per agent per period …
     per_agent_percent: Mapped[float | None]  # … or this share of each agent's calls
     # Filters: score_min, score_max, rules (any of these rule ids fired), directions, channels, reasons,
@@ -213,7 +211,7 @@ class Review(Versioned, Timestamped, Base):
     calibration_id: Mapped[int | None] = mapped_column(
         ForeignKey("quality_calibrations.id", ondelete="CASCADE"), index=True
     )
-    status: Mapped[ReviewStatus] = mapped_column(_enum(ReviewStatus), default=ReviewStatus.OPEN, index=True)
+    status: Mapped[ReviewStatus] = mapped_column(enum_column(ReviewStatus), default=ReviewStatus.OPEN, index=True)
     # The inspector's score, kept apart from the machine's: total and per category ({key: score}).
     manual_score: Mapped[float | None]
     category_scores: Mapped[dict[str, float] | None] = mapped_column(JSON)
@@ -244,7 +242,7 @@ class Appeal(Timestamped, Base):
     )  # once per finding
     agent_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     reason: Mapped[str] = mapped_column(String(1000))
-    status: Mapped[AppealStatus] = mapped_column(_enum(AppealStatus), default=AppealStatus.PENDING, index=True)
+    status: Mapped[AppealStatus] = mapped_column(enum_column(AppealStatus), default=AppealStatus.PENDING, index=True)
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     lead_opinion: Mapped[str | None] = mapped_column(String(1000))
     lead_supports: Mapped[bool | None]

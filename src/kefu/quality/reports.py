@@ -17,10 +17,11 @@ from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from kefu.accounts.models import User
-from kefu.calls.models import CallRecord, as_utc, local_time, stored
-from kefu.core.clock import centre_tz
+from kefu.calls.models import CallRecord
+from kefu.core.clock import centre_tz, on_centre_clock, utc_for_storing
 from kefu.core.errors import Invalid
 from kefu.core.fields import MAX_ID
+from kefu.core.spreadsheets import to_xlsx_book
 from kefu.inspection.charts import BINS, bin_index
 from kefu.quality.models import (
     Appeal,
@@ -172,8 +173,8 @@ def _plain(item: Any) -> dict[str, Any]:
 
 def _range(filters: ReportFilter) -> tuple[datetime, datetime]:
     zone = centre_tz()
-    first = as_utc(datetime.combine(filters.start, time(), tzinfo=zone))
-    after = as_utc(datetime.combine(filters.end + timedelta(days=1), time(), tzinfo=zone))
+    first = utc_for_storing(datetime.combine(filters.start, time(), tzinfo=zone))
+    after = utc_for_storing(datetime.combine(filters.end + timedelta(days=1), time(), tzinfo=zone))
     return first, after
 
 
@@ -252,7 +253,7 @@ def _rate(passed: int, calls: int) -> float | None:
 
 
 def week_key(moment: datetime) -> str:
-    year, week, _ = local_time(stored(moment)).isocalendar()
+    year, week, _ = on_centre_clock(moment).isocalendar()
     return f"{year}-W{week:02d}"
 
 
@@ -406,7 +407,7 @@ def _call_row(row: Any) -> CallRow:
     return CallRow(
         call_id=row.call_id,
         external_id=row.external_id,
-        ring_at=local_time(stored(row.ring_at)),
+        ring_at=on_centre_clock(row.ring_at),
         agent_id=row.agent_id,
         agent=f"{row.agent_name}({row.agent_no})" if row.agent_name else "无客服",
         team=row.team,
@@ -520,10 +521,10 @@ def failed_calls(session: Session, limit: int = 500) -> list[FailedCall]:
         FailedCall(
             call_id=call.id,
             external_id=call.external_id,
-            ring_at=local_time(stored(call.ring_at)),
+            ring_at=on_centre_clock(call.ring_at),
             agent=f"{user.name}({user.agent_no})" if user else "无客服",
             error=inspection.error,
-            inspected_at=local_time(stored(inspection.inspected_at)),
+            inspected_at=on_centre_clock(inspection.inspected_at),
             link=f"/calls/{call.id}",
         )
         for inspection, call, user in session.execute(query).unique()
@@ -539,8 +540,6 @@ def _percent(rate: float | None) -> float | None:
 
 def export_xlsx(session: Session, filters: ReportFilter) -> bytes:
     """The report as .xlsx: one sheet per figure, then every call in it."""
-    from kefu.dataio.tables import to_xlsx_book
-
     report = figures(session, filters, top=1000)
     calls = calls_behind(session, filters)
     group_header = ["通话数", "平均机检得分", "平均最终得分", "合格数", "合格率(%)"]

@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kefu.accounts.models import User
-from kefu.calls.models import local_time, stored
 from kefu.core import audit
+from kefu.core.clock import on_centre_clock
 from kefu.core.db import utcnow
 from kefu.core.errors import Conflict, Forbidden, Invalid, NotFound
 from kefu.core.privacy import Reader
@@ -35,7 +35,7 @@ from kefu.quality.rulebooks import source_for
 from kefu.quality.scoring import Score, score
 from kefu.quality.service import current_inspection, refresh_final_score
 
-ENTITY = "review"
+ENTITY = audit.AuditEntity.REVIEW
 VERDICTS = (FindingReview.CONFIRMED.value, FindingReview.OVERTURNED.value)
 MANUAL_RULE = "manual"
 # Who may work on a review besides the inspector it is assigned to.
@@ -464,7 +464,7 @@ def review_view(session: Session, review: Review, reader: Reader) -> dict[str, A
         "completed_at": review.completed_at,
         "completed_label": ""
         if review.completed_at is None
-        else f"{local_time(stored(review.completed_at)):%Y-%m-%d %H:%M}",
+        else f"{on_centre_clock(review.completed_at):%Y-%m-%d %H:%M}",
     }
 
 

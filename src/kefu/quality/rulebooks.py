@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kefu.core import audit
+from kefu.core.changes import apply_change
 from kefu.core.clock import centre_tz
 from kefu.core.db import utcnow
 from kefu.core.errors import Conflict, Invalid, NotFound
@@ -28,7 +29,7 @@ from kefu.rulebook.loader import RulebookError, default_texts, load_texts, read_
 from kefu.rulebook.schema import Rulebook
 
 DRAFT_NAME = "规则草稿.yaml"  # how errors in a draft are located: 规则草稿.yaml:12: rules[opening]...
-ENTITY = "rulebook"
+ENTITY = audit.AuditEntity.RULEBOOK
 
 
 @dataclass(frozen=True)
@@ -151,12 +152,9 @@ def do_save_draft(
     draft = get_version(session, draft_id)
     if draft.status != RulebookStatus.DRAFT:
         raise Conflict(f"{draft.label}已发布,不能修改;请另建草稿")
-    if version is not None and version != draft.version:
-        raise Conflict(f"草稿已被他人修改(您看到的是第 {version} 次保存,现在是第 {draft.version} 次),请刷新后再改")
-    changes = audit.diff(draft, {"overlay": overlay, "note": note})
-    draft.overlay, draft.note = overlay, note
-    session.flush()
-    audit.record(session, actor_id, "update", ENTITY, draft.id, changes or None)
+    apply_change(
+        session, actor_id, draft, {"overlay": overlay, "note": note}, entity=ENTITY, what="草稿", version=version
+    )
     return draft
 
 

@@ -20,10 +20,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kefu.accounts.models import User
-from kefu.calls.models import CallChannel, CallDirection, CallRecord, local_time, stored
+from kefu.calls.models import CallRecord, Channel, Direction
 from kefu.calls.reasons import current_reasons
 from kefu.core import audit
-from kefu.core.clock import centre_tz
+from kefu.core.changes import apply_change, check_version, created
+from kefu.core.clock import centre_tz, on_centre_clock, utc_as_stored
 from kefu.core.errors import Conflict, Invalid, NotFound
 from kefu.core.fields import Id
 from kefu.core.security import Permission, Role, allowed
@@ -37,8 +38,8 @@ from kefu.quality.models import (
 )
 from kefu.quality.rulebooks import source_for
 
-ENTITY = "sampling_plan"
-RUN_ENTITY = "sampling_run"
+ENTITY = audit.AuditEntity.SAMPLING_PLAN
+RUN_ENTITY = audit.AuditEntity.SAMPLING_RUN
 
 DEFAULT_PLAN = "每周抽检"
 # Seed 004 (通话质量 30%, 质检评分, 每周抽检) names the weekly sample but not its size: we take
@@ -52,8 +53,8 @@ class PlanFilters(BaseModel):
     score_min: float | None = Field(default=None, ge=0, le=100)
     score_max: float | None = Field(default=None, ge=0, le=100)
     rules: list[str] = Field(default_factory=list)  # any of these rules fired
-    directions: list[CallDirection] = Field(default_factory=list)
-    channels: list[CallChannel] = Field(default_factory=list)
+    directions: list[Direction] = Field(default_factory=list)
+    channels: list[Channel] = Field(default_factory=list)
     reasons: list[str] = Field(default_factory=list)
     min_seconds: float | None = Field(default=None, ge=0)  # talk time
     max_seconds: float | None = Field(default=None, ge=0)
@@ -198,29 +199,20 @@ def do_save_plan(
             "create",
             ENTITY,
             plan.id,
-            {k: [None, audit._plain(v)] for k, v in values.items()},
+            created(values),
             detail=f"新建抽检方案「{plan.name}」",
         )
         return plan
     plan = get_plan(session, plan_id)
-    if version is not None and version != plan.version:
-        raise Conflict(
-            f"抽检方案「{plan.name}」已被他人修改(您看到的是第 {version} 版,现在是第 {plan.version} 版),请刷新后重试"
-        )
-    changes = audit.diff(plan, values)
-    for key, value in values.items():
-        setattr(plan, key, value)
-    session.flush()
-    if changes:
-        audit.record(session, actor_id, "update", ENTITY, plan.id, changes, detail=f"修改抽检方案「{plan.name}」")
+    what = f"抽检方案「{plan.name}」"
+    apply_change(session, actor_id, plan, values, entity=ENTITY, what=what, version=version, detail=f"修改{what}")
     return plan
 
 
 def do_delete_plan(session: Session, actor_id: int | None, plan_id: int, *, version: int | None = None) -> None:
     """Delete a plan with its runs; the review tasks it created stay (they lose their run)."""
     plan = get_plan(session, plan_id)
-    if version is not None and version != plan.version:
-        raise Conflict(f"抽检方案「{plan.name}」已被他人修改,请刷新后重试")
+    check_version(plan, version, f"抽检方案「{plan.name}」")
     audit.record(session, actor_id, "delete", ENTITY, plan.id, detail=f"删除抽检方案「{plan.name}」")
     session.delete(plan)
     session.flush()
@@ -294,7 +286,7 @@ def period_window(period: Period, moment: date | datetime | None = None, *, now:
 
 
 def run_window(run: SamplingRun) -> Window:
-    return Window(stored(run.period_start), stored(run.period_end))
+    return Window(utc_as_stored(run.period_start), utc_as_stored(run.period_end))
 
 
 def list_runs(session: Session, plan_id: int | None = None, limit: int = 100) -> list[SamplingRun]:
@@ -450,7 +442,7 @@ def do_run_plan(
 
 def local_label(moment: datetime | None) -> str:
     """A stored time on the centre's clock, for the pages."""
-    return "" if moment is None else f"{local_time(stored(moment)):%Y-%m-%d %H:%M}"
+    return "" if moment is None else f"{on_centre_clock(moment):%Y-%m-%d %H:%M}"
 
 
 def findings_rules(session: Session) -> list[tuple[str, str]]:

@@ -8,7 +8,7 @@ same and its inspection is stored as failed (待重检), to be re-inspected (``d
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -16,7 +16,10 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from kefu.accounts.models import User
+from kefu.calls import service as calls
 from kefu.calls.models import CallRecord
+from kefu.calls.schemas import CallCreate
 from kefu.core import audit
 from kefu.core.bulk import insert_rows
 from kefu.core.db import utcnow
@@ -28,7 +31,7 @@ from kefu.quality.scoring import score
 
 log = logging.getLogger(__name__)
 
-ENTITY = "inspection"
+ENTITY = audit.AuditEntity.INSPECTION
 
 
 def current_inspection(session: Session, call_id: int) -> Inspection | None:
@@ -102,10 +105,8 @@ def score_call(call: CallRecord, active: Active | None) -> Scorecard:
     if active is None:
         transcript_error = "规则无法加载"
     else:
-        from kefu.calls.service import to_transcript
-
         try:
-            transcript = to_transcript(call)
+            transcript = call.to_transcript()
             assert transcript is not None
             report = active.inspector.inspect(transcript)
         except Exception as error:  # the call is kept whatever the engine does
@@ -148,8 +149,30 @@ def _record(session: Session, call: CallRecord, active: Active | None, now: date
     )
     inspection.findings = [Finding(**values) for values in card.findings]
     session.add(inspection)
-    _copy_to_call(session, call.id, inspection.final_score, inspection.passed, now)
+    calls.copy_qa_result(session, call.id, inspection.final_score, inspection.passed, now)
     return inspection
+
+
+def score_new_calls(
+    session: Session, items: Sequence[CallCreate], progress: Callable[[int], None] | None = None
+) -> list[Scorecard | None]:
+    """Every new call's scorecard (None without a transcript) with the published rulebook,
+    computed before the calls are stored: an import does it before its write transaction.
+    ``progress`` hears how many are done, now and then."""
+    active = active_rulebook(session)
+    agent_ids = {item.agent_id for item in items if item.agent_id is not None}
+    agents = {user.id: user for user in session.scalars(select(User).where(User.id.in_(agent_ids)))}
+    cards: list[Scorecard | None] = []
+    for done, item in enumerate(items, start=1):
+        if item.transcript:
+            call = calls.new_call(item)  # never added to the session: only read by the engine
+            call.agent = agents.get(item.agent_id) if item.agent_id is not None else None
+            cards.append(score_call(call, active))
+        else:
+            cards.append(None)
+        if progress is not None and done % 100 == 0:
+            progress(done)
+    return cards
 
 
 def store_scorecards(
@@ -186,25 +209,11 @@ def store_scorecards(
         insert_rows(session, Finding.__table__, findings)
 
 
-def _copy_to_call(
-    session: Session, call_id: int, score: float | None, passed: bool | None, inspected_at: datetime | None = None
-) -> None:
-    """The call's copy of its score (lists, exports). Written without bumping the call's version:
-    an inspection or a review must not turn an agent's open edit of the call into a conflict."""
-    values: dict[str, object] = {"qa_score": score, "qa_passed": passed}
-    if inspected_at is not None:
-        values["inspected_at"] = inspected_at
-    session.execute(
-        update(CallRecord).where(CallRecord.id == call_id).values(**values),
-        execution_options={"synchronize_session": "fetch"},
-    )
-
-
-def inspect_calls(session: Session, calls: Iterable[CallRecord], *, now: datetime | None = None) -> list[Inspection]:
-    """Inspect the calls that have a transcript with the published rulebook (called by the calls
-    service when a call arrives or its transcript is corrected). Never raises for the engine."""
+def inspect_calls(session: Session, records: Iterable[CallRecord], *, now: datetime | None = None) -> list[Inspection]:
+    """Inspect the calls that have a transcript with the published rulebook (kefu.flows.intake:
+    when a call arrives or what the rules read of it is corrected). Never raises for the engine."""
     now = now or utcnow()
-    with_text = [call for call in calls if call.transcript]
+    with_text = [call for call in records if call.transcript]
     if not with_text:
         return []
     active = active_rulebook(session)
@@ -232,8 +241,8 @@ def do_reinspect(
             Inspection.current.is_(True), Inspection.status == InspectionStatus.FAILED
         )
         query = query.where(CallRecord.id.in_(failed))
-    calls = list(session.scalars(query.order_by(CallRecord.id)))
-    inspections = inspect_calls(session, calls, now=now)
+    chosen = list(session.scalars(query.order_by(CallRecord.id)))
+    inspections = inspect_calls(session, chosen, now=now)
     if inspections:
         audit.record(
             session,
@@ -241,8 +250,8 @@ def do_reinspect(
             "reinspect",
             ENTITY,
             None,
-            {"calls": [None, [call.id for call in calls]]},
-            detail=f"重新质检 {len(calls)} 通",
+            {"calls": [None, [call.id for call in chosen]]},
+            detail=f"重新质检 {len(chosen)} 通",
         )
     return inspections
 
@@ -282,5 +291,5 @@ def refresh_final_score(session: Session, inspection: Inspection) -> float | Non
     inspection.passed = final.passed(inspection.pass_line or 0)
     session.flush()
     if inspection.current:
-        _copy_to_call(session, inspection.call_id, final.total, inspection.passed)
+        calls.copy_qa_result(session, inspection.call_id, final.total, inspection.passed)
     return final.total

@@ -276,13 +276,11 @@ def whatif(session: Session, draft: RulebookVersion | str, sample: Sample | Sequ
     before_label = current.version.label if current.version is not None else "默认规则(未发布版本)"
     calls = choose_calls(session, sample)
 
-    from kefu.calls.service import to_transcript
-
     rules = _rule_rows(current.rulebook, after_rulebook)
     moves: list[CallMove] = []
     skipped: list[int] = []
     for call in calls:
-        transcript = to_transcript(call)
+        transcript = call.to_transcript()
         if transcript is None:
             skipped.append(call.id)
             continue

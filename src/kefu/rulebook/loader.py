@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from kefu.rulebook.schema import Rulebook
+from kefu.rulebook.schema import Rulebook, referenced_sets
 
 DEFAULT_FILES = (
     "rulebook.yaml",
@@ -274,8 +274,6 @@ def load_texts(texts: Sequence[tuple[str, str]]) -> Rulebook:
 
 
 def cross_reference_problems(rulebook: Rulebook) -> list[tuple[Loc, str]]:
-    from kefu.inspection.compiler import referenced_sets  # the compiler knows the operators
-
     problems: list[tuple[Loc, str]] = []
     seen: set[str] = set()
     for index, rule in enumerate(rulebook.rules):

@@ -7,12 +7,13 @@ them in YAML without writing Python.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import time, timedelta, timezone, tzinfo
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-from kefu.inspection.transcript import Speaker
+from kefu.rulebook.vocabulary import Speaker
 
 Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 
@@ -364,3 +365,33 @@ class Rulebook(Strict):
 TurnCond.model_rebuild()
 Window.model_rebuild()
 CallCond.model_rebuild()
+
+Loc = tuple[str | int, ...]  # where in a rule: ("when", 0, "set")
+
+
+def referenced_sets(rule: Rule) -> Iterator[tuple[Loc, str]]:
+    """Every phrase-set name a rule uses, with where it is used."""
+
+    def walk(node: Any, loc: Loc) -> Iterator[tuple[Loc, str]]:
+        if isinstance(node, TurnCond | CallCond):
+            for name in node.model_fields_set:
+                value = getattr(node, name)
+                key = type(node).model_fields[name].alias or name
+                if name in ("set", "only") and isinstance(node, TurnCond):
+                    names = [value] if isinstance(value, str) else value
+                    for position, set_name in enumerate(names):
+                        yield (
+                            ((*loc, key) if isinstance(value, str) else (*loc, key, position)),
+                            set_name,
+                        )
+                else:
+                    yield from walk(value, (*loc, key))
+        elif isinstance(node, list):
+            for position, item in enumerate(node):
+                yield from walk(item, (*loc, position))
+        elif hasattr(node, "model_fields_set"):
+            for name in node.model_fields_set:
+                yield from walk(getattr(node, name), (*loc, name))
+
+    for part in ("when", "forbid", "require", "at", "checklist"):
+        yield from walk(getattr(rule, part), (part,))

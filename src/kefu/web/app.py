@@ -19,14 +19,14 @@ from kefu.core.clock import centre_tz
 from kefu.core.db import make_engine, migrate, session_factory
 from kefu.core.errors import KefuError
 from kefu.core.settings import Settings, get_settings
+from kefu.http.api_docs import ERROR_RESPONSES
+from kefu.http.deps import LoginRequired, PasswordChangeRequired, check_csrf
+from kefu.http.session import SessionCookies, logged_in
 from kefu.quality.rulebooks import RulebookSource
 from kefu.web.admission import AdmissionControl
-from kefu.web.api_docs import ERROR_RESPONSES
-from kefu.web.deps import LoginRequired, PasswordChangeRequired, check_csrf
 from kefu.web.headers import SecurityHeaders
 from kefu.web.input_guard import InputGuard
 from kefu.web.lifespan import lifespan
-from kefu.web.session import SessionCookies, logged_in
 from kefu.web.templating import page_context, templates
 
 
@@ -121,7 +121,7 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
         docs_url="/api/docs",
         openapi_url="/api/openapi.json",
         dependencies=[Depends(check_csrf)],
-        responses=ERROR_RESPONSES,  # every /api operation's refusals, documented once (kefu.web.api_docs)
+        responses=ERROR_RESPONSES,  # every /api operation's refusals, documented once (kefu.http.api_docs)
         lifespan=lifespan,
     )
     app.state.settings = settings
@@ -138,7 +138,7 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
     app.state.escalation = None  # the EscalationLoop while the app runs (see kefu.web.lifespan)
     app.add_middleware(InputGuard)  # body size, JSON depth, non-finite numbers, NUL (kefu.web.input_guard)
     app.add_middleware(
-        SessionCookies,  # Secure over HTTPS (kefu.web.session); the login itself lives on the server
+        SessionCookies,  # Secure over HTTPS (kefu.http.session); the login itself lives on the server
         secret_key=settings.signing_key(),
         same_site="lax",
         max_age=12 * 3600,

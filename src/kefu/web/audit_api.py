@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from kefu.core import audit
 from kefu.core.fields import CentreTime
 from kefu.core.security import Permission
-from kefu.web.deps import DB, require
+from kefu.http.deps import DB, require
 
 router = APIRouter(prefix="/api", tags=["audit"])
 

@@ -1,5 +1,6 @@
 """What the application does besides answering requests, from startup to shutdown: the knowledge
-index is built in the background (so the first search does not wait for it), overdue work
+index is built before the first request is taken (for at most ``READY_WAIT_SECONDS``; a larger
+one goes on building in the background and the first searches wait for it), overdue work
 orders are escalated every ``KEFU_ESCALATION_INTERVAL`` seconds (0: never), and imports and
 exports run as background jobs (kefu.jobs)."""
 
@@ -21,6 +22,7 @@ from kefu.workorders.escalation import EscalationLoop
 log = logging.getLogger(__name__)
 
 STOP_WAIT_SECONDS = 2.0  # at shutdown, for the escalation round and the index build each
+READY_WAIT_SECONDS = 60.0  # at startup, for the index build
 
 
 def _ensure_default_plan(app: FastAPI) -> None:
@@ -49,7 +51,13 @@ def _freeze_when_built(builder: threading.Thread) -> None:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     builder = index_holder(app).build_in_background()
-    threading.Thread(target=_freeze_when_built, args=(builder,), name="kefu-gc-freeze", daemon=True).start()
+    # Requests taken while the index builds would each wait for it (and for the collections of
+    # the build's garbage): a worker starts taking them when it is ready.
+    await asyncio.to_thread(builder.join, READY_WAIT_SECONDS)
+    if builder.is_alive():
+        threading.Thread(target=_freeze_when_built, args=(builder,), name="kefu-gc-freeze", daemon=True).start()
+    else:
+        _freeze_when_built(builder)
     _ensure_default_plan(app)
     interval = app.state.settings.escalation_interval
     loop = EscalationLoop(app.state.sessions, interval) if interval > 0 else None

@@ -8,9 +8,9 @@ from typing import Any
 
 from fastapi.templating import Jinja2Templates
 
-from kefu.core.fields import on_centre_clock
+from kefu.core.clock import on_centre_clock
 from kefu.core.security import Permission, allowed
-from kefu.web.deps import csrf_token
+from kefu.http.deps import csrf_token
 
 templates = Jinja2Templates(directory=str(resources.files("kefu.web") / "templates"))
 templates.env.globals["csrf_token"] = csrf_token

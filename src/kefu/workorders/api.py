@@ -13,12 +13,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from kefu.accounts.models import User
+from kefu.core.clock import on_centre_clock
 from kefu.core.db import utcnow
 from kefu.core.errors import Invalid
-from kefu.core.fields import Id, Version, on_centre_clock
+from kefu.core.fields import Id, Version
 from kefu.core.privacy import Reader
 from kefu.core.security import Permission
-from kefu.web.deps import DB, CustomerReader, require
+from kefu.http.deps import DB, CustomerReader, require
 from kefu.workorders import service, sla
 from kefu.workorders.models import OrderType, Priority, Status, WorkOrder, WorkOrderEvent
 from kefu.workorders.schemas import Callback, Transfer, WorkOrderCreate, WorkOrderUpdate

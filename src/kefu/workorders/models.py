@@ -2,55 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from enum import StrEnum
-from typing import Any, Self
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kefu.accounts.models import User
+from kefu.core.choices import ChoiceSet, enum_column
 from kefu.core.db import Base, Timestamped, Versioned, utcnow
 from kefu.customers.models import Customer
 
 
-class ChoiceSet(StrEnum):
-    """A NetBox-style choice set: the stored value, the label the pages show, and a colour for
-    badges. ``parse`` accepts the value or the Chinese label (forms, spreadsheets, the API)."""
-
-    def __new__(cls, value: str, label: str, color: str = "secondary") -> Self:
-        member = str.__new__(cls, value)
-        member._value_ = value
-        member._label = label  # type: ignore[attr-defined]
-        member._color = color  # type: ignore[attr-defined]
-        return member
-
-    @property
-    def label(self) -> str:
-        return self._label  # type: ignore[attr-defined,no-any-return]
-
-    @property
-    def color(self) -> str:
-        return self._color  # type: ignore[attr-defined,no-any-return]
-
-    @classmethod
-    def choices(cls) -> list[tuple[str, str]]:
-        return [(member.value, member.label) for member in cls]
-
-    @classmethod
-    def parse(cls, text: object) -> Self:
-        if isinstance(text, cls):
-            return text
-        if isinstance(text, str):
-            wanted = text.strip()
-            for member in cls:
-                if wanted in (member.value, member.label):
-                    return member
-        labels = "、".join(member.label for member in cls)
-        raise ValueError(f"{CHOICE_SET_NAMES.get(cls.__name__, '选项')}应为{labels}之一")
-
-
-class OrderType(ChoiceSet):
+class OrderType(ChoiceSet, title="工单类型"):
     # Values match kefu.calls.reasons.WorkOrderHint, so a call's reason suggests the type.
     CONSULTATION = "consultation", "咨询类", "info"
     COMPLAINT = "complaint", "投诉类", "danger"
@@ -58,14 +22,14 @@ class OrderType(ChoiceSet):
     SUGGESTION = "suggestion", "建议类", "success"
 
 
-class Priority(ChoiceSet):
+class Priority(ChoiceSet, title="优先级"):
     URGENT = "urgent", "紧急", "danger"
     HIGH = "high", "高", "warning"
     MEDIUM = "medium", "中", "info"
     LOW = "low", "低", "secondary"
 
 
-class Status(ChoiceSet):
+class Status(ChoiceSet, title="工单状态"):
     NEW = "new", "待处理", "secondary"
     IN_PROGRESS = "in_progress", "处理中", "primary"
     WAITING = "waiting_customer", "待客户回复", "warning"  # the SLA clock stands still
@@ -73,7 +37,7 @@ class Status(ChoiceSet):
     CLOSED = "closed", "已关闭", "dark"
 
 
-class EventKind(ChoiceSet):
+class EventKind(ChoiceSet, title="事件类型"):
     CREATE = "create", "创建"
     UPDATE = "update", "修改"
     START = "start", "开始处理"
@@ -90,19 +54,7 @@ class EventKind(ChoiceSet):
     ESCALATE = "escalate", "升级"
 
 
-# What ``parse`` calls each set in its message.
-CHOICE_SET_NAMES = {"OrderType": "工单类型", "Priority": "优先级", "Status": "工单状态", "EventKind": "事件类型"}
-
 OPEN_STATUSES = frozenset({Status.NEW, Status.IN_PROGRESS, Status.WAITING})
-
-
-def _enum(cls: type[StrEnum]) -> Enum:
-    return Enum(cls, native_enum=False, length=16, values_callable=lambda members: [m.value for m in members])
-
-
-def as_utc(moment: datetime) -> datetime:
-    """As read back: SQLite drops the zone of the UTC value we stored; PostgreSQL keeps it."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 class WorkOrder(Versioned, Timestamped, Base):
@@ -110,9 +62,9 @@ class WorkOrder(Versioned, Timestamped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)  # 工单编号 GD20261123-0001
-    type: Mapped[OrderType] = mapped_column(_enum(OrderType), index=True)
-    priority: Mapped[Priority] = mapped_column(_enum(Priority), default=Priority.MEDIUM)
-    status: Mapped[Status] = mapped_column(_enum(Status), default=Status.NEW, index=True)
+    type: Mapped[OrderType] = mapped_column(enum_column(OrderType), index=True)
+    priority: Mapped[Priority] = mapped_column(enum_column(Priority), default=Priority.MEDIUM)
+    status: Mapped[Status] = mapped_column(enum_column(Status), default=Status.NEW, index=True)
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)  # None: anonymous
     contact: Mapped[str | None] = mapped_column(String(64))  # how to reach the caller for this order
     title: Mapped[str] = mapped_column(String(100))
@@ -176,10 +128,10 @@ class WorkOrderEvent(Base):
     order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the system (SLA escalation)
-    kind: Mapped[EventKind] = mapped_column(_enum(EventKind))
+    kind: Mapped[EventKind] = mapped_column(enum_column(EventKind))
     note: Mapped[str | None] = mapped_column(String(2000))
-    from_status: Mapped[Status | None] = mapped_column(_enum(Status))
-    to_status: Mapped[Status | None] = mapped_column(_enum(Status))
+    from_status: Mapped[Status | None] = mapped_column(enum_column(Status))
+    to_status: Mapped[Status | None] = mapped_column(enum_column(Status))
     # Details of the action: transfer target, satisfaction, the missed deadline of an escalation, …
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 

@@ -11,9 +11,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from kefu.core.clock import centre_tz
+from kefu.core.clock import centre_tz, utc_as_stored
 from kefu.core.fields import Id, Version
-from kefu.workorders.models import OrderType, Priority, Status, as_utc
+from kefu.workorders.models import OrderType, Priority, Status
 
 OrderTypeField = Annotated[OrderType, BeforeValidator(OrderType.parse)]
 PriorityField = Annotated[Priority, BeforeValidator(Priority.parse)]
@@ -34,7 +34,7 @@ def centre_time(value: Any) -> Any:
         except ValueError:
             raise ValueError("时间格式不正确,应为 2026-11-23 14:30") from None
     if isinstance(value, datetime):
-        return as_utc(value.replace(tzinfo=centre_tz()) if value.tzinfo is None else value)
+        return utc_as_stored(value.replace(tzinfo=centre_tz()) if value.tzinfo is None else value)
     return None if value == "" else value
 
 

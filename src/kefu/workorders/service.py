@@ -18,13 +18,13 @@ from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from kefu.accounts.models import User
 from kefu.calls.models import CallRecord
 from kefu.core import access, audit
 from kefu.core.access import Record
-from kefu.core.clock import centre_tz
+from kefu.core.changes import apply_change, check_version, created, diff
+from kefu.core.clock import centre_tz, utc_as_stored
 from kefu.core.db import utcnow
 from kefu.core.errors import Conflict, Forbidden, Invalid, NotFound
 from kefu.core.security import Role
@@ -39,11 +39,11 @@ from kefu.workorders.models import (
     WorkOrder,
     WorkOrderCounter,
     WorkOrderEvent,
-    as_utc,
 )
 from kefu.workorders.schemas import Callback, HistoryFilter, Transfer, WorkOrderCreate, WorkOrderUpdate
 
-ENTITY = "work_order"
+ENTITY = audit.AuditEntity.WORK_ORDER
+REFRESH = "请刷新后重新核对再操作"
 
 FIELD_LABELS = {
     "type": "工单类型",
@@ -178,7 +178,7 @@ def allowed_actions(order: WorkOrder) -> list[str]:
 
 
 def _now(now: datetime | None) -> datetime:
-    return as_utc(now) if now is not None else utcnow()
+    return utc_as_stored(now) if now is not None else utcnow()
 
 
 def get_order(session: Session, order_id: int) -> WorkOrder:
@@ -214,20 +214,8 @@ def may_write(user: User, order: WorkOrder) -> bool:
 def _load(session: Session, order_id: int, version: int | None, actor_id: int | None) -> WorkOrder:
     order = get_order(session, order_id)
     check_write(session, actor_id, order)
-    if version is not None and version != order.version:
-        raise Conflict(
-            f"工单 {order.number} 已被他人修改(您看到的是第 {version} 版,现在是第 {order.version} 版),"
-            "请刷新后重新核对再操作"
-        )
+    check_version(order, version, f"工单 {order.number}", refresh=REFRESH)
     return order
-
-
-def _flush(session: Session, order: WorkOrder) -> None:
-    number = order.number  # the failed flush rolls back and expires the order
-    try:
-        session.flush()
-    except StaleDataError:  # saved by someone else between our read and our write
-        raise Conflict(f"工单 {number} 刚被他人修改,请刷新后重新核对再操作") from None
 
 
 def _user(session: Session, user_id: int, role: str) -> User:
@@ -251,28 +239,6 @@ def _text(value: str | None, message: str, limit: int = 2000) -> str:
     if len(text) > limit:
         raise Invalid(f"内容过长(最多 {limit} 字)")
     return text
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return as_utc(value).isoformat()
-    if isinstance(value, list):
-        return list(value)
-    return value
-
-
-def _same(old: Any, new: Any) -> bool:
-    if isinstance(old, datetime) and isinstance(new, datetime):
-        return as_utc(old) == as_utc(new)
-    return bool(old == new)
-
-
-def _diff(order: WorkOrder, updates: dict[str, Any]) -> dict[str, list[Any]]:
-    return {
-        name: [_plain(getattr(order, name)), _plain(value)]
-        for name, value in updates.items()
-        if not _same(getattr(order, name), value)
-    }
 
 
 def _event(
@@ -313,17 +279,21 @@ def _apply(
     from_status: Status | None = None,
     to_status: Status | None = None,
 ) -> dict[str, list[Any]]:
-    """The one way an action changes an order: set the fields, add the timeline event, save
-    (refused if someone saved in between) and write the audit entry with old and new values."""
-    changes = _diff(order, updates or {})
-    for name, value in (updates or {}).items():
-        setattr(order, name, value)
-    if changes:
-        order.updated_at = now
+    """The one way an action changes an order: the timeline event, then the change itself
+    (kefu.core.changes: set, save — refused if someone saved in between — and audit)."""
     _event(order, actor_id, kind, now, note, from_status=from_status, to_status=to_status, data=data)
-    _flush(session, order)
-    audit.record(session, actor_id, action, ENTITY, order.id, changes or None, detail=note)
-    return changes
+    return apply_change(
+        session,
+        actor_id,
+        order,
+        updates or {},
+        action=action,
+        entity=ENTITY,
+        what=f"工单 {order.number}",
+        detail=note,
+        touched={"updated_at": now},
+        refresh=REFRESH,
+    )
 
 
 def _transition(
@@ -377,7 +347,7 @@ def do_create(session: Session, actor_id: int, data: WorkOrderCreate, *, now: da
     values = data.model_dump(exclude={"assignee_id"})
     values["departments"] = values.get("departments") or []
     check_template(data.type, values, "create")
-    if data.promised_at is not None and as_utc(data.promised_at) <= now:
+    if data.promised_at is not None and utc_as_stored(data.promised_at) <= now:
         raise Invalid("承诺时间应晚于现在")
     if data.customer_id is not None and session.get(Customer, data.customer_id) is None:
         raise NotFound(f"客户 {data.customer_id} 不存在")
@@ -406,7 +376,7 @@ def do_create(session: Session, actor_id: int, data: WorkOrderCreate, *, now: da
         "create",
         ENTITY,
         order.id,
-        {name: [None, _plain(value)] for name, value in shown.items() if not _empty(value)},
+        created(shown),
     )
     return order
 
@@ -424,7 +394,7 @@ def do_update(
             del updates[required]
     if "departments" in updates and updates["departments"] is None:
         updates["departments"] = []
-    changes = _diff(order, updates)
+    changes = diff(order, updates)
     if not changes:
         raise Invalid("没有需要保存的修改")
     merged = {name: getattr(order, name) for name in FIELD_LABELS if hasattr(order, name)} | updates
@@ -432,7 +402,7 @@ def do_update(
     check_template(order_type, merged, "create")
     if order.status in (Status.RESOLVED, Status.CLOSED):
         check_template(order_type, merged, "resolve")
-    if "promised_at" in changes and updates["promised_at"] is not None and as_utc(updates["promised_at"]) <= now:
+    if "promised_at" in changes and updates["promised_at"] is not None and utc_as_stored(updates["promised_at"]) <= now:
         raise Invalid("承诺时间应晚于现在")
     customer_id = updates.get("customer_id") if "customer_id" in changes else None
     if customer_id is not None and session.get(Customer, customer_id) is None:
@@ -567,7 +537,7 @@ def do_resolve(
 
 
 def _last_resolution(order: WorkOrder) -> datetime | None:
-    times = [as_utc(e.at) for e in order.events if e.to_status == Status.RESOLVED]
+    times = [utc_as_stored(e.at) for e in order.events if e.to_status == Status.RESOLVED]
     return max(times) if times else None
 
 
@@ -592,7 +562,8 @@ def do_close(
             )
         resolved = _last_resolution(order)
         called_back = any(
-            e.kind == EventKind.CALLBACK and resolved is not None and as_utc(e.at) >= resolved for e in order.events
+            e.kind == EventKind.CALLBACK and resolved is not None and utc_as_stored(e.at) >= resolved
+            for e in order.events
         )
         if TEMPLATES[order.type].close_needs_callback and not called_back:
             raise Conflict(f"{order.type.label}工单须先回访客户、确认满意度后才能关闭")
@@ -672,7 +643,7 @@ def do_transfer(
         if transfer.to_department not in order.departments:
             updates["departments"] = [*order.departments, transfer.to_department]
         target.append(transfer.to_department)
-    if not _diff(order, updates):
+    if not diff(order, updates):
         raise Invalid("工单已在该处理人/部门,无需转派")
     _apply(
         session,
@@ -811,7 +782,7 @@ def do_escalate_overdue(
 
 def timeline(order: WorkOrder) -> list[WorkOrderEvent]:
     """The order's history, oldest first."""
-    return sorted(order.events, key=lambda e: (as_utc(e.at), e.id or 0))
+    return sorted(order.events, key=lambda e: (utc_as_stored(e.at), e.id or 0))
 
 
 def customer_history(

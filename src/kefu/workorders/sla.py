@@ -41,8 +41,8 @@ import chinese_calendar
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from kefu.core.clock import centre_tz, parse_zone
-from kefu.workorders.models import EventKind, OrderType, Priority, Status, as_utc
+from kefu.core.clock import centre_tz, parse_zone, utc_as_stored
+from kefu.workorders.models import EventKind, OrderType, Priority, Status
 
 # ---------------------------------------------------------------- service hours
 
@@ -157,11 +157,11 @@ class BusinessCalendar:
         return _day_windows(self, day)
 
     def local(self, moment: datetime) -> datetime:
-        return as_utc(moment).astimezone(self.tz)
+        return utc_as_stored(moment).astimezone(self.tz)
 
     def between(self, start: datetime, end: datetime) -> timedelta:
         """Business time in [start, end)."""
-        start, end = as_utc(start), as_utc(end)
+        start, end = utc_as_stored(start), utc_as_stored(end)
         total = timedelta(0)
         if end <= start:
             return total
@@ -176,7 +176,7 @@ class BusinessCalendar:
 
     def add(self, start: datetime, duration: timedelta) -> datetime:
         """The first moment by which ``duration`` of business time has passed since ``start``."""
-        start = as_utc(start)
+        start = utc_as_stored(start)
         remaining = duration
         if remaining <= timedelta(0):
             return start
@@ -342,7 +342,7 @@ class Deadline:
         return None if self.limit is None else self.limit - self.used
 
     def overdue(self, now: datetime) -> bool:
-        return self.met_at is None and self.due is not None and self.due <= as_utc(now)
+        return self.met_at is None and self.due is not None and self.due <= utc_as_stored(now)
 
     @property
     def key(self) -> str:
@@ -368,14 +368,14 @@ class _Timeline:
 
     @classmethod
     def of(cls, order: OrderLike) -> _Timeline:
-        created = as_utc(order.created_at)
-        events = sorted(order.events, key=lambda e: as_utc(e.at))
+        created = utc_as_stored(order.created_at)
+        events = sorted(order.events, key=lambda e: utc_as_stored(e.at))
         status, since = Status.NEW, created
         intervals: list[tuple[Status, datetime, datetime]] = []
         responded = classified = last_resolved = None
         callbacks: list[datetime] = []
         for event in events:
-            at = as_utc(event.at)
+            at = utc_as_stored(event.at)
             if event.kind == EventKind.CLASSIFY and classified is None:
                 classified = at
             if event.kind == EventKind.CALLBACK:
@@ -428,7 +428,7 @@ def _clock(
 def deadlines(order: OrderLike, now: datetime | None = None, policy: SlaPolicy | None = None) -> list[Deadline]:
     """The order's clocks in order; ``now`` only matters for ``used`` (default: the present)."""
     policy = policy or default_policy()
-    now = as_utc(now) if now is not None else datetime.now(UTC)
+    now = utc_as_stored(now) if now is not None else datetime.now(UTC)
     limits = policy.limits(order.type, order.priority)
     timeline = _Timeline.of(order)
     calendar = policy.calendar
@@ -473,7 +473,9 @@ def deadlines(order: OrderLike, now: datetime | None = None, policy: SlaPolicy |
         )
     if order.promised_at is not None:
         out.append(
-            Deadline(PROMISE, None, timeline.created_at, as_utc(order.promised_at), timeline.resolved_at, timedelta(0))
+            Deadline(
+                PROMISE, None, timeline.created_at, utc_as_stored(order.promised_at), timeline.resolved_at, timedelta(0)
+            )
         )
     return out
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-import kefu.core.models  # noqa: F401  (registers every table on Base.metadata)
+import kefu.models  # noqa: F401  (registers every table on Base.metadata)
 from kefu.core.db import Base
 
 config = context.config

@@ -10,9 +10,9 @@ from pydantic import BaseModel, Field
 
 from kefu.core.fields import CentreTime, Id
 from kefu.core.security import Permission
+from kefu.http.deps import DB, CurrentUser, CustomerReader, require
 from kefu.quality import appeals
 from kefu.quality.models import Appeal, Inspection
-from kefu.web.deps import DB, CurrentUser, CustomerReader, require
 
 router = APIRouter(prefix="/api/quality/appeals", tags=["质检"])
 

@@ -7,9 +7,9 @@ from pydantic import BaseModel, Field
 
 from kefu.core.fields import CentreTime, Id
 from kefu.core.security import Permission
+from kefu.http.deps import DB, CurrentUser, require
 from kefu.quality import calibration as service
 from kefu.quality.models import CalibrationSession
-from kefu.web.deps import DB, CurrentUser, require
 
 router = APIRouter(prefix="/api/quality/calibration", tags=["质检"], dependencies=[require(Permission.QA_REVIEW)])
 

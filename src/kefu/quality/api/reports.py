@@ -11,13 +11,13 @@ from pydantic import BaseModel, Field
 
 from kefu.core.fields import Id, api_time
 from kefu.core.security import Permission
-from kefu.dataio.tables import MEDIA_TYPES, export_filename
+from kefu.core.spreadsheets import MEDIA_TYPES, export_filename
+from kefu.http.api_docs import download_responses
+from kefu.http.deps import DB, CurrentUser, require
 from kefu.quality import reports
 from kefu.quality import service as quality
 from kefu.quality.models import InspectionStatus
 from kefu.quality.reports import ReportFilter
-from kefu.web.api_docs import download_responses
-from kefu.web.deps import DB, CurrentUser, require
 
 router = APIRouter(prefix="/api/quality/reports", tags=["质检"])
 

@@ -13,9 +13,9 @@ from pydantic import BaseModel, Field
 from kefu.core.errors import Forbidden
 from kefu.core.fields import MAX_ID, CentreTime, Id, Version
 from kefu.core.security import Permission
+from kefu.http.deps import DB, CurrentUser, CustomerReader, require
 from kefu.quality import review as reviews
 from kefu.quality.models import Review, ReviewStatus
-from kefu.web.deps import DB, CurrentUser, CustomerReader, require
 
 router = APIRouter(prefix="/api/quality/reviews", tags=["质检"], dependencies=[require(Permission.QA_REVIEW)])
 

@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session
 from kefu.core.clock import centre_tz
 from kefu.core.fields import Id, Version, api_time
 from kefu.core.security import Permission
+from kefu.http.api_docs import FieldProblem
+from kefu.http.deps import DB, CurrentUser, require
 from kefu.quality import rulebooks
 from kefu.quality.drafts import check, merged, rules_of
 from kefu.quality.models import RulebookVersion
 from kefu.quality.whatif import MAX_CALLS, Sample, whatif
-from kefu.web.api_docs import FieldProblem
-from kefu.web.deps import DB, CurrentUser, require
 
 router = APIRouter(prefix="/api/quality/rulebooks", tags=["质检"])
 

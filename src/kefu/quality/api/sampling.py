@@ -11,10 +11,10 @@ from pydantic import BaseModel
 
 from kefu.core.fields import CentreTime, Id, Version
 from kefu.core.security import Permission
+from kefu.http.deps import DB, CurrentUser, require
 from kefu.quality import sampling
 from kefu.quality.models import SamplingPlan, SamplingRun
 from kefu.quality.sampling import PlanData
-from kefu.web.deps import DB, CurrentUser, require
 
 router = APIRouter(prefix="/api/quality/sampling", tags=["质检"], dependencies=[require(Permission.QA_REVIEW)])
 

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from kefu.assist import service
 from kefu.core.db import utcnow
-from kefu.web.deps import ActiveRulebook, CurrentUser
+from kefu.http.deps import ActiveRulebook, CurrentUser
 from kefu.web.pages.common import render
 
 router = APIRouter(include_in_schema=False)

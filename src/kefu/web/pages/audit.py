@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse
 
 from kefu.core import audit
 from kefu.core.security import Permission
-from kefu.web.deps import DB, CurrentUser, require
+from kefu.http.deps import DB, CurrentUser, require
 from kefu.web.pages.common import render
 
 router = APIRouter(include_in_schema=False)

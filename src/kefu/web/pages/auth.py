@@ -7,9 +7,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from kefu.accounts import service as accounts
 from kefu.core.errors import KefuError
-from kefu.web.deps import DB, CurrentUser
+from kefu.http.deps import DB, CurrentUser
+from kefu.http.session import client_address, end_session, renew_after_password_change, start_session
 from kefu.web.pages.common import redirect, render, safe_next
-from kefu.web.session import client_address, end_session, renew_after_password_change, start_session
 
 router = APIRouter(include_in_schema=False)
 

@@ -14,14 +14,14 @@ from sqlalchemy import select
 from kefu.accounts.models import User
 from kefu.calls import service as calls
 from kefu.calls.api import call_filters
-from kefu.calls.models import CallChannel, CallDirection
+from kefu.calls.models import Channel, Direction
 from kefu.calls.reasons import current_reasons
 from kefu.calls.schemas import CallFilter
 from kefu.core.errors import Invalid
 from kefu.core.fields import Id
 from kefu.core.security import Permission
+from kefu.http.deps import DB, CustomerReader, require
 from kefu.quality.card import scorecard
-from kefu.web.deps import DB, CustomerReader, require
 from kefu.web.pages.common import render
 
 router = APIRouter(include_in_schema=False)
@@ -68,7 +68,7 @@ def call_list(request: Request, reader: CustomerReader, session: DB) -> HTMLResp
         today=calls.agent_today(session, user.id),
         agents=agents,
         reasons=current_reasons().choices(),
-        directions=[(d.value, d.label) for d in CallDirection],
+        directions=[(d.value, d.label) for d in Direction],
         export_query=urlencode(query),
     )
 
@@ -89,5 +89,5 @@ def call_page(request: Request, call_id: Id, reader: CustomerReader, session: DB
         customer=record.customer,
         card=card,
         flagged=flagged,
-        chat=record.channel == CallChannel.CHAT,
+        chat=record.channel == Channel.CHAT,
     )

@@ -13,11 +13,11 @@ from kefu.core.errors import KefuError
 from kefu.core.fields import Id
 from kefu.core.security import Permission
 from kefu.customers import service as customers
-from kefu.customers.history import HistoryQuery, customer_history, parse_query, type_choices
 from kefu.customers.schemas import CustomerUpdate, Verification
-from kefu.web.deps import DB, CurrentUser, CustomerReader, require
+from kefu.http.deps import DB, CurrentUser, CustomerReader, require
+from kefu.http.session import forget_verifications, remember_verification
+from kefu.overviews.customer_history import HistoryQuery, customer_history, parse_query, type_choices
 from kefu.web.pages.common import redirect, render
-from kefu.web.session import forget_verifications, remember_verification
 
 router = APIRouter(include_in_schema=False)
 

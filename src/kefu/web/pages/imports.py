@@ -17,11 +17,11 @@ from kefu.calls.api import call_filters
 from kefu.core.errors import Invalid, KefuError, NotFound
 from kefu.core.security import Permission
 from kefu.dataio.api import start_export, start_import
+from kefu.http.deps import DB, CurrentUser, require
 from kefu.jobs import service as jobs
 from kefu.jobs.api import job_files, job_runner
 from kefu.jobs.models import Job, JobKind, JobStatus
 from kefu.jobs.schemas import present
-from kefu.web.deps import DB, CurrentUser, require
 from kefu.web.pages.common import form_int, redirect, render
 
 router = APIRouter(include_in_schema=False)

@@ -20,6 +20,7 @@ from kefu.core.clock import centre_tz
 from kefu.core.errors import Conflict, Invalid, KefuError
 from kefu.core.fields import Id, Version
 from kefu.core.security import Permission
+from kefu.http.deps import DB, CurrentUser, require
 from kefu.knowledge import service as kb
 from kefu.knowledge.api import (
     can_edit,
@@ -31,9 +32,8 @@ from kefu.knowledge.api import (
     rulebook_of,
     search,
 )
-from kefu.knowledge.models import CATEGORY_LABELS, STATUS_LABELS, Article, ArticleCategory, ArticleStatus
+from kefu.knowledge.models import Article, ArticleCategory, ArticleStatus
 from kefu.knowledge.schemas import ArticleChange, ArticleCreate, ArticleUpdate
-from kefu.web.deps import DB, CurrentUser, require
 from kefu.web.pages.common import redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -134,9 +134,9 @@ def _shown(name: str, value: Any) -> str:
     if value is None or value == []:
         return "—"
     if name == "category":
-        return CATEGORY_LABELS[ArticleCategory(value)]
+        return ArticleCategory(value).label
     if name == "status":
-        return STATUS_LABELS[ArticleStatus(value)]
+        return ArticleStatus(value).label
     if name == "keywords":
         return "、".join(value)
     return str(value)

@@ -12,9 +12,9 @@ from kefu.calls import service as calls
 from kefu.core.errors import Conflict, Forbidden, Invalid
 from kefu.core.fields import Id
 from kefu.core.security import Permission, allowed
+from kefu.http.deps import DB, CurrentUser, CustomerReader
 from kefu.quality import appeals
 from kefu.quality.models import AppealStatus, FindingReview
-from kefu.web.deps import DB, CurrentUser, CustomerReader
 from kefu.web.pages.common import form_int, redirect, render
 
 router = APIRouter(include_in_schema=False)

@@ -13,9 +13,9 @@ from kefu.core.errors import Invalid
 from kefu.core.fields import Id
 from kefu.core.privacy import Reader
 from kefu.core.security import Permission, allowed
+from kefu.http.deps import DB, CurrentUser, CustomerReader, require
 from kefu.quality import calibration as service
 from kefu.quality.models import Inspection, InspectionStatus, ReviewStatus
-from kefu.web.deps import DB, CurrentUser, CustomerReader, require
 from kefu.web.pages.common import form_int, redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[require(Permission.QA_REVIEW)])

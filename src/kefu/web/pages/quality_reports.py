@@ -13,12 +13,12 @@ from sqlalchemy import select
 from kefu.accounts.models import User
 from kefu.core.errors import Invalid
 from kefu.core.security import Permission, Role
+from kefu.http.deps import DB, CurrentUser, require
 from kefu.inspection.charts import Bar, Column, hbars, histogram, num, trend
 from kefu.quality import reports
 from kefu.quality import service as quality
 from kefu.quality.models import InspectionStatus
 from kefu.quality.reports import NO_TEAM, NO_TEAM_LABEL, Figures, Group, ReportFilter
-from kefu.web.deps import DB, CurrentUser, require
 from kefu.web.pages.common import form_int, redirect, render
 
 router = APIRouter(include_in_schema=False)

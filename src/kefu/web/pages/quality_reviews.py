@@ -14,9 +14,9 @@ from kefu.core.clock import centre_tz
 from kefu.core.errors import Forbidden, Invalid
 from kefu.core.fields import Id
 from kefu.core.security import Permission
+from kefu.http.deps import DB, CurrentUser, CustomerReader, require
 from kefu.quality import review as reviews
 from kefu.quality.models import ReviewStatus
-from kefu.web.deps import DB, CurrentUser, CustomerReader, require
 from kefu.web.pages.common import redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[require(Permission.QA_REVIEW)])

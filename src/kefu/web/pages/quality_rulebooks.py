@@ -13,13 +13,13 @@ from kefu.accounts.models import User
 from kefu.core.errors import Conflict, Invalid, KefuError
 from kefu.core.fields import Id
 from kefu.core.security import Permission, allowed
+from kefu.http.deps import DB, CurrentUser, require
 from kefu.quality import rulebooks
 from kefu.quality.api.rulebooks import sample_of
 from kefu.quality.drafts import check, merged, rules_of
 from kefu.quality.models import RulebookStatus, RulebookVersion
 from kefu.quality.rulebooks import DRAFT_NAME
 from kefu.quality.whatif import MAX_CALLS, WhatIfResult, whatif
-from kefu.web.deps import DB, CurrentUser, require
 from kefu.web.pages.common import form_int, redirect, render
 
 router = APIRouter(include_in_schema=False)

@@ -10,14 +10,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import FormData
 
-from kefu.calls.models import CallChannel, CallDirection
+from kefu.calls.models import Channel, Direction
 from kefu.calls.reasons import current_reasons
 from kefu.core.errors import Invalid
 from kefu.core.fields import Id
 from kefu.core.security import Permission
+from kefu.http.deps import DB, CurrentUser, require
 from kefu.quality import sampling
 from kefu.quality.models import Period
-from kefu.web.deps import DB, CurrentUser, require
 from kefu.web.pages.common import form_int, redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[require(Permission.QA_REVIEW)])
@@ -75,8 +75,8 @@ def sampling_page(request: Request, user: CurrentUser, session: DB, edit: int | 
         periods=[(p.value, p.label) for p in Period],
         rules=sampling.findings_rules(session),
         reasons=current_reasons().choices(),
-        directions=[(d.value, d.label) for d in CallDirection],
-        channels=[(c.value, c.label) for c in CallChannel],
+        directions=[(d.value, d.label) for d in Direction],
+        channels=[(c.value, c.label) for c in Channel],
         inspectors=sampling.qa_inspectors(session),
     )
 

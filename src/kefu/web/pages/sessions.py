@@ -10,9 +10,9 @@ from kefu.accounts import sessions as user_sessions
 from kefu.accounts.models import User
 from kefu.core.fields import Id
 from kefu.core.security import Permission, allowed
-from kefu.web.deps import DB, CurrentUser
+from kefu.http.deps import DB, CurrentUser
+from kefu.http.session import current_session_id
 from kefu.web.pages.common import redirect, render
-from kefu.web.session import current_session_id
 
 router = APIRouter(include_in_schema=False)
 

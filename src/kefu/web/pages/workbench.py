@@ -16,8 +16,8 @@ from kefu.calls.schemas import CallFilter
 from kefu.core.db import utcnow
 from kefu.core.privacy import Reader
 from kefu.core.security import Permission, allowed
+from kefu.http.deps import DB, ActiveRulebook, CustomerReader
 from kefu.rulebook.calendar import moment_greetings
-from kefu.web.deps import DB, ActiveRulebook, CustomerReader
 from kefu.web.pages.common import render
 from kefu.web.pages.knowledge import latest_changes
 from kefu.workorders import service as workorders

@@ -21,7 +21,7 @@ from kefu.core.fields import Id
 from kefu.core.privacy import Reader
 from kefu.core.security import Permission, allowed
 from kefu.customers.models import Customer
-from kefu.web.deps import DB, CustomerReader, require
+from kefu.http.deps import DB, CustomerReader, require
 from kefu.web.pages.common import form_int, redirect, render
 from kefu.workorders import service
 from kefu.workorders.api import find_orders, missing_fields, present

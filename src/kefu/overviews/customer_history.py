@@ -12,15 +12,15 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from kefu.calls import service as calls
-from kefu.calls.models import CallRecord, local_time, stored
+from kefu.calls.models import CallRecord
 from kefu.calls.reasons import current_reasons
-from kefu.core.clock import centre_tz
+from kefu.core.clock import centre_tz, on_centre_clock, utc_for_storing
 from kefu.core.errors import Invalid
 from kefu.core.privacy import Level, Reader, mask_id_number, mask_name, mask_phone, mask_text, redact
 from kefu.customers.models import Customer
 from kefu.customers.service import get_customer
 from kefu.workorders import service as workorders
-from kefu.workorders.models import OrderType, WorkOrder, as_utc
+from kefu.workorders.models import OrderType, WorkOrder
 from kefu.workorders.schemas import HistoryFilter
 
 Kind = Literal["call", "work_order"]
@@ -151,7 +151,7 @@ def _call_item(call: CallRecord, customer: Customer, masked: bool) -> HistoryIte
         kind_label=f"通话·{call.direction.label}",
         id=call.id,
         number=call.external_id,
-        at=local_time(stored(call.ring_at)),
+        at=on_centre_clock(call.ring_at),
         title=_short(masked_text(summary, customer) if masked else summary),
         label=current_reasons().label(call.reason),
         status="已接通" if call.answered_at is not None else "未接通",
@@ -165,7 +165,7 @@ def _order_item(order: WorkOrder, customer: Customer, masked: bool) -> HistoryIt
         kind_label=KIND_LABELS["work_order"],
         id=order.id,
         number=order.number,
-        at=local_time(as_utc(order.created_at)),
+        at=on_centre_clock(utc_for_storing(order.created_at)),
         title=_short(masked_text(order.title, customer) if masked else order.title),
         label=order.type.label,
         status=order.status.label,

@@ -15,8 +15,8 @@ from kefu.accounts.service import password_change_reason
 from kefu.core.errors import Forbidden, KefuError
 from kefu.core.privacy import Reader
 from kefu.core.security import Permission, allowed
+from kefu.http.session import TOKEN, logged_in
 from kefu.quality.rulebooks import Active
-from kefu.web.session import TOKEN, logged_in
 
 
 class LoginRequired(KefuError):
@@ -63,7 +63,7 @@ SESSION_PROBLEMS = {
 
 
 def current_user(request: Request, session: DB) -> User:
-    """The user of the request's server-side session (kefu.web.session); refused when the
+    """The user of the request's server-side session (kefu.http.session); refused when the
     session was ended, idled out or is too old, and sent to change the password when needed."""
     settings = request.app.state.settings
     found = logged_in(request, session)
@@ -129,7 +129,7 @@ async def check_csrf(request: Request) -> None:
 
 async def customer_reader(request: Request, user: CurrentUser, session: DB) -> Reader:
     """The user reading customer data in this request, with this call's identity checks."""
-    from kefu.web.session import verified_levels
+    from kefu.http.session import verified_levels
 
     return Reader(session, user, verified_levels(request))
 
