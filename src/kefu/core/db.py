@@ -128,6 +128,15 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
+@contextmanager
+def attempt(session: Session) -> Iterator[None]:
+    """An action that may be refused, inside a request's transaction: if it raises, what it did
+    is undone (a savepoint) and the session stays usable — for the page that shows the refusal
+    beside the form, which is then answered without anything half-saved."""
+    with session.begin_nested():
+        yield
+
+
 def alembic_config(url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(resources.files("kefu.core") / "migrations"))

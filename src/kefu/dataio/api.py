@@ -25,7 +25,7 @@ from kefu.jobs import service as jobs
 from kefu.jobs.api import accepted, job_files
 from kefu.jobs.models import JobKind
 from kefu.jobs.schemas import JobOut
-from kefu.workorders.models import OrderType, Status
+from kefu.workorders.schemas import WorkOrderFilter
 
 router = APIRouter(prefix="/api", tags=["import/export"])
 
@@ -129,20 +129,10 @@ def export_workorder_list(
     background: BackgroundTasks,
     user: CurrentUser,
     session: DB,
+    filters: Annotated[WorkOrderFilter, Query()],
     format: Annotated[Format, Query()] = "csv",
-    status: Annotated[str | None, Query(max_length=32)] = None,
-    type: Annotated[str | None, Query(max_length=32)] = None,
-    mine: bool = False,
-    overdue: bool = False,
-    q: Annotated[str | None, Query(max_length=200, description="text in the number, title or description")] = None,
 ) -> JobOut:
     """The work-order list (the filters of GET /api/workorders) as CSV (UTF-8 with BOM) or .xlsx."""
-    for choices, value in ((Status, status), (OrderType, type)):
-        if value and value.strip():
-            try:
-                choices.parse(value)
-            except ValueError as error:
-                raise Invalid(str(error)) from None
-    filters = {"status": status, "type": type, "mine": mine, "overdue": overdue, "q": q}
-    job = start_export(session, user, request, JobKind.EXPORT_WORKORDERS, format, filters)
+    where = filters.model_dump(mode="json", exclude_defaults=True)
+    job = start_export(session, user, request, JobKind.EXPORT_WORKORDERS, format, where)
     return accepted(request, response, background, job)

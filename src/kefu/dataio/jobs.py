@@ -12,7 +12,8 @@ from typing import Any
 
 from kefu.accounts.models import User
 from kefu.calls.schemas import CallFilter
-from kefu.core.db import transaction
+from kefu.core.audit import AuditAction, AuditEntity, record
+from kefu.core.db import transaction, utcnow
 from kefu.core.privacy import Reader
 from kefu.core.spreadsheets import export_filename, export_rows
 from kefu.dataio.calls import check_calls, export_calls, score_calls, write_calls
@@ -20,6 +21,9 @@ from kefu.dataio.customers import check_customers, export_customers, write_custo
 from kefu.dataio.tables import MAX_ROWS, ImportRejected, counted
 from kefu.jobs.models import JobKind
 from kefu.jobs.runner import JobContext, JobFailed
+from kefu.workorders.presenting import EXPORT_COLUMNS, export_row
+from kefu.workorders.schemas import WorkOrderFilter
+from kefu.workorders.service import find_orders
 
 
 def run(context: JobContext) -> dict[str, Any]:
@@ -94,25 +98,13 @@ def _export(context: JobContext) -> dict[str, Any]:
 
 def _workorders(session: Any, user: User, fmt: str, filters: dict[str, Any], progress: Any) -> bytes:
     """The work-order list (filters of GET /api/workorders) as the work-order module presents it."""
-    from kefu.core.audit import record
-    from kefu.core.db import utcnow
-    from kefu.workorders.api import EXPORT_COLUMNS, _choice, export_row, find_orders
-    from kefu.workorders.models import OrderType, Status
-
     now = utcnow()
-    found = find_orders(
-        session,
-        user,
-        status=_choice(Status, filters.get("status")),
-        order_type=_choice(OrderType, filters.get("type")),
-        mine=bool(filters.get("mine")),
-        overdue=bool(filters.get("overdue")),
-        text=filters.get("q"),
-        now=now,
-        limit=MAX_ROWS,
-    )
+    found = find_orders(session, user, WorkOrderFilter.model_validate(filters), now, limit=MAX_ROWS)
     reader = Reader(None, user)  # one audit entry for the whole file, below
     rows = counted((export_row(order, reader, now) for order in found), len(found), progress)
     data = export_rows(EXPORT_COLUMNS, rows, fmt, sheet_title="工单")  # type: ignore[arg-type]
-    record(session, user.id, "export", "workorder", None, detail=f"导出工单 {len(found)} 条({fmt}) 条件={filters}")
+    record(
+        session, user.id, AuditAction.EXPORT, AuditEntity.WORK_ORDER, None, detail=f"导出工单 {len(found)} 条({fmt})",
+        changes={"filters": [None, filters]},
+    )
     return data

@@ -29,6 +29,7 @@ class ValidationProblem(BaseModel):
 
     detail: str = Field(description="总述(中文),如「输入有误」")
     errors: list[FieldProblem] = Field(default_factory=list, description="逐项说明")
+    missing: list[str] | None = Field(default=None, description="模板还缺少的必填项(新建或解决工单时)")
 
 
 def _error(description: str) -> dict[str, Any]:

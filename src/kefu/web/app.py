@@ -163,7 +163,7 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
     @app.exception_handler(KefuError)
     async def kefu_error(request: Request, error: KefuError) -> Response:
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"detail": str(error)}, status_code=error.status)
+            return JSONResponse({**error.details, "detail": str(error)}, status_code=error.status)
         if isinstance(error, LoginRequired):
             target = quote(str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""))
             request.session["flash"] = str(error)

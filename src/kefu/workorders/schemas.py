@@ -1,19 +1,21 @@
-"""What a form, the API or an import may send about a work order; messages in Chinese.
+"""What a form, the API or an import may send about a work order, and what they get back;
+messages in Chinese.
 
 Which fields a type needs is not checked here but in ``service.TEMPLATES`` (it depends on the
-order's type and on the step: creating or resolving)."""
+order's type and on the step: creating or resolving). Each action (start, wait, …) has its body
+here; the API and the pages send the same bodies to ``service.do_action``."""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from kefu.core.clock import centre_tz, utc_as_stored
-from kefu.core.fields import Id, Version
-from kefu.workorders.models import OrderType, Priority, Status
+from kefu.core.fields import CentreTime, Id, Version
+from kefu.workorders.models import EventKind, OrderType, Priority, Status
 
 OrderTypeField = Annotated[OrderType, BeforeValidator(OrderType.parse)]
 PriorityField = Annotated[Priority, BeforeValidator(Priority.parse)]
@@ -175,3 +177,189 @@ class HistoryFilter(BaseModel):
         if self.since and self.until and self.since > self.until:
             raise ValueError("开始时间不能晚于结束时间")
         return self
+
+
+# ---------------------------------------------------------------- the list
+
+
+class WorkOrderFilter(BaseModel):
+    """Which orders a list shows (GET /api/workorders, the page, the export). Choices are
+    accepted by value or by label."""
+
+    status: Annotated[Status | None, BeforeValidator(lambda v: Status.parse(v) if v else None)] = None
+    type: Annotated[OrderType | None, BeforeValidator(lambda v: OrderType.parse(v) if v else None)] = None
+    priority: Annotated[Priority | None, BeforeValidator(lambda v: Priority.parse(v) if v else None)] = None
+    mine: bool = Field(default=False, description="only orders I own or work on")
+    overdue: bool = Field(default=False, description="only orders past a deadline")
+    q: str | None = Field(default=None, max_length=200, description="text in the number, title or description")
+    sort: Literal["recent", "deadline"] = Field(
+        default="recent", description="recent: newest first; deadline: my open orders, soonest deadline first"
+    )
+    limit: int = Field(default=200, ge=1, le=1000)
+
+
+# ---------------------------------------------------------------- actions
+
+
+class Step(BaseModel):
+    """An action with an optional note; ``version``: the version the user saw (optimistic locking)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    note: str | None = Field(default=None, max_length=2000)
+    version: Version | None = None
+
+    @field_validator("note", mode="after")
+    @classmethod
+    def _blank_note(cls, value: str | None) -> str | None:
+        return value or None
+
+
+class Start(Step):
+    """受理: 待处理 → 处理中."""
+
+
+class Resume(Step):
+    """待客户回复 → 处理中."""
+
+
+class Close(Step):
+    """已解决 → 已关闭."""
+
+
+class Wait(Step):
+    """处理中 → 待客户回复: the SLA clocks stand still."""
+
+    note: str = Field(default="", max_length=2000, description="what is awaited from the customer")
+
+
+class Note(Wait):
+    """跟进: a note on the timeline."""
+
+    note: str = Field(default="", max_length=2000, description="the follow-up")
+
+
+class Resolve(Step):
+    measures_taken: str | None = Field(default=None, max_length=2000)
+
+
+class Reopen(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str = Field(default="", max_length=2000)
+    version: Version | None = None
+
+
+class Classify(Step):
+    category: str = Field(default="", max_length=32)
+    priority: str | None = None
+
+
+class Assign(Step):
+    assignee_id: Id
+
+
+class TransferAction(Transfer):
+    version: Version | None = None
+
+
+class CallbackAction(Callback):
+    version: Version | None = None
+
+
+WorkOrderAction = (
+    Start | Wait | Resume | Classify | TransferAction | Assign | Resolve | CallbackAction | Reopen | Close | Note
+)
+ACTIONS: dict[str, type[WorkOrderAction]] = {
+    "start": Start,
+    "wait": Wait,
+    "resume": Resume,
+    "classify": Classify,
+    "transfer": TransferAction,
+    "assign": Assign,
+    "resolve": Resolve,
+    "callback": CallbackAction,
+    "reopen": Reopen,
+    "close": Close,
+    "note": Note,
+}
+"""Each action by the name its route and its form use."""
+
+
+# ---------------------------------------------------------------- answers
+
+
+class PersonOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    agent_no: str
+    name: str
+
+
+class DeadlineOut(BaseModel):
+    name: str
+    limit: str | None = Field(description="the time allowed, e.g. 4 小时(工作时间)")
+    due: CentreTime | None
+    met_at: CentreTime | None
+    remaining_minutes: int | None
+    state: Literal["met", "late", "overdue", "paused", "running", "pending"]
+    text: str = Field(description="the state for people, e.g. 剩余 2 小时 10 分钟(工作时间)")
+
+
+class EventOut(BaseModel):
+    id: int | None
+    at: CentreTime
+    kind: EventKind
+    kind_label: str
+    actor: PersonOut | None
+    note: str | None
+    from_status: Status | None
+    to_status: Status | None
+    data: dict[str, Any] | None
+
+
+class WorkOrderSummary(BaseModel):
+    """An order in a list; the customer's name and contact as the reader may see them."""
+
+    id: int
+    number: str
+    version: int
+    type: OrderType
+    type_label: str
+    priority: Priority
+    priority_label: str
+    status: Status
+    status_label: str
+    title: str
+    customer_id: int | None
+    customer_name: str | None
+    contact: str | None
+    description: str | None
+    handling_suggestion: str | None
+    measures_taken: str | None
+    promised_at: CentreTime | None
+    follow_up_plan: str | None
+    departments: list[str]
+    complaint_category: str | None
+    owner: PersonOut | None
+    assignee: PersonOut | None
+    department: str | None
+    call_id: int | None
+    created_at: CentreTime
+    updated_at: CentreTime
+    resolved_at: CentreTime | None
+    closed_at: CentreTime | None
+    satisfaction: int | None
+    callback_comment: str | None
+    escalated: bool
+    overdue: bool
+    next_due: CentreTime | None
+    allowed_actions: list[str] = Field(description="the actions the status allows, if the reader may change the order")
+
+
+class WorkOrderOut(WorkOrderSummary):
+    """One order with its SLA deadlines and its timeline."""
+
+    deadlines: list[DeadlineOut]
+    timeline: list[EventOut]

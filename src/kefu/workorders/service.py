@@ -27,7 +27,7 @@ from kefu.core.changes import apply_change, check_version, created, diff
 from kefu.core.clock import centre_tz, utc_as_stored
 from kefu.core.db import utcnow
 from kefu.core.errors import Conflict, Forbidden, Invalid, NotFound
-from kefu.core.security import Role
+from kefu.core.security import Permission, Role, allowed
 from kefu.customers.models import Customer
 from kefu.workorders import sla
 from kefu.workorders.models import (
@@ -40,7 +40,26 @@ from kefu.workorders.models import (
     WorkOrderCounter,
     WorkOrderEvent,
 )
-from kefu.workorders.schemas import Callback, HistoryFilter, Transfer, WorkOrderCreate, WorkOrderUpdate
+from kefu.workorders.schemas import (
+    Assign,
+    Callback,
+    CallbackAction,
+    Classify,
+    Close,
+    HistoryFilter,
+    Note,
+    Reopen,
+    Resolve,
+    Resume,
+    Start,
+    Transfer,
+    TransferAction,
+    Wait,
+    WorkOrderAction,
+    WorkOrderCreate,
+    WorkOrderFilter,
+    WorkOrderUpdate,
+)
 
 ENTITY = audit.AuditEntity.WORK_ORDER
 REFRESH = "请刷新后重新核对再操作"
@@ -118,7 +137,7 @@ def check_template(order_type: OrderType, values: dict[str, Any], step: str = "c
     missing = [FIELD_LABELS[name] for name in required if _empty(values.get(name))]
     if missing:
         what = "缺少必填项" if step == "create" else "标记为已解决前须填写"
-        raise Invalid(f"{order_type.label}工单{what}:{'、'.join(missing)}")
+        raise Invalid(f"{order_type.label}工单{what}:{'、'.join(missing)}", details={"missing": missing})
 
 
 # ---------------------------------------------------------------- state machine
@@ -282,7 +301,7 @@ def _apply(
     """The one way an action changes an order: the timeline event, then the change itself
     (kefu.core.changes: set, save — refused if someone saved in between — and audit)."""
     _event(order, actor_id, kind, now, note, from_status=from_status, to_status=to_status, data=data)
-    return apply_change(
+    changes = apply_change(
         session,
         actor_id,
         order,
@@ -294,6 +313,10 @@ def _apply(
         touched={"updated_at": now},
         refresh=REFRESH,
     )
+    people = [name.removesuffix("_id") for name in ("assignee_id", "owner_id", "customer_id") if name in changes]
+    if people:  # the people loaded with the order follow their changed ids
+        session.expire(order, people)
+    return changes
 
 
 def _transition(
@@ -596,8 +619,12 @@ def do_assign(
     version: int | None = None,
     now: datetime | None = None,
 ) -> WorkOrder:
-    """指派 the person who works on the order; the owner stays (首问负责)."""
+    """指派 the person who works on the order; the owner stays (首问负责). Team leads, supervisors
+    and admins assign; everyone else transfers (``do_transfer``)."""
     now = _now(now)
+    actor = session.get(User, actor_id)
+    if actor is not None and not allowed(actor.role, Permission.WORKORDER_ASSIGN):
+        raise Forbidden(f"{actor.role.label}无权指派工单,请使用转派")
     order = _load(session, order_id, version, actor_id)
     _not_closed(order, "指派")
     assignee = _user(session, assignee_id, "处理人")
@@ -716,6 +743,56 @@ def do_callback(
             changes={"resolved_at": None},
         )
     return order
+
+
+def do_action(
+    session: Session, actor_id: int, order_id: int, action: WorkOrderAction, *, now: datetime | None = None
+) -> WorkOrder:
+    """One of an order's actions by its body (kefu.workorders.schemas.ACTIONS): what the API's
+    action routes and the order page's forms both call."""
+    match action:
+        case Start() | Resume() | Close():
+            act = {Start: do_start, Resume: do_resume, Close: do_close}[type(action)]
+            return act(session, actor_id, order_id, note=action.note, version=action.version, now=now)
+        case Note():
+            do_add_note(session, actor_id, order_id, action.note, now=now)
+            return get_order(session, order_id)
+        case Wait():
+            return do_wait_for_customer(session, actor_id, order_id, action.note, version=action.version, now=now)
+        case Classify():
+            return do_classify(
+                session,
+                actor_id,
+                order_id,
+                category=action.category,
+                priority=action.priority,
+                note=action.note,
+                version=action.version,
+                now=now,
+            )
+        case TransferAction():
+            move = Transfer(**action.model_dump(exclude={"version"}))
+            return do_transfer(session, actor_id, order_id, move, version=action.version, now=now)
+        case Assign():
+            return do_assign(
+                session, actor_id, order_id, action.assignee_id, note=action.note, version=action.version, now=now
+            )
+        case Resolve():
+            return do_resolve(
+                session,
+                actor_id,
+                order_id,
+                measures_taken=action.measures_taken,
+                note=action.note,
+                version=action.version,
+                now=now,
+            )
+        case CallbackAction():
+            answer = Callback(satisfaction=action.satisfaction, comment=action.comment)
+            return do_callback(session, actor_id, order_id, answer, version=action.version, now=now)
+        case Reopen():
+            return do_reopen(session, actor_id, order_id, action.reason, version=action.version, now=now)
+    raise Invalid(f"未知的工单操作:{type(action).__name__}")
 
 
 def do_escalate(
@@ -852,6 +929,42 @@ def list_orders(
         )
     query = query.order_by(WorkOrder.created_at.desc(), WorkOrder.id.desc()).offset(offset).limit(limit)
     return list(session.scalars(query))
+
+
+def colleagues(session: Session) -> list[User]:
+    """Who may work on orders (to transfer or assign to): active users with the permission."""
+    users = session.scalars(select(User).where(User.active).order_by(User.agent_no))
+    return [user for user in users if allowed(user.role, Permission.WORKORDER_EDIT)]
+
+
+def find_orders(
+    session: Session, user: User, filters: WorkOrderFilter, now: datetime | None = None, *, limit: int | None = None
+) -> list[WorkOrder]:
+    """The list behind the API, the page and the export: the filters, then (for ``overdue``) the
+    SLA check; ``sort="deadline"``: the user's open orders, soonest deadline first."""
+    now = _now(now)
+    limit = limit or filters.limit
+    if filters.sort == "deadline":
+        pairs = open_orders_by_deadline(session, user.id, now)
+        return [
+            order
+            for order, _ in pairs
+            if filters.status in (None, order.status)
+            and filters.type in (None, order.type)
+            and filters.priority in (None, order.priority)
+        ][:limit]
+    orders = list_orders(
+        session,
+        status=filters.status,
+        order_type=filters.type,
+        priority=filters.priority,
+        involving=user.id if filters.mine else None,
+        text=filters.q,
+        limit=1000 if filters.overdue else limit,
+    )
+    if filters.overdue:
+        orders = [o for o in orders if o.status != Status.CLOSED and sla.overdue(o, now)][:limit]
+    return orders
 
 
 def open_orders_by_deadline(

@@ -21,7 +21,7 @@ from kefu.rulebook.calendar import moment_greetings
 from kefu.web.pages.common import render
 from kefu.web.pages.knowledge import latest_changes
 from kefu.workorders import service as workorders
-from kefu.workorders.api import present as present_order
+from kefu.workorders.presenting import summary as present_order
 
 router = APIRouter(include_in_schema=False)
 
@@ -40,7 +40,7 @@ def my_orders(session: Session, reader: Reader, now: datetime) -> MyOrders:
     """The user's open orders (owner or assignee), soonest deadline first."""
     pairs = workorders.open_orders_by_deadline(session, reader.user.id, now)
     return MyOrders(
-        rows=[present_order(order, reader, now, full=False) for order, _ in pairs[:ORDERS_SHOWN]],
+        rows=[present_order(order, reader, now) for order, _ in pairs[:ORDERS_SHOWN]],
         total=len(pairs),
         overdue=sum(due is not None and due <= now for _, due in pairs),  # the earliest unmet deadline passed
     )

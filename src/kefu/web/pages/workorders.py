@@ -1,6 +1,7 @@
 """Work-order pages: my open orders by deadline, a new order from a call, one order with its SLA
-deadlines, timeline and the actions its status allows. Forms post back (PRG); a refused action
-is answered on the same page with the service's message."""
+deadlines, timeline and the actions its status allows. Forms post back (PRG) the API's bodies to
+the same service functions; a refused action is answered on the same page with the service's
+message."""
 
 from __future__ import annotations
 
@@ -9,24 +10,22 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kefu.accounts.models import User
 from kefu.calls import service as calls
 from kefu.core import validation
-from kefu.core.db import utcnow
-from kefu.core.errors import Forbidden, Invalid, KefuError, NotFound
+from kefu.core.db import attempt, utcnow
+from kefu.core.errors import KefuError, NotFound
 from kefu.core.fields import Id
 from kefu.core.privacy import Reader
-from kefu.core.security import Permission, allowed
-from kefu.customers.models import Customer
+from kefu.core.security import Permission
+from kefu.customers import service as customers
 from kefu.http.deps import DB, CustomerReader, require
-from kefu.web.pages.common import form_int, redirect, render
+from kefu.web.pages.common import form_body, form_int, redirect, render
 from kefu.workorders import service
-from kefu.workorders.api import find_orders, missing_fields, present
 from kefu.workorders.models import OrderType, Priority, Status
-from kefu.workorders.schemas import Callback, Transfer, WorkOrderCreate
+from kefu.workorders.presenting import present, summary
+from kefu.workorders.schemas import ACTIONS, WorkOrderCreate, WorkOrderFilter
 
 router = APIRouter(include_in_schema=False)
 
@@ -44,14 +43,12 @@ FORM_FIELDS = (
     "departments",
     "call_id",
 )
-TEMPLATE_FIELDS = ("description", "handling_suggestion", "measures_taken", "departments", "promised_at")
 
 
 def _message(problem: Exception) -> str:
     if isinstance(problem, ValidationError):
         return ";".join(
-            (service.FIELD_LABELS.get(str(e["loc"][0]), "") + ":" if e["loc"] else "")
-            + validation.message(e)
+            (service.FIELD_LABELS.get(str(e["loc"][0]), "") + ":" if e["loc"] else "") + validation.message(e)
             for e in problem.errors()
         )
     return str(problem)
@@ -79,31 +76,21 @@ def workorder_list(
 ) -> HTMLResponse:
     """Default: my open orders, soonest deadline first. A search or ``scope=all`` looks at all."""
     now = utcnow()
-    user = reader.user
+    scope = scope or ("all" if q.strip() else "mine")
+    by_deadline = scope == "mine" and not q.strip()
     error = None
     try:
-        wanted_status = Status.parse(status) if status else None
-        wanted_type = OrderType.parse(type) if type else None
-    except ValueError as problem:
-        wanted_status = wanted_type = None
-        error = str(problem)
-    scope = scope or ("all" if q.strip() else "mine")
-    if scope == "mine" and not q.strip():
-        orders = [order for order, _ in service.open_orders_by_deadline(session, user.id, now)]
-        orders = [
-            o
-            for o in orders
-            if (wanted_status is None or o.status == wanted_status) and (wanted_type is None or o.type == wanted_type)
-        ]
-    else:
-        orders = find_orders(
-            session, user, status=wanted_status, order_type=wanted_type, mine=scope == "mine", text=q, now=now
+        filters = WorkOrderFilter(
+            status=status, type=type, q=q, mine=scope == "mine", sort="deadline" if by_deadline else "recent"
         )
-    rows = [present(o, reader, now, full=False) for o in orders]
+    except ValidationError as problem:
+        error = _message(problem)
+        filters = WorkOrderFilter(q=q, mine=scope == "mine", sort="deadline" if by_deadline else "recent")
+    rows = [summary(o, reader, now) for o in service.find_orders(session, reader.user, filters, now)]
     return render(
         request,
         "workorders.html",
-        user,
+        reader.user,
         rows=rows,
         q=q,
         status=status,
@@ -124,8 +111,11 @@ def _new_page(
     customer_name = None
     customer_id = form_int(values.get("customer_id"))
     if customer_id is not None:
-        customer = session.get(Customer, customer_id)
-        customer_name = reader.name(customer.id, customer.name) if customer else None
+        try:
+            customer = customers.get_customer(session, customer_id)
+            customer_name = reader.name(customer.id, customer.name)
+        except NotFound:
+            pass
     return render(
         request,
         "workorder_new.html",
@@ -164,15 +154,10 @@ def new_workorder(
 async def create_workorder(request: Request, reader: CustomerReader, session: DB) -> Response:
     form = await request.form()
     values = {name: str(form.get(name, "")).strip() for name in FORM_FIELDS}
-    data = {name: value for name, value in values.items() if value != ""}
     try:
-        body = WorkOrderCreate(**data)
-        missing = missing_fields(body)
-        if missing:
-            raise Invalid(f"{body.type.label}工单缺少必填项:{'、'.join(missing)}")
-        order = service.do_create(session, reader.user.id, body)
+        with attempt(session):
+            order = service.do_create(session, reader.user.id, form_body(WorkOrderCreate, values))
     except (ValidationError, KefuError) as problem:
-        session.rollback()
         return _new_page(
             request, reader, session, values, status_code=getattr(problem, "status", 422), error=_message(problem)
         )
@@ -180,11 +165,6 @@ async def create_workorder(request: Request, reader: CustomerReader, session: DB
 
 
 # ---------------------------------------------------------------- one order
-
-
-def _colleagues(session: Session) -> list[User]:
-    users = session.scalars(select(User).where(User.active).order_by(User.agent_no))
-    return [u for u in users if allowed(u.role, Permission.WORKORDER_EDIT)]
 
 
 def _order_page(
@@ -198,9 +178,9 @@ def _order_page(
         reader.user,
         status_code=status_code,
         order=shown,
-        actions=set(shown["allowed_actions"]),
+        actions=set(shown.allowed_actions),
         closed=order.status == Status.CLOSED,
-        colleagues=[u for u in _colleagues(session) if u.id != order.assignee_id],
+        colleagues=[u for u in service.colleagues(session) if u.id != order.assignee_id],
         priorities=Priority.choices(),
         **extra,
     )
@@ -209,10 +189,6 @@ def _order_page(
 @router.get("/workorders/{order_id}", dependencies=[require(Permission.CUSTOMER_VIEW)])
 def workorder_page(request: Request, order_id: Id, reader: CustomerReader, session: DB) -> HTMLResponse:
     return _order_page(request, reader, session, order_id)
-
-
-def _int(value: Any) -> int | None:
-    return form_int(value)
 
 
 DONE = {
@@ -230,61 +206,17 @@ DONE = {
 }
 
 
-def _act(session: Session, user: User, order_id: int, action: str, form: Any) -> None:
-    version = _int(form.get("version"))
-    note = str(form.get("note", "")).strip() or None
-    if action == "start":
-        service.do_start(session, user.id, order_id, note=note, version=version)
-    elif action == "wait":
-        service.do_wait_for_customer(session, user.id, order_id, note or "", version=version)
-    elif action == "resume":
-        service.do_resume(session, user.id, order_id, note=note, version=version)
-    elif action == "classify":
-        service.do_classify(
-            session,
-            user.id,
-            order_id,
-            category=str(form.get("category", "")),
-            priority=str(form.get("priority", "")) or None,
-            note=note,
-            version=version,
-        )
-    elif action == "transfer":
-        move = Transfer(
-            to_user_id=_int(form.get("to_user_id")),
-            to_department=str(form.get("to_department", "")).strip() or None,
-            notes=str(form.get("notes", "")),
-        )
-        service.do_transfer(session, user.id, order_id, move, version=version)
-    elif action == "assign":
-        if not allowed(user.role, Permission.WORKORDER_ASSIGN):
-            raise Forbidden(f"{user.role.label}无权指派工单,请使用转派")
-        service.do_assign(session, user.id, order_id, _int(form.get("assignee_id")) or 0, note=note, version=version)
-    elif action == "resolve":
-        measures = str(form.get("measures_taken", "")).strip() or None
-        service.do_resolve(session, user.id, order_id, measures_taken=measures, note=note, version=version)
-    elif action == "callback":
-        answer = Callback(satisfaction=str(form.get("satisfaction", "")), comment=note)
-        service.do_callback(session, user.id, order_id, answer, version=version)
-    elif action == "reopen":
-        service.do_reopen(session, user.id, order_id, str(form.get("reason", "")), version=version)
-    elif action == "close":
-        service.do_close(session, user.id, order_id, note=note, version=version)
-    elif action == "note":
-        service.do_add_note(session, user.id, order_id, note or "")
-    else:
-        raise NotFound(f"未知的工单操作“{action}”")
-
-
 @router.post("/workorders/{order_id}/{action}", dependencies=[require(Permission.WORKORDER_EDIT)])
 async def workorder_action(
     request: Request, order_id: Id, action: str, reader: CustomerReader, session: DB
 ) -> Response:
+    if action not in ACTIONS:
+        raise NotFound(f"未知的工单操作“{action}”")
     form = await request.form()
     try:
-        _act(session, reader.user, order_id, action, form)
+        with attempt(session):
+            service.do_action(session, reader.user.id, order_id, form_body(ACTIONS[action], form))
     except (ValidationError, KefuError) as problem:
-        session.rollback()
         return _order_page(
             request,
             reader,
@@ -294,4 +226,4 @@ async def workorder_action(
             action_error=_message(problem),
             failed_action=action,
         )
-    return redirect(f"/workorders/{order_id}", DONE.get(action, "已保存"), request)
+    return redirect(f"/workorders/{order_id}", DONE[action], request)
