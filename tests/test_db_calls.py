@@ -422,13 +422,13 @@ def test_a_work_order_from_a_call_needs_no_retyping(world) -> None:  # type: ign
         other = calls.work_order_draft(calls.get_call(session, anonymous.id), reader())
         # without a caller number, the customer's own number is the contact
         no_number = calls.do_create_call(session, agent, new_call(customer_id=zhang))
-        assert calls.work_order_draft(no_number, reader())["contact"] == "13812345678"
-    assert draft["call_id"] == call.id and draft["customer_id"] == zhang
-    assert draft["contact"] == "13812345678" and draft["contact_name"] == "张伟"
-    assert draft["description"] == "账单多扣50元,要求退还"
-    assert draft["type_hint"] == "complaint" and draft["reason_label"] == "投诉"
-    assert "2026-11-22 08:15" in draft["note"] and "呼入" in draft["note"]
-    assert other["customer_id"] is None and other["contact"] == "0769-81234567" and other["type_hint"] is None
+        assert calls.work_order_draft(no_number, reader()).contact == "13812345678"
+    assert draft.call_id == call.id and draft.customer_id == zhang
+    assert draft.contact == "13812345678" and draft.contact_name == "张伟"
+    assert draft.description == "账单多扣50元,要求退还"
+    assert draft.type_hint == "complaint" and draft.reason_label == "投诉"
+    assert "2026-11-22 08:15" in draft.note and "呼入" in draft.note
+    assert other.customer_id is None and other.contact == "0769-81234567" and other.type_hint is None
 
 
 def test_present_shows_labels_and_the_centres_clock(world) -> None:  # type: ignore[no-untyped-def]

@@ -18,12 +18,12 @@ from sqlalchemy import func, select
 from browser_helpers import login
 from conftest import live_server
 from kefu.accounts.models import User
-from kefu.calls.demo import seed_demo as seed_demo_calls
 from kefu.calls.models import CallRecord
 from kefu.core.db import transaction
 from kefu.core.settings import Settings
 from kefu.customers.models import Customer
 from kefu.demo import DEMO_PASSWORD, seed_demo
+from kefu.flows.intake import seed_demo_calls
 from kefu.web.app import create_app
 
 BOM = b"\xef\xbb\xbf"

@@ -8,14 +8,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kefu.accounts import service as accounts
 from kefu.accounts.models import User
-from kefu.calls import demo as calls_demo
 from kefu.core.db import transaction
 from kefu.core.security import Role
 from kefu.customers import service as customers
 from kefu.customers.schemas import CustomerCreate
+from kefu.flows import intake
 from kefu.knowledge.demo import seed_demo as seed_knowledge
 from kefu.quality.sampling import ensure_default_plan
-from kefu.quality.service import inspect_calls
 from kefu.workorders import demo as workorders_demo
 
 DEMO_PASSWORD = "kefu2026"
@@ -79,8 +78,7 @@ def seed_demo(factory: sessionmaker[Session], *, activity: bool = True, must_cha
         if not activity:
             return True
         agents = [user for user in users if user.role is Role.AGENT]
-        recorded = calls_demo.seed_demo(session, agents, people, actor_id=None)  # recorded by the system
-        inspect_calls(session, recorded)
+        intake.seed_demo_calls(session, agents, people)  # recorded by the system
         workorders_demo.seed_demo(session, users, people)
         seed_knowledge(  # by the trainer; the agents' last visit falls before the two demo edits
             session,

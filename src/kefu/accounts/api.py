@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from kefu.accounts import service as accounts
 from kefu.accounts import sessions as user_sessions
-from kefu.accounts.models import User, UserSession
+from kefu.accounts.models import UserSession
 from kefu.accounts.schemas import Ended, Login, LoginOut, PasswordChange, PasswordChanged, SessionOut, UserOut
 from kefu.core.errors import NotFound
 from kefu.core.fields import Id
@@ -64,7 +64,7 @@ def me(user: CurrentUser) -> UserOut:
 
 
 def _present(session: Session, rows: list[UserSession], current: int | None) -> list[SessionOut]:
-    users = {u.id: u for u in session.query(User).filter(User.id.in_({r.user_id for r in rows}))} if rows else {}
+    users = {u.id: u for u in accounts.list_users(session, ids={r.user_id for r in rows})}
     return [
         SessionOut(
             id=row.id,

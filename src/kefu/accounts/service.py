@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -13,7 +14,15 @@ from kefu.accounts import sessions as user_sessions
 from kefu.accounts.models import User
 from kefu.core import audit
 from kefu.core.errors import Conflict, Invalid, KefuError, NotFound
-from kefu.core.security import Role, hash_password, needs_rehash, verify_no_password, verify_password
+from kefu.core.security import (
+    Permission,
+    Role,
+    allowed,
+    hash_password,
+    needs_rehash,
+    verify_no_password,
+    verify_password,
+)
 from kefu.core.settings import Settings
 
 BAD_LOGIN = "工号或密码错误"
@@ -91,6 +100,31 @@ def get_user(session: Session, user_id: int) -> User:
     if user is None:
         raise NotFound(f"用户 {user_id} 不存在")
     return user
+
+
+def list_users(
+    session: Session,
+    *,
+    ids: Iterable[int] | None = None,
+    role: Role | None = None,
+    active_only: bool = False,
+    permission: Permission | None = None,
+) -> list[User]:
+    """Users by 工号: the ones with these ids, this role, active, or whose role has ``permission``."""
+    query = select(User).order_by(User.agent_no)
+    if ids is not None:
+        query = query.where(User.id.in_(set(ids)))
+    if role is not None:
+        query = query.where(User.role == role)
+    if active_only:
+        query = query.where(User.active.is_(True))
+    users = list(session.scalars(query))
+    return users if permission is None else [u for u in users if allowed(u.role, permission)]
+
+
+def teams(session: Session) -> list[str]:
+    """The teams (班组) users belong to, sorted."""
+    return sorted({t for t in session.scalars(select(User.team).where(User.team.is_not(None))) if t})
 
 
 def do_login(

@@ -7,21 +7,21 @@ never reaches these routes, whatever the order the routers are included in.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import ValidationError
 
 from kefu.calls import service as calls
 from kefu.calls.reasons import current_reasons
-from kefu.calls.schemas import CallCreate, CallFilter, CallOut, CallUpdate
+from kefu.calls.schemas import CallCreate, CallFilter, CallOut, CallUpdate, ReasonOut, WorkOrderDraft
 from kefu.core import validation
 from kefu.core.errors import Invalid
 from kefu.core.fields import Id, Offset
 from kefu.core.security import Permission
 from kefu.flows import intake
 from kefu.http.deps import DB, CustomerReader, require
-from kefu.quality.card import scorecard
+from kefu.quality.card import ScorecardOut, scorecard
 
 router = APIRouter(prefix="/api/calls", tags=["calls"])
 
@@ -83,9 +83,9 @@ def list_calls(
 
 
 @router.get("/reasons", dependencies=[require(Permission.CUSTOMER_VIEW)])
-def reasons() -> list[dict[str, str]]:
+def reasons() -> list[ReasonOut]:
     """The 来电原因 an agent can choose, in the centre's order."""
-    return [{"code": r.code, "label": r.label, "group": r.group} for r in current_reasons() if r.active]
+    return [ReasonOut(code=r.code, label=r.label, group=r.group) for r in current_reasons() if r.active]
 
 
 @router.post("", status_code=201, dependencies=[require(Permission.CALL_EDIT)])
@@ -93,8 +93,6 @@ def create_call(body: CallCreate, reader: CustomerReader, session: DB) -> CallOu
     """Every call needs a reason; the transcript (「客服: …」 lines or SPEC §2 JSON) is checked
     and a problem names its line. Without ``agent_id`` the call is the caller's own; an agent
     records calls in their own name only, a team lead for the team."""
-    if body.agent_id is None:
-        body = body.model_copy(update={"agent_id": reader.user.id})
     return calls.present(intake.do_record_call(session, reader.user.id, body), reader)
 
 
@@ -111,17 +109,15 @@ def update_call(call_id: Id, body: CallUpdate, reader: CustomerReader, session: 
 
 
 @router.get("/{call_id:int}/workorder-draft", dependencies=[require(Permission.CUSTOMER_VIEW)])
-def workorder_draft(call_id: Id, reader: CustomerReader, session: DB) -> dict[str, Any]:
+def workorder_draft(call_id: Id, reader: CustomerReader, session: DB) -> WorkOrderDraft:
     """What a work order created from this call starts with (customer, contact, summary, …),
     personal data masked until the caller's identity is checked."""
     return calls.work_order_draft(calls.read_call(session, reader.user, call_id), reader)
 
 
 @router.get("/{call_id:int}/inspection", dependencies=[require(Permission.CUSTOMER_VIEW)])
-def inspection(call_id: Id, reader: CustomerReader, session: DB) -> dict[str, Any]:
+def inspection(call_id: Id, reader: CustomerReader, session: DB) -> ScorecardOut:
     """The stored scorecard of the call: its current inspection, the rulebook version that
     produced it and its findings (never re-inspected here). ``applicable`` is false for a call
     without a transcript; ``status`` failed: the inspection failed and waits for 重新质检."""
-    call = calls.read_call(session, reader.user, call_id)
-    card = scorecard(session, call, reader)
-    return {"call_id": call.id, "applicable": bool(call.transcript), **card.public()}
+    return scorecard(session, calls.read_call(session, reader.user, call_id), reader).public()

@@ -391,3 +391,26 @@ class CallOut(BaseModel):
     talk_seconds: float | None
     qa_score: float | None
     qa_passed: bool | None
+
+
+class ReasonOut(BaseModel):
+    """A 来电原因 an agent can choose."""
+
+    code: str
+    label: str
+    group: str | None
+
+
+class WorkOrderDraft(BaseModel):
+    """What a work order created from a call starts with; personal data as the reader may see it."""
+
+    call_id: int
+    customer_id: int | None
+    contact_name: str | None
+    contact: str | None = Field(description="the number to call back, if the reader may see it whole")
+    contact_hint: str | None = Field(description="the number as the reader may see it (possibly masked)")
+    description: str
+    reason: str
+    reason_label: str
+    type_hint: str | None = Field(description="the work-order type the reason suggests")
+    note: str

@@ -16,7 +16,7 @@ from kefu.accounts.models import User
 from kefu.calls import policy
 from kefu.calls.models import CallRecord, Channel, Direction, HangupBy, is_night_service
 from kefu.calls.reasons import current_reasons
-from kefu.calls.schemas import CallCreate, CallFilter, CallOut, CallUpdate, TurnOut, check_times
+from kefu.calls.schemas import CallCreate, CallFilter, CallOut, CallUpdate, TurnOut, WorkOrderDraft, check_times
 from kefu.core import audit
 from kefu.core.bulk import insert_rows
 from kefu.core.changes import check_version, save
@@ -221,7 +221,7 @@ def agent_today(session: Session, agent_id: int, now: datetime | None = None) ->
     )
 
 
-def work_order_draft(call: CallRecord, reader: Reader) -> dict[str, Any]:
+def work_order_draft(call: CallRecord, reader: Reader) -> WorkOrderDraft:
     """What a work order created from this call starts with, so nothing is typed twice:
     the customer, the number to call back, the summary as description, and the call itself.
     Personal data as ``reader`` may see it; a masked contact is left out (the work order takes
@@ -231,19 +231,19 @@ def work_order_draft(call: CallRecord, reader: Reader) -> dict[str, Any]:
     shown_contact = reader.phone(cid, contact)
     reason = current_reasons().get(call.reason)
     when = _local(call.ring_at)
-    return {
-        "call_id": call.id,
-        "customer_id": call.customer_id,
-        "contact_name": reader.name(cid, call.customer.name) if call.customer else None,
-        "contact": shown_contact if shown_contact == contact else None,
-        "contact_hint": shown_contact,
-        "description": reader.text(cid, call.summary) or "",
-        "reason": call.reason,
-        "reason_label": reason.label if reason else call.reason,
-        "type_hint": reason.work_order_hint if reason else None,  # consultation/complaint/fault/suggestion
-        "note": f"来自 {when:%Y-%m-%d %H:%M} 的{call.direction.label}通话(来电原因:"
-        f"{reason.label if reason else call.reason})",
-    }
+    draft_reason = reason.label if reason else call.reason
+    return WorkOrderDraft(
+        call_id=call.id,
+        customer_id=call.customer_id,
+        contact_name=reader.name(cid, call.customer.name) if call.customer else None,
+        contact=shown_contact if shown_contact == contact else None,
+        contact_hint=shown_contact,
+        description=reader.text(cid, call.summary) or "",
+        reason=call.reason,
+        reason_label=draft_reason,
+        type_hint=reason.work_order_hint if reason else None,  # consultation/complaint/fault/suggestion
+        note=f"来自 {when:%Y-%m-%d %H:%M} 的{call.direction.label}通话(来电原因:{draft_reason})",
+    )
 
 
 # ---------------------------------------------------------------------------- checks
@@ -319,6 +319,8 @@ def do_create_call(session: Session, actor_id: int | None, data: CallCreate) -> 
     """Record a call. ``CallCreate`` has already checked the reason, the order of the times and
     the transcript; here the customer, the agent and the 通话编号 are checked against the database,
     and the agent against what the actor may record (kefu.calls.policy)."""
+    if data.agent_id is None and actor_id is not None:  # a call without an agent is the recorder's own
+        data = data.model_copy(update={"agent_id": actor_id})
     _raise_first(check_references(session, [data]))
     _check_agents(session, actor_id, {data.agent_id})
     call = new_call(data)

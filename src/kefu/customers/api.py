@@ -6,14 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from kefu.core import audit
 from kefu.core.fields import Id
 from kefu.core.security import Permission
 from kefu.customers import service as customers
 from kefu.customers.schemas import CustomerCreate, CustomerOut, CustomerUpdate, Verification
 from kefu.http.deps import DB, CurrentUser, CustomerReader, require
 from kefu.http.session import forget_verifications, remember_verification
-from kefu.overviews.customer_history import HistoryItem, customer_history, parse_query
+from kefu.overviews.customer_history import HistoryItem, do_read_history, parse_query
 
 router = APIRouter(prefix="/api", tags=["customers"])
 
@@ -33,9 +32,7 @@ def create_customer(body: CustomerCreate, reader: CustomerReader, session: DB) -
 
 @router.get("/customers/{customer_id}", dependencies=[require(Permission.CUSTOMER_VIEW)])
 def get_customer(customer_id: Id, reader: CustomerReader, session: DB) -> CustomerOut:
-    customer = customers.get_customer(session, customer_id)
-    audit.record(session, reader.user.id, "view", "customer", customer.id)
-    return customers.present(customer, reader)
+    return customers.present(customers.do_view_customer(session, reader, customer_id), reader)
 
 
 @router.get("/customers/{customer_id}/history", dependencies=[require(Permission.CUSTOMER_VIEW)])
@@ -51,10 +48,7 @@ def history(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[HistoryItem]:
     """Calls and work orders in one list, newest first; texts masked until the caller is verified."""
-    query = parse_query(start, end, type)
-    items = customer_history(session, reader, customer_id, query, limit=limit)
-    audit.record(session, reader.user.id, "view", "customer", customer_id, detail="联系历史")
-    return items
+    return do_read_history(session, reader, customer_id, parse_query(start, end, type), limit=limit)
 
 
 @router.post("/customers/{customer_id}/verify", dependencies=[require(Permission.CUSTOMER_VIEW)])

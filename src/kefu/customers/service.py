@@ -161,6 +161,15 @@ def do_verify(session: Session, reader: Reader, customer_id: int, facts: Verific
     return counted
 
 
+def do_view_customer(session: Session, reader: Reader, customer_id: int, detail: str | None = None) -> Customer:
+    """The customer, for a card or a history: every view is in the audit log (who looked whom up)."""
+    customer = get_customer(session, customer_id)
+    audit.record(
+        session, reader.user.id, audit.AuditAction.VIEW, audit.AuditEntity.CUSTOMER, customer.id, detail=detail
+    )
+    return customer
+
+
 def preview_update(session: Session, reader: Reader, customer_id: int, data: CustomerUpdate) -> dict[str, list[Any]]:
     """The read-back: what would change, old and new, for the agent to confirm with the caller.
     The old values are shown as the reader may see them (masked before the identity check); the

@@ -13,10 +13,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kefu.accounts.models import User
+from kefu.calls import demo as calls_demo
 from kefu.calls import service as calls
 from kefu.calls.models import CallRecord
 from kefu.calls.schemas import CallCreate, CallUpdate
 from kefu.core.db import utcnow
+from kefu.customers.models import Customer
 from kefu.quality import service as quality
 from kefu.quality.service import Scorecard
 
@@ -62,3 +65,12 @@ def do_import_calls(
     ids = do_import_call_rows(session, actor_id, items, source, quality.score_new_calls(session, items))
     found = {call.id: call for call in session.scalars(select(CallRecord).where(CallRecord.id.in_(ids)))}
     return [found[i] for i in ids]
+
+
+def seed_demo_calls(
+    session: Session, agents: Sequence[User], customers: Sequence[Customer], *, actor_id: int | None = None
+) -> list[CallRecord]:
+    """The demo's calls (kefu.calls.demo), inspected like any other call."""
+    recorded = calls_demo.seed_demo(session, agents, customers, actor_id=actor_id)
+    quality.inspect_calls(session, recorded)
+    return recorded

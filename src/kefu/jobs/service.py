@@ -42,6 +42,11 @@ class JobLost(Exception):
     """The job is no longer this runner's (marked failed meanwhile): stop, write nothing."""
 
 
+def confirmed_by(session: Session, checked_job_id: int) -> int | None:
+    """The import job started from a checked (dry-run) job, if it was confirmed."""
+    return session.scalar(select(Job.id).where(Job.checked_job_id == checked_job_id))
+
+
 def may_see(user: User, job: Job) -> bool:
     """A job's status, result and file are its creator's; supervisors and admins see all."""
     return job.created_by == user.id or user.role in OVERSEERS

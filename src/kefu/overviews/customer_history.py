@@ -17,6 +17,7 @@ from kefu.calls.reasons import current_reasons
 from kefu.core.clock import centre_tz, on_centre_clock, utc_for_storing
 from kefu.core.errors import Invalid
 from kefu.core.privacy import Level, Reader, mask_id_number, mask_name, mask_phone, mask_text, redact
+from kefu.customers import service as customers
 from kefu.customers.models import Customer
 from kefu.customers.service import get_customer
 from kefu.workorders import service as workorders
@@ -211,3 +212,11 @@ __all__ = [
     "parse_query",
     "type_choices",
 ]
+
+
+def do_read_history(
+    session: Session, reader: Reader, customer_id: int, query: HistoryQuery, *, limit: int = 100
+) -> list[HistoryItem]:
+    """The history as the API answers it, the view written to the audit log."""
+    customers.do_view_customer(session, reader, customer_id, detail="联系历史")
+    return customer_history(session, reader, customer_id, query, limit=limit)

@@ -5,13 +5,13 @@ with their evidence marked in the transcript; a failed inspection with its error
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from kefu.calls.models import CallRecord
-from kefu.core.clock import on_centre_clock
+from kefu.core.fields import CentreTime
 from kefu.core.privacy import Reader
 from kefu.inspection.html_report import _segments
 from kefu.quality.models import AppealStatus, Finding, FindingReview, Inspection, InspectionStatus, RulebookVersion
@@ -31,6 +31,8 @@ class Mark:
 
 @dataclass
 class Card:
+    call_id: int
+    applicable: bool  # the call has a transcript
     inspection: Inspection | None
     status: str  # none | done | failed
     message: str | None
@@ -38,38 +40,65 @@ class Card:
     findings: list[dict[str, Any]] = field(default_factory=list)
     turns: dict[int, list[Mark]] = field(default_factory=dict)  # turn index → marked runs
 
-    def public(self) -> dict[str, Any]:
+    def public(self) -> ScorecardOut:
         inspection = self.inspection
+        call_id = self.call_id
         if inspection is None:
-            return {"status": self.status, "message": self.message, "report": None}
+            return ScorecardOut(call_id=call_id, applicable=self.applicable, status=self.status, message=self.message)
         report = None
         if inspection.status == InspectionStatus.DONE:
-            report = {
-                "score": inspection.final_score,
-                "machine_score": inspection.machine_score,
-                "final_score": inspection.final_score,
-                "passed": inspection.passed,
-                "fatal": inspection.fatal,
-                "pass_line": inspection.pass_line,
-                "categories": inspection.categories,
-                "not_applicable": inspection.not_applicable,
-                "findings": self.findings,
-            }
-        return {
-            "status": self.status,
-            "message": self.message,
-            "inspection_id": inspection.id,
-            "rulebook_id": inspection.rulebook_id,
-            "rulebook_label": inspection.rulebook_label,
-            "rulebook_version": self.version,
-            "inspected_at": _when(inspection.inspected_at),
-            "error": inspection.error,
-            "report": report,
-        }
+            report = ScorecardReport(
+                score=inspection.final_score,
+                machine_score=inspection.machine_score,
+                final_score=inspection.final_score,
+                passed=inspection.passed,
+                fatal=inspection.fatal,
+                pass_line=inspection.pass_line,
+                categories=inspection.categories or {},
+                not_applicable=inspection.not_applicable or [],
+                findings=self.findings,
+            )
+        return ScorecardOut(
+            call_id=call_id,
+            applicable=self.applicable,
+            status=self.status,
+            message=self.message,
+            inspection_id=inspection.id,
+            rulebook_id=inspection.rulebook_id,
+            rulebook_label=inspection.rulebook_label,
+            rulebook_version=self.version,
+            inspected_at=inspection.inspected_at,
+            error=inspection.error,
+            report=report,
+        )
 
 
-def _when(moment: datetime | None) -> str | None:
-    return None if moment is None else on_centre_clock(moment).isoformat()
+class ScorecardReport(BaseModel):
+    score: float | None
+    machine_score: float | None
+    final_score: float | None
+    passed: bool | None
+    fatal: bool | None
+    pass_line: float | None
+    categories: dict[str, Any] = Field(description="{key: {name, score, max}}")
+    not_applicable: list[dict[str, Any]]
+    findings: list[dict[str, Any]]
+
+
+class ScorecardOut(BaseModel):
+    """A call's stored scorecard (``report`` None: no transcript, or the inspection failed)."""
+
+    call_id: int
+    applicable: bool = Field(description="false for a call without a transcript")
+    status: str = Field(description="none | done | failed")
+    message: str | None
+    inspection_id: int | None = None
+    rulebook_id: int | None = None
+    rulebook_label: str | None = None
+    rulebook_version: str | None = None
+    inspected_at: CentreTime | None = None
+    error: str | None = None
+    report: ScorecardReport | None = None
 
 
 def version_label(session: Session, inspection: Inspection) -> str:
@@ -94,10 +123,10 @@ def scorecard(session: Session, call: CallRecord, reader: Reader) -> Card:
     inspection = current_inspection(session, call.id)
     if inspection is None:
         message = NO_TRANSCRIPT if not call.transcript else "尚未质检"
-        return Card(None, "none", message, "")
+        return Card(call.id, bool(call.transcript), None, "none", message, "")
     version = version_label(session, inspection)
     if inspection.status == InspectionStatus.FAILED:
-        return Card(inspection, "failed", FAILED, version)
+        return Card(call.id, bool(call.transcript), inspection, "failed", FAILED, version)
     counted = {f.id for f in counted_findings(session, inspection)}
     shown = [f for f in inspection.findings if not f.manual or f.id in counted]
     turns = reader.turns(call.customer_id, call.transcript) or []
@@ -134,4 +163,4 @@ def scorecard(session: Session, call: CallRecord, reader: Reader) -> Card:
         turn: [Mark(s.text, s.hits) for s in _segments(str(turns[turn].get("text", "")), found)]
         for turn, found in spans.items()
     }
-    return Card(inspection, "done", None, version, findings, marked)
+    return Card(call.id, bool(call.transcript), inspection, "done", None, version, findings, marked)

@@ -38,6 +38,18 @@ def current_inspection(session: Session, call_id: int) -> Inspection | None:
     return session.scalar(select(Inspection).where(Inspection.call_id == call_id, Inspection.current.is_(True)))
 
 
+def recently_inspected(session: Session, limit: int) -> list[CallRecord]:
+    """The calls most recently rung whose current inspection is done (calibration's choices)."""
+    query = (
+        select(CallRecord)
+        .join(Inspection, Inspection.call_id == CallRecord.id)
+        .where(Inspection.current.is_(True), Inspection.status == InspectionStatus.DONE)
+        .order_by(CallRecord.ring_at.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
 def get_inspection(session: Session, inspection_id: int) -> Inspection:
     inspection = session.get(Inspection, inspection_id)
     if inspection is None:

@@ -9,9 +9,8 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
 
-from kefu.accounts.models import User
+from kefu.accounts import service as accounts
 from kefu.calls import service as calls
 from kefu.calls.api import call_filters
 from kefu.calls.models import Channel, Direction
@@ -54,7 +53,7 @@ def call_list(request: Request, reader: CustomerReader, session: DB) -> HTMLResp
     start, end = calls.day_range(datetime.now().astimezone())
     today = CallFilter(agent_id=user.id, start=start, end=end)
     mine = [calls.present(c, reader) for c in calls.list_calls(session, today, viewer=user)]
-    agents = list(session.scalars(select(User).order_by(User.agent_no)))
+    agents = accounts.list_users(session)
     return render(
         request,
         "calls.html",

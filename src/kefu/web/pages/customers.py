@@ -8,7 +8,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
-from kefu.core import audit, validation
+from kefu.core import validation
+from kefu.core.db import attempt
 from kefu.core.errors import KefuError
 from kefu.core.fields import Id
 from kefu.core.security import Permission
@@ -17,7 +18,7 @@ from kefu.customers.schemas import CustomerUpdate, Verification
 from kefu.http.deps import DB, CurrentUser, CustomerReader, require
 from kefu.http.session import forget_verifications, remember_verification
 from kefu.overviews.customer_history import HistoryQuery, customer_history, parse_query, type_choices
-from kefu.web.pages.common import redirect, render
+from kefu.web.pages.common import form_body, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -68,7 +69,7 @@ def _customer_page(
 
 @router.get("/customers/{customer_id}", dependencies=[require(Permission.CUSTOMER_VIEW)])
 def customer_page(request: Request, customer_id: Id, reader: CustomerReader, session: DB) -> HTMLResponse:
-    audit.record(session, reader.user.id, "view", "customer", customer_id)
+    customers.do_view_customer(session, reader, customer_id)
     return _customer_page(request, reader, session, customer_id)
 
 
@@ -76,10 +77,7 @@ def customer_page(request: Request, customer_id: Id, reader: CustomerReader, ses
 async def verify(request: Request, customer_id: Id, reader: CustomerReader, session: DB) -> Response:
     form = await request.form()
     try:
-        facts = Verification(
-            **{k: str(form[k]) for k in ("phone_last4", "id_last4", "name", "account_id") if form.get(k)}
-        )
-        counted = customers.do_verify(session, reader, customer_id, facts)
+        counted = customers.do_verify(session, reader, customer_id, form_body(Verification, form))
     except (ValidationError, KefuError) as problem:
         message = validation.message(problem.errors()[0]) if isinstance(problem, ValidationError) else str(problem)
         return _customer_page(request, reader, session, customer_id, status_code=422, verify_error=message)
@@ -125,11 +123,10 @@ async def edit(request: Request, customer_id: Id, reader: CustomerReader, sessio
 async def save(request: Request, customer_id: Id, reader: CustomerReader, session: DB) -> Response:
     form = await request.form()
     try:
-        change = _update_from_form(form)
-        customers.do_update_customer(session, reader, customer_id, change)
+        with attempt(session):
+            customers.do_update_customer(session, reader, customer_id, _update_from_form(form))
     except (ValidationError, KefuError) as problem:
         message = str(problem) if isinstance(problem, KefuError) else validation.message(problem.errors()[0])
-        session.rollback()
         return _customer_page(
             request, reader, session, customer_id, status_code=getattr(problem, "status", 422), edit_error=message
         )

@@ -10,10 +10,10 @@ from typing import Any
 from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
 from kefu.calls.api import call_filters
+from kefu.core.db import attempt
 from kefu.core.errors import Invalid, KefuError, NotFound
 from kefu.core.security import Permission
 from kefu.dataio.api import start_export, start_import
@@ -45,7 +45,7 @@ def _page(request: Request, user: Any, session: Any, status_code: int = 200, **c
     job: Job | None = context.get("job")
     confirmed = None
     if job is not None and job.status == JobStatus.DONE and (job.params or {}).get("dry_run"):
-        confirmed = session.scalar(select(Job.id).where(Job.checked_job_id == job.id))
+        confirmed = jobs.confirmed_by(session, job.id)
     return render(
         request,
         "import.html",
@@ -84,9 +84,9 @@ async def import_check(request: Request, background: BackgroundTasks, user: Curr
     if not isinstance(upload, UploadFile) or not upload.filename:
         return _page(request, user, session, 422, kind=kind, errors=["请选择要导入的文件(CSV 或 Excel .xlsx)"])
     try:  # reading and storing up to 20 MB: not on the event loop
-        job = await run_in_threadpool(start_import, session, user, request, IMPORT_KINDS[kind][1], upload, True)
+        with attempt(session):
+            job = await run_in_threadpool(start_import, session, user, request, IMPORT_KINDS[kind][1], upload, True)
     except KefuError as problem:
-        session.rollback()
         return _page(request, user, session, problem.status, kind=kind, errors=[str(problem)], filename=upload.filename)
     background.add_task(job_runner(request.app).wake)
     return redirect(f"/import?job={job.id}")
@@ -100,9 +100,9 @@ async def import_confirm(request: Request, background: BackgroundTasks, user: Cu
     if job_id is None:
         return _page(request, user, session, 422, errors=["待导入的文件已失效,请重新选择文件检查"])
     try:
-        job = jobs.do_confirm(session, user, job_id, job_files(request))
+        with attempt(session):
+            job = jobs.do_confirm(session, user, job_id, job_files(request))
     except KefuError as problem:
-        session.rollback()
         return _page(request, user, session, problem.status, errors=[str(problem)])
     background.add_task(job_runner(request.app).wake)
     return redirect(f"/import?job={job.id}")

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from kefu.calls import service as calls
+from kefu.core.db import attempt
 from kefu.core.errors import Conflict, Forbidden, Invalid
 from kefu.core.fields import Id
 from kefu.core.security import Permission, allowed
@@ -57,9 +58,9 @@ async def appeal_form(request: Request, inspection_id: Id, user: CurrentUser, se
     if finding_id is None:
         return redirect(back, "请选择要申诉的扣分项", request)
     try:
-        appeals.do_appeal(session, user.id, finding_id, str(form.get("reason", "")))
+        with attempt(session):
+            appeals.do_appeal(session, user.id, finding_id, str(form.get("reason", "")))
     except (Invalid, Conflict) as error:
-        session.rollback()
         return redirect(f"{back}#finding-{finding_id}", str(error), request)
     return redirect(f"{back}#finding-{finding_id}", "申诉已提交,等待班组长审核", request)
 
@@ -93,9 +94,9 @@ async def _step(request: Request, session: Any, run: Any, done: str) -> Redirect
     if choice not in ("yes", "no"):
         return redirect("/quality/appeals", "请选择处理结论", request)
     try:
-        run(choice == "yes", str(form.get("note", "")))
+        with attempt(session):
+            run(choice == "yes", str(form.get("note", "")))
     except (Invalid, Conflict) as error:
-        session.rollback()
         return redirect("/quality/appeals", str(error), request)
     return redirect("/quality/appeals", done, request)
 

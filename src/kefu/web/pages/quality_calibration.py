@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlalchemy import select
 
-from kefu.accounts.models import User
+from kefu.accounts import service as accounts
 from kefu.calls import service as calls
-from kefu.calls.models import CallRecord
+from kefu.core.db import attempt
 from kefu.core.errors import Invalid
 from kefu.core.fields import Id
 from kefu.core.privacy import Reader
-from kefu.core.security import Permission, allowed
+from kefu.core.security import Permission
 from kefu.http.deps import DB, CurrentUser, CustomerReader, require
 from kefu.quality import calibration as service
-from kefu.quality.models import Inspection, InspectionStatus, ReviewStatus
+from kefu.quality.models import ReviewStatus
+from kefu.quality.service import recently_inspected
 from kefu.web.pages.common import form_int, redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[require(Permission.QA_REVIEW)])
@@ -24,19 +24,8 @@ CHOICES = 40  # recent inspected calls offered by the form
 
 
 def _form_choices(session: DB, reader: Reader) -> dict[str, object]:
-    inspectors = [
-        u
-        for u in session.scalars(select(User).where(User.active.is_(True)).order_by(User.agent_no))
-        if allowed(u.role, Permission.QA_REVIEW)
-    ]
-    inspected = (
-        select(CallRecord)
-        .join(Inspection, Inspection.call_id == CallRecord.id)
-        .where(Inspection.current.is_(True), Inspection.status == InspectionStatus.DONE)
-        .order_by(CallRecord.ring_at.desc())
-        .limit(CHOICES)
-    )
-    choices = [(c, calls.present(c, reader), c.qa_score) for c in session.scalars(inspected)]
+    inspectors = accounts.list_users(session, active_only=True, permission=Permission.QA_REVIEW)
+    choices = [(c, calls.present(c, reader), c.qa_score) for c in recently_inspected(session, CHOICES)]
     return {"inspectors": inspectors, "call_choices": choices}
 
 
@@ -81,19 +70,19 @@ def _ids(values: list[str]) -> list[int]:
 async def create_form(request: Request, user: CurrentUser, session: DB) -> RedirectResponse:
     form = await request.form()
     try:
-        reference = _ids([str(form.get("reference_id", ""))])
-        if not reference:
-            raise Invalid("请选择基准质检员")
-        calibration = service.do_create_calibration(
-            session,
-            user.id,
-            str(form.get("name", "")),
-            _ids([str(v) for v in form.getlist("call_ids")]),
-            _ids([str(v) for v in form.getlist("inspector_ids")]),
-            reference[0],
-        )
+        with attempt(session):
+            reference = _ids([str(form.get("reference_id", ""))])
+            if not reference:
+                raise Invalid("请选择基准质检员")
+            calibration = service.do_create_calibration(
+                session,
+                user.id,
+                str(form.get("name", "")),
+                _ids([str(v) for v in form.getlist("call_ids")]),
+                _ids([str(v) for v in form.getlist("inspector_ids")]),
+                reference[0],
+            )
     except Invalid as error:
-        session.rollback()
         return redirect("/quality/calibration", f"未创建:{error}", request)
     return redirect(
         f"/quality/calibration/{calibration.id}", f"已创建校准「{calibration.name}」,复核任务已派发", request

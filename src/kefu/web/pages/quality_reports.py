@@ -8,8 +8,8 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
 
+from kefu.accounts import service as accounts
 from kefu.accounts.models import User
 from kefu.core.errors import Invalid
 from kefu.core.security import Permission, Role
@@ -113,9 +113,7 @@ def charts(figures: Figures) -> dict[str, Any]:
 
 
 def _choices(session: Any) -> tuple[list[str], list[User]]:
-    teams = sorted({t for t in session.scalars(select(User.team).where(User.team.is_not(None))) if t})
-    agents = list(session.scalars(select(User).where(User.role == Role.AGENT).order_by(User.agent_no)))
-    return teams, agents
+    return accounts.teams(session), accounts.list_users(session, role=Role.AGENT)
 
 
 @router.get("/quality/reports", dependencies=[require(Permission.QA_REPORT)])
@@ -150,7 +148,7 @@ def drill_page(request: Request, user: CurrentUser, session: DB) -> HTMLResponse
     scope = reports.report_filter(*(params.get(k) for k in FORM_FIELDS))
     bucket, week, rule = params.get("bucket"), params.get("week"), params.get("rule")
     rows = reports.calls_behind(session, scope, bucket=bucket, week=week, rule=rule)
-    agent = session.get(User, scope.agent_id) if scope.agent_id is not None else None
+    agent = accounts.get_user(session, scope.agent_id) if scope.agent_id is not None else None
     rule_name = next((c.rule_name for c in reports.figures(session, scope, top=1000).rules if c.rule == rule), None)
     title = reports.describe(
         scope,

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from kefu.accounts.models import User
+from kefu.core.db import attempt
 from kefu.core.errors import Conflict, Invalid, KefuError
 from kefu.core.fields import Id
 from kefu.core.security import Permission, allowed
@@ -130,9 +131,9 @@ async def save_draft(request: Request, version_id: Id, user: CurrentUser, sessio
             request, user, draft=draft, overlay=overlay, note=note, version=opened, errors=errors, status_code=422
         )
     try:
-        rulebooks.do_save_draft(session, user.id, overlay, note or None, draft_id=draft.id, version=opened)
+        with attempt(session):
+            rulebooks.do_save_draft(session, user.id, overlay, note or None, draft_id=draft.id, version=opened)
     except Conflict as problem:
-        session.rollback()
         draft = rulebooks.get_version(session, version_id)
         return _editor(
             request,

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
 
+from kefu.accounts import service as accounts
 from kefu.accounts import sessions as user_sessions
-from kefu.accounts.models import User
 from kefu.core.fields import Id
 from kefu.core.security import Permission, allowed
 from kefu.http.deps import DB, CurrentUser
@@ -22,7 +21,7 @@ def sessions_page(request: Request, user: CurrentUser, session: DB) -> HTMLRespo
     idle = request.app.state.settings.session_idle_minutes
     everyone = allowed(user.role, Permission.SESSION_ADMIN)
     rows = user_sessions.live(session, idle, user_id=None if everyone else user.id)
-    people = {u.id: u for u in session.scalars(select(User).where(User.id.in_({r.user_id for r in rows})))}
+    people = {u.id: u for u in accounts.list_users(session, ids={r.user_id for r in rows})}
     return render(
         request,
         "sessions.html",

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from kefu.calls import service as calls
+from kefu.calls.schemas import WorkOrderDraft
 from kefu.core import validation
 from kefu.core.db import attempt, utcnow
 from kefu.core.errors import KefuError, NotFound
@@ -136,16 +137,16 @@ def new_workorder(
     request: Request, reader: CustomerReader, session: DB, call_id: Id | None = None, type: str = ""
 ) -> HTMLResponse:
     values: dict[str, Any] = {"type": type or OrderType.CONSULTATION.value, "priority": Priority.MEDIUM.value}
-    draft: dict[str, Any] | None = None
+    draft: WorkOrderDraft | None = None
     if call_id is not None:
         draft = calls.work_order_draft(calls.read_call(session, reader.user, call_id), reader)
         values.update(
-            call_id=draft["call_id"],
-            customer_id=draft["customer_id"],
-            contact=draft["contact"],
-            description=draft["description"],
-            type=type or draft["type_hint"] or values["type"],
-            title=f"{draft['reason_label']}" + (f" - {draft['contact_name']}" if draft["contact_name"] else ""),
+            call_id=draft.call_id,
+            customer_id=draft.customer_id,
+            contact=draft.contact,
+            description=draft.description,
+            type=type or draft.type_hint or values["type"],
+            title=f"{draft.reason_label}" + (f" - {draft.contact_name}" if draft.contact_name else ""),
         )
     return _new_page(request, reader, session, values, draft=draft)
 
