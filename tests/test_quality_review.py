@@ -60,10 +60,10 @@ def test_verdicts_and_a_manual_finding_give_the_inspector_score_apart_from_the_m
         assert preview.categories == {"opening_closing": 18, "attitude": 25, "business": 30, "language": 15}
         assert preview.total == 88
         view = reviews.review_view(session, review, reader())
-        turn = view["turns"][2]
-        marked = next(f for f in turn["findings"] if f["rule"] == "forbidden_phrase")
-        assert marked["marked"] == ["这个我不知道,你", "等一下", "。"] and marked["verdict"] == "confirmed"
-        assert [f["message"] for f in view["manual_findings"]] == ["语气生硬"]
+        turn = view.turns[2]
+        marked = next(f for f in turn.findings if f.rule == "forbidden_phrase")
+        assert marked.marked == ["这个我不知道,你", "等一下", "。"] and marked.verdict == "confirmed"
+        assert [f.message for f in view.manual_findings] == ["语气生硬"]
     with sessions() as session:  # nothing on the call yet: the review is open
         assert calls.get_call(session, rude["call"]).qa_score == 90
     with transaction(sessions) as session:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,6 +22,7 @@ from kefu.core import audit
 from kefu.core.clock import on_centre_clock
 from kefu.core.db import utcnow
 from kefu.core.errors import Conflict, Forbidden, Invalid, NotFound
+from kefu.core.fields import CentreTime
 from kefu.core.privacy import Reader
 from kefu.core.security import Permission, Role, allowed
 from kefu.quality.models import (
@@ -51,6 +53,15 @@ def get_review(session: Session, review_id: int) -> Review:
 
 def may_work_on(user: User, review: Review) -> bool:
     return user.id == review.inspector_id or user.role in OVERSEERS
+
+
+def read_review(session: Session, user: User, review_id: int) -> Review:
+    """A task is shown to the inspector it belongs to and to supervisors (a calibration task must
+    not show an inspector their colleagues' verdicts)."""
+    review = get_review(session, review_id)
+    if not may_work_on(user, review):
+        raise Forbidden(f"复核任务 {review.id} 已分配给 {review.inspector.name}")
+    return review
 
 
 def _workable(session: Session, actor_id: int | None, review_id: int, version: int | None = None) -> Review:
@@ -366,7 +377,81 @@ def agreement(session: Session, since: datetime | None = None, until: datetime |
 # ---------------------------------------------------------------- the review page's view of a task
 
 
-def _finding_view(review: Review, finding: Finding, text: str | None, evidence: str | None) -> dict[str, Any]:
+class FindingView(BaseModel):
+    id: int
+    rule: str | None
+    rule_name: str | None
+    category: str
+    deduction: float
+    fatal: bool
+    message: str
+    standard: str | None
+    suggestion: str | None
+    turn: int | None
+    evidence: str | None
+    evidence_span: list[int] | None
+    marked: list[str] | None = Field(description="the turn's text before, in and after the evidence")
+    manual: bool
+    verdict: str | None
+    note: str | None
+
+
+class TurnView(BaseModel):
+    index: int
+    speaker: str | None
+    text: str
+    start: float | None
+    end: float | None
+    findings: list[FindingView]
+
+
+class CategoryView(BaseModel):
+    key: str
+    name: str
+    max: float | None
+    machine: float | None
+    inspector: float | None
+
+
+class CategoryChoice(BaseModel):
+    key: str
+    name: str
+
+
+class ReviewDetail(BaseModel):
+    """A review task as its page and ``GET /api/quality/reviews/{id}`` show it."""
+
+    id: int
+    version: int
+    status: ReviewStatus
+    status_label: str
+    call_id: int
+    call_external_id: str | None
+    agent: str | None
+    agent_no: str | None
+    inspector_id: int
+    inspector: str
+    calibration_id: int | None
+    run_id: int | None
+    rulebook: str | None
+    channel: str
+    turns: list[TurnView]
+    call_findings: list[FindingView] = Field(description="findings of the call as a whole (no turn)")
+    rule_findings: list[FindingView]
+    manual_findings: list[FindingView]
+    machine_score: float | None
+    final_score: float | None
+    pass_line: float | None
+    inspector_score: float | None
+    inspector_fatal: bool
+    categories: list[CategoryView]
+    category_choices: list[CategoryChoice]
+    comment: str | None
+    completed_at: CentreTime | None
+    completed_label: str
+
+
+def _finding_view(review: Review, finding: Finding, text: str | None, evidence: str | None) -> FindingView:
     span = finding.evidence_span
     marked: tuple[str, str, str] | None = None
     if text is not None and span and 0 <= span[0] < span[1] <= len(text):
@@ -374,27 +459,27 @@ def _finding_view(review: Review, finding: Finding, text: str | None, evidence: 
     elif text is not None and evidence and not finding.manual and evidence in text:
         at = text.index(evidence)
         marked = (text[:at], evidence, text[at + len(evidence) :])
-    return {
-        "id": finding.id,
-        "rule": finding.rule,
-        "rule_name": finding.rule_name,
-        "category": finding.category,
-        "deduction": finding.deduction,
-        "fatal": finding.fatal,
-        "message": finding.message,
-        "standard": finding.standard,
-        "suggestion": finding.suggestion,
-        "turn": finding.turn,
-        "evidence": evidence,
-        "evidence_span": list(span) if span else None,
-        "marked": list(marked) if marked else None,
-        "manual": finding.manual,
-        "verdict": None if finding.manual else verdict_of(review, finding),
-        "note": None if finding.manual else (review.verdict_notes or {}).get(str(finding.id)),
-    }
+    return FindingView(
+        id=finding.id,
+        rule=finding.rule,
+        rule_name=finding.rule_name,
+        category=finding.category,
+        deduction=finding.deduction,
+        fatal=finding.fatal,
+        message=finding.message,
+        standard=finding.standard,
+        suggestion=finding.suggestion,
+        turn=finding.turn,
+        evidence=evidence,
+        evidence_span=list(span) if span else None,
+        marked=list(marked) if marked else None,
+        manual=finding.manual,
+        verdict=None if finding.manual else verdict_of(review, finding),
+        note=None if finding.manual else (review.verdict_notes or {}).get(str(finding.id)),
+    )
 
 
-def review_view(session: Session, review: Review, reader: Reader) -> dict[str, Any]:
+def review_view(session: Session, review: Review, reader: Reader) -> ReviewDetail:
     """Everything the review page and ``GET /api/quality/reviews/{id}`` show: the transcript with
     each finding in its turn (evidence span marked), the verdicts so far, the manual findings,
     the machine's score beside the inspector's. Customer data as ``reader`` may see it."""
@@ -402,8 +487,8 @@ def review_view(session: Session, review: Review, reader: Reader) -> dict[str, A
     customer_id = review.call.customer_id
     turns = reader.turns(customer_id, review.call.transcript) or []
     own = [f for f in inspection.findings if f.manual and f.review_id == review.id]
-    by_turn: dict[int, list[dict[str, Any]]] = {}
-    loose: list[dict[str, Any]] = []
+    by_turn: dict[int, list[FindingView]] = {}
+    loose: list[FindingView] = []
     for finding in rule_findings(review) + own:
         text = (
             str(turns[finding.turn].get("text", "")) if finding.turn is not None and finding.turn < len(turns) else None
@@ -413,59 +498,61 @@ def review_view(session: Session, review: Review, reader: Reader) -> dict[str, A
     names = categories(session, inspection)
     inspector_score = review_score(review)
     machine = inspection.categories or {}
-    return {
-        "id": review.id,
-        "version": review.version,
-        "status": review.status.value,
-        "status_label": review.status.label,
-        "call_id": review.call_id,
-        "call_external_id": review.call.external_id,
-        "agent": review.call.agent.name if review.call.agent else None,
-        "agent_no": review.call.agent.agent_no if review.call.agent else None,
-        "inspector_id": review.inspector_id,
-        "inspector": review.inspector.name,
-        "calibration_id": review.calibration_id,
-        "run_id": review.run_id,
-        "rulebook": inspection.rulebook_label,
-        "channel": review.call.channel.value,
-        "turns": [
-            {
-                "index": n,
-                "speaker": t.get("speaker"),
-                "text": t.get("text", ""),
-                "start": t.get("start"),
-                "end": t.get("end"),
-                "findings": by_turn.get(n, []),
-            }
-            for n, t in enumerate(turns)
-        ],
-        "call_findings": loose,  # findings of the call as a whole (no turn)
-        "rule_findings": [
-            _finding_view(review, f, None, reader.text(customer_id, f.evidence)) for f in rule_findings(review)
-        ],
-        "manual_findings": [_finding_view(review, f, None, reader.text(customer_id, f.evidence)) for f in own],
-        "machine_score": inspection.machine_score,
-        "final_score": inspection.final_score,
-        "pass_line": inspection.pass_line,
-        "inspector_score": review.manual_score if review.status == ReviewStatus.DONE else inspector_score.total,
-        "inspector_fatal": inspector_score.fatal,
-        "categories": [
-            {
-                "key": key,
-                "name": value.get("name", key),
-                "max": value.get("max"),
-                "machine": value.get("score"),
-                "inspector": (review.category_scores or inspector_score.categories).get(key),
-            }
-            for key, value in machine.items()
-        ],
-        "category_choices": [{"key": k, "name": v} for k, v in names.items()],
-        "comment": review.comment,
-        "completed_at": review.completed_at,
-        "completed_label": ""
-        if review.completed_at is None
-        else f"{on_centre_clock(review.completed_at):%Y-%m-%d %H:%M}",
-    }
+    return ReviewDetail.model_validate(
+        {
+            "id": review.id,
+            "version": review.version,
+            "status": review.status.value,
+            "status_label": review.status.label,
+            "call_id": review.call_id,
+            "call_external_id": review.call.external_id,
+            "agent": review.call.agent.name if review.call.agent else None,
+            "agent_no": review.call.agent.agent_no if review.call.agent else None,
+            "inspector_id": review.inspector_id,
+            "inspector": review.inspector.name,
+            "calibration_id": review.calibration_id,
+            "run_id": review.run_id,
+            "rulebook": inspection.rulebook_label,
+            "channel": review.call.channel.value,
+            "turns": [
+                {
+                    "index": n,
+                    "speaker": t.get("speaker"),
+                    "text": t.get("text", ""),
+                    "start": t.get("start"),
+                    "end": t.get("end"),
+                    "findings": by_turn.get(n, []),
+                }
+                for n, t in enumerate(turns)
+            ],
+            "call_findings": loose,  # findings of the call as a whole (no turn)
+            "rule_findings": [
+                _finding_view(review, f, None, reader.text(customer_id, f.evidence)) for f in rule_findings(review)
+            ],
+            "manual_findings": [_finding_view(review, f, None, reader.text(customer_id, f.evidence)) for f in own],
+            "machine_score": inspection.machine_score,
+            "final_score": inspection.final_score,
+            "pass_line": inspection.pass_line,
+            "inspector_score": review.manual_score if review.status == ReviewStatus.DONE else inspector_score.total,
+            "inspector_fatal": inspector_score.fatal,
+            "categories": [
+                {
+                    "key": key,
+                    "name": value.get("name", key),
+                    "max": value.get("max"),
+                    "machine": value.get("score"),
+                    "inspector": (review.category_scores or inspector_score.categories).get(key),
+                }
+                for key, value in machine.items()
+            ],
+            "category_choices": [{"key": k, "name": v} for k, v in names.items()],
+            "comment": review.comment,
+            "completed_at": review.completed_at,
+            "completed_label": ""
+            if review.completed_at is None
+            else f"{on_centre_clock(review.completed_at):%Y-%m-%d %H:%M}",
+        }
+    )
 
 
 def count_open(session: Session, inspector_ids: Sequence[int]) -> dict[int, int]:

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import contextlib
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from kefu.core.clock import centre_tz
-from kefu.core.errors import Forbidden, Invalid
+from kefu.core.errors import Invalid
 from kefu.core.fields import Id
 from kefu.core.security import Permission
 from kefu.http.deps import DB, CurrentUser, CustomerReader, require
@@ -37,16 +36,9 @@ def task_list(request: Request, user: CurrentUser, session: DB, status: str = ""
     )
 
 
-def _load(session: Any, user: Any, review_id: int) -> Any:
-    review = reviews.get_review(session, review_id)
-    if not reviews.may_work_on(user, review):
-        raise Forbidden(f"复核任务 {review.id} 已分配给 {review.inspector.name}")
-    return review
-
-
 @router.get("/quality/reviews/{review_id:int}")
 def task_page(request: Request, review_id: Id, reader: CustomerReader, session: DB) -> HTMLResponse:
-    review = _load(session, reader.user, review_id)
+    review = reviews.read_review(session, reader.user, review_id)
     return render(request, "quality_review.html", reader.user, r=reviews.review_view(session, review, reader))
 
 
