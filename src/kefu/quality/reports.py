@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from pydantic import BaseModel, Field
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -153,22 +154,27 @@ class Figures:
     teams: list[Group]
     agents: list[Group]
 
-    def public(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "filters": self.filters.query,
-            "calls": self.calls,
-            "mean_score": self.mean_score,
-            "pass_rate": self.pass_rate,
-            "pass_line": self.pass_line,
-            "failed_inspections": self.failed_inspections,
-        }
-        for name in ("buckets", "weeks", "rules", "teams", "agents"):
-            out[name] = [_plain(item) for item in getattr(self, name)]
-        return out
+    def public(self) -> ReportOut:
+        return ReportOut(
+            filters=self.filters.query,
+            **{name: getattr(self, name) for name in ReportOut.model_fields if name != "filters"},
+        )
 
 
-def _plain(item: Any) -> dict[str, Any]:
-    return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in vars(item).items()}
+class ReportOut(BaseModel):
+    """The quality report as ``GET /api/quality/reports`` answers it."""
+
+    filters: dict[str, str] = Field(description="the filters as a query string's parameters")
+    calls: int
+    mean_score: float | None
+    pass_rate: float | None
+    pass_line: float | None
+    failed_inspections: int = Field(description="calls in range whose current inspection failed")
+    buckets: list[Bucket]
+    weeks: list[Week]
+    rules: list[RuleCount]
+    teams: list[Group]
+    agents: list[Group]
 
 
 def _range(filters: ReportFilter) -> tuple[datetime, datetime]:
@@ -397,10 +403,6 @@ class CallRow:
     rulebook_label: str
     link: str = field(default="")
 
-    def public(self) -> dict[str, Any]:
-        out = dict(vars(self))
-        out["ring_at"] = self.ring_at.isoformat()
-        return out
 
 
 def _call_row(row: Any) -> CallRow:

@@ -3,13 +3,13 @@ and the calls whose inspection failed (with their re-inspection). Thin: see kefu
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from kefu.core.fields import Id, api_time
+from kefu.core.fields import Id
 from kefu.core.security import Permission
 from kefu.core.spreadsheets import MEDIA_TYPES, export_filename
 from kefu.http.api_docs import download_responses
@@ -34,7 +34,7 @@ Filters = Annotated[ReportFilter, Depends(filters)]
 
 
 @router.get("", dependencies=[require(Permission.QA_REPORT)])
-def report(session: DB, scope: Filters) -> dict[str, Any]:
+def report(session: DB, scope: Filters) -> reports.ReportOut:
     """Score distribution, weekly trend, top rules, per team and per agent."""
     return reports.figures(session, scope).public()
 
@@ -42,10 +42,10 @@ def report(session: DB, scope: Filters) -> dict[str, Any]:
 @router.get("/calls", dependencies=[require(Permission.QA_REPORT)])
 def calls(
     session: DB, scope: Filters, bucket: str | None = None, week: str | None = None, rule: str | None = None
-) -> list[dict[str, Any]]:
+) -> list[reports.CallRow]:
     """The calls behind a bar: ``bucket`` (0 … 90), ``week`` (2026-W48), ``rule``; the team and
     agent bars are the ``team`` / ``agent_id`` filters."""
-    return [row.public() for row in reports.calls_behind(session, scope, bucket=bucket, week=week, rule=rule)]
+    return reports.calls_behind(session, scope, bucket=bucket, week=week, rule=rule)
 
 
 @router.get(
@@ -65,12 +65,14 @@ def export(session: DB, scope: Filters) -> Response:
 
 
 @router.get("/failed", dependencies=[require(Permission.QA_REPORT)])
-def failed(session: DB) -> list[dict[str, Any]]:
+def failed(session: DB) -> list[reports.FailedCall]:
     """Calls whose current inspection failed (待重新质检)."""
-    return [
-        {**vars(f), "ring_at": api_time(f.ring_at), "inspected_at": api_time(f.inspected_at)}
-        for f in reports.failed_calls(session)
-    ]
+    return reports.failed_calls(session)
+
+
+class Reinspected(BaseModel):
+    reinspected: list[int] = Field(description="the calls inspected again")
+    failed: list[int] = Field(description="of which the inspection failed again")
 
 
 class Reinspect(BaseModel):
@@ -78,12 +80,11 @@ class Reinspect(BaseModel):
 
 
 @router.post("/reinspect", dependencies=[require(Permission.QA_REVIEW)])
-def reinspect(body: Reinspect, user: CurrentUser, session: DB) -> dict[str, Any]:
+def reinspect(body: Reinspect, user: CurrentUser, session: DB) -> Reinspected:
     """重新质检 with the published rulebook: the calls given (whatever their state), or every call
     whose current inspection failed."""
     given = body.call_ids is not None
     done = quality.do_reinspect(session, user.id, call_ids=body.call_ids, failed_only=not given)
-    return {
-        "reinspected": [i.call_id for i in done],
-        "failed": [i.call_id for i in done if i.status == InspectionStatus.FAILED],
-    }
+    return Reinspected(
+        reinspected=[i.call_id for i in done], failed=[i.call_id for i in done if i.status == InspectionStatus.FAILED]
+    )
