@@ -128,7 +128,7 @@ def validate(source: RulebookSource, overlay: str) -> Rulebook:
     try:
         return source.build(overlay)
     except RulebookError as error:
-        raise Invalid("规则有误,未保存:\n" + str(error)) from None
+        raise Invalid("规则有误,未保存:\n" + str(error), details={"errors": str(error).splitlines()}) from None
 
 
 def do_save_draft(
@@ -142,14 +142,15 @@ def do_save_draft(
 ) -> RulebookVersion:
     """Create a draft, or save an edit of one (``version``: the one the editor opened; a stale
     one is refused). Only a valid rulebook is saved."""
+    existing = get_version(session, draft_id) if draft_id is not None else None  # 404 before 422
     validate(source_for(session), overlay)
-    if draft_id is None:
+    if existing is None:
         draft = RulebookVersion(overlay=overlay, note=note, created_by=actor_id, status=RulebookStatus.DRAFT)
         session.add(draft)
         session.flush()
         audit.record(session, actor_id, "create", ENTITY, draft.id, {"overlay": [None, overlay]}, detail=note)
         return draft
-    draft = get_version(session, draft_id)
+    draft = existing
     if draft.status != RulebookStatus.DRAFT:
         raise Conflict(f"{draft.label}已发布,不能修改;请另建草稿")
     apply_change(

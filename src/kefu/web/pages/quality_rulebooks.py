@@ -8,16 +8,17 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
 
 from kefu.accounts.models import User
+from kefu.core import validation
 from kefu.core.db import attempt
 from kefu.core.errors import Conflict, Invalid, KefuError
 from kefu.core.fields import Id
 from kefu.core.security import Permission, allowed
 from kefu.http.deps import DB, CurrentUser, require
 from kefu.quality import rulebooks
-from kefu.quality.api.rulebooks import sample_of
-from kefu.quality.drafts import check, merged, rules_of
+from kefu.quality.drafts import WhatIfIn, merged, rules_of
 from kefu.quality.models import RulebookStatus, RulebookVersion
 from kefu.quality.rulebooks import DRAFT_NAME
 from kefu.quality.whatif import MAX_CALLS, WhatIfResult, whatif
@@ -102,12 +103,14 @@ def new_draft_page(request: Request, user: CurrentUser, session: DB) -> HTMLResp
 async def create_draft(request: Request, user: CurrentUser, session: DB) -> Response:
     form = await request.form()
     overlay, note = _text(form.get("overlay")), _text(form.get("note")).strip()
-    _, errors = check(session, overlay)
-    if errors:
+    try:
+        with attempt(session):
+            draft = rulebooks.do_save_draft(session, user.id, overlay, note or None)
+    except Invalid as problem:
+        errors = problem.details.get("errors", [str(problem)])
         return _editor(
             request, user, draft=None, overlay=overlay, note=note, version=None, errors=errors, status_code=422
         )
-    draft = rulebooks.do_save_draft(session, user.id, overlay, note or None)
     return redirect(f"{BASE}/{draft.id}", f"{draft.label}已保存", request)
 
 
@@ -125,14 +128,14 @@ async def save_draft(request: Request, version_id: Id, user: CurrentUser, sessio
     form = await request.form()
     overlay, note = _text(form.get("overlay")), _text(form.get("note")).strip()
     opened = _int(form.get("version"))
-    _, errors = check(session, overlay)
-    if errors:
-        return _editor(
-            request, user, draft=draft, overlay=overlay, note=note, version=opened, errors=errors, status_code=422
-        )
     try:
         with attempt(session):
             rulebooks.do_save_draft(session, user.id, overlay, note or None, draft_id=draft.id, version=opened)
+    except Invalid as problem:
+        errors = problem.details.get("errors", [str(problem)])
+        return _editor(
+            request, user, draft=draft, overlay=overlay, note=note, version=opened, errors=errors, status_code=422
+        )
     except Conflict as problem:
         draft = rulebooks.get_version(session, version_id)
         return _editor(
@@ -167,12 +170,10 @@ def whatif_page(
     if mode in ("latest", "random"):
         try:
             start, end = _date(since, "开始日期"), _date(until, "结束日期")
-            sample = sample_of(
-                None, size if mode == "latest" else None, size if mode == "random" else None, seed, start, end
-            )
-            result = whatif(session, version, sample)
-        except KefuError as problem:
-            error = str(problem)
+            body = WhatIfIn.model_validate({mode: size, "seed": seed, "since": start, "until": end})
+            result = whatif(session, version, body.sample())
+        except (KefuError, ValidationError) as problem:
+            error = str(problem) if isinstance(problem, KefuError) else validation.message(problem.errors()[0])
     return render(
         request,
         "quality_rulebooks_whatif.html",
