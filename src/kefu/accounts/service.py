@@ -13,7 +13,8 @@ from kefu.accounts import passwords, throttle
 from kefu.accounts import sessions as user_sessions
 from kefu.accounts.models import User
 from kefu.core import audit
-from kefu.core.errors import Conflict, Invalid, KefuError, NotFound
+from kefu.core.db import get_or_404
+from kefu.core.errors import Conflict, Invalid, KefuError
 from kefu.core.security import (
     Permission,
     Role,
@@ -96,9 +97,7 @@ def do_create_user(
 
 
 def get_user(session: Session, user_id: int) -> User:
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"用户 {user_id} 不存在")
+    user = get_or_404(session, User, user_id, "用户")
     return user
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from kefu.accounts.models import User, UserSession
 from kefu.core import audit
+from kefu.core.db import get_or_404
 from kefu.core.errors import Forbidden, NotFound
 from kefu.core.security import Permission, Role, allowed
 
@@ -176,9 +177,7 @@ def _check_may_end(session: Session, actor: User, user_id: int) -> None:
     """Ending someone else's logins: supervisors and admins; an admin's, only admins."""
     if not allowed(actor.role, Permission.SESSION_ADMIN):
         raise Forbidden(f"{actor.role.label}无权结束他人的登录")
-    target = session.get(User, user_id)
-    if target is None:
-        raise NotFound(f"用户 {user_id} 不存在")
+    target = get_or_404(session, User, user_id, "用户")
     if target.role is Role.ADMIN and actor.role is not Role.ADMIN:
         raise Forbidden("只有管理员可以结束管理员的登录")
 

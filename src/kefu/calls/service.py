@@ -21,7 +21,8 @@ from kefu.core import audit
 from kefu.core.bulk import insert_rows
 from kefu.core.changes import check_version, save
 from kefu.core.clock import on_centre_clock, utc_as_stored, utc_for_storing
-from kefu.core.errors import Conflict, Invalid, NotFound
+from kefu.core.db import get_or_404
+from kefu.core.errors import Conflict, Invalid
 from kefu.core.privacy import Reader
 from kefu.customers.models import Customer
 
@@ -58,9 +59,7 @@ class ScoreCopy(Protocol):
 
 
 def get_call(session: Session, call_id: int) -> CallRecord:
-    call = session.get(CallRecord, call_id)
-    if call is None:
-        raise NotFound(f"通话 {call_id} 不存在")
+    call = get_or_404(session, CallRecord, call_id, "通话")
     return call
 
 

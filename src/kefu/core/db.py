@@ -11,13 +11,14 @@ from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column, sessionmaker
 
+from kefu.core.errors import NotFound
 from kefu.core.settings import private_dir
 from kefu.core.sqlite_writer import connection_class
 
@@ -126,6 +127,17 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: committed if the block succeeds, rolled back (nothing half-saved) if not."""
     with factory() as session, session.begin():
         yield session
+
+
+Row = TypeVar("Row")
+
+
+def get_or_404(session: Session, model: type[Row], key: object, what: str) -> Row:
+    """The stored ``model`` with this id, or ``NotFound``: 「{what} {key} 不存在」."""
+    found = session.get(model, key)
+    if found is None:
+        raise NotFound(f"{what} {key} 不存在")
+    return found
 
 
 @contextmanager

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from kefu.core import audit
 from kefu.core.bulk import insert_rows
 from kefu.core.changes import apply_change, diff
-from kefu.core.errors import Conflict, Forbidden, Invalid, NotFound
+from kefu.core.db import get_or_404
+from kefu.core.errors import Conflict, Forbidden, Invalid
 from kefu.core.privacy import Level, Reader, counted_factors
 from kefu.customers.models import Customer
 from kefu.customers.schemas import CustomerCreate, CustomerOut, CustomerUpdate, Verification
@@ -58,9 +59,7 @@ def present(customer: Customer, reader: Reader) -> CustomerOut:
 
 
 def get_customer(session: Session, customer_id: int) -> Customer:
-    customer = session.get(Customer, customer_id)
-    if customer is None:
-        raise NotFound(f"客户 {customer_id} 不存在")
+    customer = get_or_404(session, Customer, customer_id, "客户")
     return customer
 
 

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from kefu.accounts.models import User
 from kefu.calls.models import CallRecord
 from kefu.core import access, audit
-from kefu.core.db import utcnow
-from kefu.core.errors import Conflict, Forbidden, Invalid, NotFound
+from kefu.core.db import get_or_404, utcnow
+from kefu.core.errors import Conflict, Forbidden, Invalid
 from kefu.core.fields import api_time
 from kefu.core.security import Permission, Role, allowed
 from kefu.quality.models import Appeal, AppealStatus, Finding, Inspection, InspectionStatus
@@ -45,9 +45,7 @@ def _user(session: Session, user_id: int) -> User:
 
 
 def get_appeal(session: Session, appeal_id: int) -> Appeal:
-    appeal = session.get(Appeal, appeal_id)
-    if appeal is None:
-        raise NotFound(f"申诉 {appeal_id} 不存在")
+    appeal = get_or_404(session, Appeal, appeal_id, "申诉")
     return appeal
 
 
@@ -79,9 +77,7 @@ def appealable(session: Session, finding: Finding) -> bool:
 
 def do_appeal(session: Session, agent_id: int, finding_id: int, reason: str) -> Appeal:
     agent = _user(session, agent_id)
-    finding = session.get(Finding, finding_id)
-    if finding is None:
-        raise NotFound(f"扣分项 {finding_id} 不存在")
+    finding = get_or_404(session, Finding, finding_id, "扣分项")
     inspection = finding.inspection
     if inspection.call.agent_id != agent.id:
         raise Forbidden("只能申诉自己通话的扣分项")

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from kefu.accounts.models import User
 from kefu.core import audit
-from kefu.core.errors import Invalid, NotFound
+from kefu.core.db import get_or_404
+from kefu.core.errors import Invalid
 from kefu.core.security import Permission, allowed
 from kefu.quality.models import CalibrationSession, InspectionStatus, Review, ReviewStatus
 from kefu.quality.service import current_inspection
@@ -157,9 +158,7 @@ def do_create_calibration(
 
 
 def get_calibration(session: Session, calibration_id: int) -> CalibrationSession:
-    calibration = session.get(CalibrationSession, calibration_id)
-    if calibration is None:
-        raise NotFound(f"校准 {calibration_id} 不存在")
+    calibration = get_or_404(session, CalibrationSession, calibration_id, "校准")
     return calibration
 
 

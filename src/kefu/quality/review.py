@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 from kefu.accounts.models import User
 from kefu.core import audit
 from kefu.core.clock import on_centre_clock
-from kefu.core.db import utcnow
-from kefu.core.errors import Conflict, Forbidden, Invalid, NotFound
+from kefu.core.db import get_or_404, utcnow
+from kefu.core.errors import Conflict, Forbidden, Invalid
 from kefu.core.fields import CentreTime
 from kefu.core.privacy import Reader
 from kefu.core.security import Permission, Role, allowed
@@ -45,9 +45,7 @@ OVERSEERS = (Role.SUPERVISOR, Role.ADMIN)
 
 
 def get_review(session: Session, review_id: int) -> Review:
-    review = session.get(Review, review_id)
-    if review is None:
-        raise NotFound(f"复核任务 {review_id} 不存在")
+    review = get_or_404(session, Review, review_id, "复核任务")
     return review
 
 

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 from kefu.core import audit
 from kefu.core.changes import apply_change
 from kefu.core.clock import centre_tz
-from kefu.core.db import utcnow
-from kefu.core.errors import Conflict, Invalid, NotFound
+from kefu.core.db import get_or_404, utcnow
+from kefu.core.errors import Conflict, Invalid
 from kefu.inspection.assist import SentenceChecker
 from kefu.inspection.engine import Inspector
 from kefu.quality.models import RulebookStatus, RulebookVersion
@@ -117,9 +117,7 @@ def versions(session: Session) -> list[RulebookVersion]:
 
 
 def get_version(session: Session, version_id: int) -> RulebookVersion:
-    version = session.get(RulebookVersion, version_id)
-    if version is None:
-        raise NotFound(f"规则版本 {version_id} 不存在")
+    version = get_or_404(session, RulebookVersion, version_id, "规则版本")
     return version
 
 

@@ -25,7 +25,8 @@ from kefu.calls.reasons import current_reasons
 from kefu.core import audit
 from kefu.core.changes import apply_change, check_version, created
 from kefu.core.clock import centre_tz, on_centre_clock, utc_as_stored
-from kefu.core.errors import Conflict, Invalid, NotFound
+from kefu.core.db import get_or_404
+from kefu.core.errors import Conflict, Invalid
 from kefu.core.fields import Id
 from kefu.core.security import Permission, Role, allowed
 from kefu.quality.models import (
@@ -134,9 +135,7 @@ def list_plans(session: Session) -> list[SamplingPlan]:
 
 
 def get_plan(session: Session, plan_id: int) -> SamplingPlan:
-    plan = session.get(SamplingPlan, plan_id)
-    if plan is None:
-        raise NotFound(f"抽检方案 {plan_id} 不存在")
+    plan = get_or_404(session, SamplingPlan, plan_id, "抽检方案")
     return plan
 
 

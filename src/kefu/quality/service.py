@@ -22,8 +22,7 @@ from kefu.calls.models import CallRecord
 from kefu.calls.schemas import CallCreate
 from kefu.core import audit
 from kefu.core.bulk import insert_rows
-from kefu.core.db import utcnow
-from kefu.core.errors import NotFound
+from kefu.core.db import get_or_404, utcnow
 from kefu.inspection.scorecard import Report
 from kefu.quality.models import Finding, Inspection, InspectionStatus, Review, ReviewStatus
 from kefu.quality.rulebooks import Active, source_for
@@ -51,9 +50,7 @@ def recently_inspected(session: Session, limit: int) -> list[CallRecord]:
 
 
 def get_inspection(session: Session, inspection_id: int) -> Inspection:
-    inspection = session.get(Inspection, inspection_id)
-    if inspection is None:
-        raise NotFound(f"质检记录 {inspection_id} 不存在")
+    inspection = get_or_404(session, Inspection, inspection_id, "质检记录")
     return inspection
 
 

@@ -25,7 +25,7 @@ from kefu.core import access, audit
 from kefu.core.access import Record
 from kefu.core.changes import apply_change, check_version, created, diff
 from kefu.core.clock import centre_tz, utc_as_stored
-from kefu.core.db import utcnow
+from kefu.core.db import get_or_404, utcnow
 from kefu.core.errors import Conflict, Forbidden, Invalid, NotFound
 from kefu.core.security import Permission, Role, allowed
 from kefu.customers.models import Customer
@@ -201,9 +201,7 @@ def _now(now: datetime | None) -> datetime:
 
 
 def get_order(session: Session, order_id: int) -> WorkOrder:
-    order = session.get(WorkOrder, order_id)
-    if order is None:
-        raise NotFound(f"工单 {order_id} 不存在")
+    order = get_or_404(session, WorkOrder, order_id, "工单")
     return order
 
 
@@ -219,9 +217,7 @@ def check_write(session: Session, actor_id: int | None, order: WorkOrder) -> Non
     and admins change it (kefu.core.access); ``None`` is the system (SLA escalation)."""
     if actor_id is None:
         return
-    actor = session.get(User, actor_id)
-    if actor is None:
-        raise NotFound(f"用户 {actor_id} 不存在")
+    actor = get_or_404(session, User, actor_id, "用户")
     access.check(actor, Record.WORK_ORDER, [order.owner, order.assignee], write=True, what=f"工单 {order.number}")
 
 
@@ -238,9 +234,7 @@ def _load(session: Session, order_id: int, version: int | None, actor_id: int | 
 
 
 def _user(session: Session, user_id: int, role: str) -> User:
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"用户 {user_id} 不存在")
+    user = get_or_404(session, User, user_id, "用户")
     if not user.active:
         raise Invalid(f"{user.name}({user.agent_no})的账号已停用,不能作为{role}")
     return user
