@@ -4,7 +4,6 @@ rules (read only; writes go through ``kefu.quality.rulebooks``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -20,18 +19,6 @@ from kefu.rulebook.loader import RulebookError
 from kefu.rulebook.schema import Rulebook
 
 
-@dataclass(frozen=True)
-class RuleLine:
-    id: str
-    name: str
-    category: str
-    category_name: str
-    points: float
-    deduction: float
-    fatal: bool
-    enabled: bool
-
-
 def check(session: Session, overlay: str) -> tuple[Rulebook | None, list[str]]:
     """The merged rulebook, or None and every problem, one line each, with its line number."""
     try:
@@ -40,10 +27,10 @@ def check(session: Session, overlay: str) -> tuple[Rulebook | None, list[str]]:
         return None, str(error).splitlines()
 
 
-def rules_of(rulebook: Rulebook) -> list[RuleLine]:
+def rules_of(rulebook: Rulebook) -> list[RuleLineOut]:
     names = {key: category.name for key, category in rulebook.categories.items()}
     return [
-        RuleLine(
+        RuleLineOut(
             id=r.id,
             name=r.name,
             category=r.category,
@@ -184,7 +171,7 @@ def detail(session: Session, version: RulebookVersion) -> VersionDetail:
         **version_out(version, current.id if current else None).model_dump(),
         overlay=version.overlay,
         rulebook_version=rulebook.version if rulebook else None,
-        rules=[RuleLineOut(**vars(line)) for line in rules_of(rulebook)] if rulebook else [],
+        rules=rules_of(rulebook) if rulebook else [],
         errors=errors,
     )
 
@@ -192,6 +179,4 @@ def detail(session: Session, version: RulebookVersion) -> VersionDetail:
 def checked(session: Session, overlay: str) -> Checked:
     """A draft's text checked without saving it (``Invalid`` with every problem otherwise)."""
     rulebook = rulebooks.validate(source_for(session), overlay)
-    return Checked(
-        ok=True, rulebook_version=rulebook.version, rules=[RuleLineOut(**vars(line)) for line in rules_of(rulebook)]
-    )
+    return Checked(ok=True, rulebook_version=rulebook.version, rules=rules_of(rulebook))
