@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -152,53 +153,67 @@ class WhatIfResult:
             bins.append((label, counts.get(k, 0), (k > 0) - (k < 0)))
         return bins
 
-    def public(self) -> dict[str, object]:
-        return {
-            "before_label": self.before_label,
-            "after_label": self.after_label,
-            "sample": self.sample,
-            "call_count": len(self.calls),
-            "skipped": self.skipped,
-            "mean_before": self.mean_before,
-            "mean_after": self.mean_after,
-            "pass_to_fail": self.pass_to_fail,
-            "fail_to_pass": self.fail_to_pass,
-            "moved": self.moved,
-            "took_ms": self.took_ms,
-            "rules": [
-                {
-                    "rule": r.rule,
-                    "name": r.name,
-                    "category": r.category,
-                    "points_before": r.points_before,
-                    "points_after": r.points_after,
-                    "deduction_before": r.deduction_before,
-                    "deduction_after": r.deduction_after,
-                    "before": r.before,
-                    "after": r.after,
-                    "appeared": r.appeared,
-                    "disappeared": r.disappeared,
-                    "calls_appeared": r.calls_appeared,
-                    "calls_disappeared": r.calls_disappeared,
-                }
-                for r in self.rules
-            ],
-            "calls": [
-                {
-                    "call_id": c.call_id,
-                    "external_id": c.external_id,
-                    "before": c.before,
-                    "after": c.after,
-                    "delta": c.delta,
-                    "passed_before": c.passed_before,
-                    "passed_after": c.passed_after,
-                }
-                for c in self.calls
-            ],
-            "movers": [
-                {"call_id": c.call_id, "before": c.before, "after": c.after, "delta": c.delta} for c in self.movers
-            ],
-        }
+    def public(self) -> WhatIfOut:
+        return WhatIfOut.model_validate(
+            {
+                **{name: getattr(self, name) for name in WhatIfOut.model_fields if name != "call_count"},
+                "call_count": len(self.calls),
+            }
+        )
+
+
+class RuleChangeOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    rule: str
+    name: str
+    category: str
+    points_before: float | None
+    points_after: float | None
+    deduction_before: float | None
+    deduction_after: float | None
+    before: int = Field(description="findings on the sample with the published rulebook")
+    after: int = Field(description="findings with the draft")
+    appeared: int
+    disappeared: int
+    calls_appeared: list[int]
+    calls_disappeared: list[int]
+
+
+class MoverOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    call_id: int
+    before: float
+    after: float
+    delta: float
+
+
+class CallMoveOut(MoverOut):
+    external_id: str | None
+    passed_before: bool
+    passed_after: bool
+
+
+class WhatIfOut(BaseModel):
+    """A draft tried on stored calls: nothing is stored."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    before_label: str
+    after_label: str
+    sample: str
+    call_count: int
+    skipped: list[int] = Field(description="chosen calls without a transcript")
+    mean_before: float | None
+    mean_after: float | None
+    pass_to_fail: int
+    fail_to_pass: int
+    moved: int
+    took_ms: int
+    rules: list[RuleChangeOut]
+    calls: list[CallMoveOut]
+    movers: list[MoverOut] = Field(description="the biggest score moves, largest first")
 
 
 # ---------------------------------------------------------------- choosing the calls

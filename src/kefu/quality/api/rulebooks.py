@@ -6,8 +6,6 @@ A YAML mistake is answered 422 with ``errors``: one line per problem, 「规则�
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 from pydantic import BaseModel
 
@@ -17,7 +15,7 @@ from kefu.http.api_docs import FieldProblem
 from kefu.http.deps import DB, CurrentUser, require
 from kefu.quality import drafts, rulebooks
 from kefu.quality.drafts import Checked, DraftIn, DraftUpdate, PublishIn, VersionDetail, VersionOut, WhatIfIn
-from kefu.quality.whatif import whatif
+from kefu.quality.whatif import WhatIfOut, whatif
 
 router = APIRouter(prefix="/api/quality/rulebooks", tags=["质检"])
 
@@ -65,7 +63,7 @@ def save_draft(version_id: Id, body: DraftUpdate, session: DB, user: CurrentUser
 
 
 @router.post("/{version_id}/whatif", dependencies=WRITE)
-def run_whatif(version_id: Id, body: WhatIfIn, session: DB) -> dict[str, Any]:
+def run_whatif(version_id: Id, body: WhatIfIn, session: DB) -> WhatIfOut:
     return whatif(session, rulebooks.get_version(session, version_id), body.sample()).public()
 
 
