@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from kefu.calls.models import Channel, Direction, HangupBy
 from kefu.calls.reasons import current_reasons
 from kefu.core.clock import utc_for_storing
-from kefu.core.fields import CentreTime, Id, Version
+from kefu.core.fields import CentreTime, Id, Version, typed_time
 from kefu.core.turns import stored_turn
 from kefu.inspection.parsers import parse_text
 
@@ -39,32 +39,6 @@ _ALIASES: dict[str, dict[str, str]] = {
         "用户": "customer",
     },
 }
-_TIME_FORMATS = (
-    "%Y/%m/%d %H:%M:%S",
-    "%Y/%m/%d %H:%M",
-    "%Y-%m-%d %H:%M",
-    "%Y年%m月%d日 %H:%M:%S",
-    "%Y年%m月%d日 %H:%M",
-    "%Y年%m月%d日%H:%M:%S",
-    "%Y年%m月%d日%H:%M",
-)
-
-
-def parse_time(value: object) -> object:
-    """Also the ways people type times in China (2026/11/22 08:15, 2026年11月22日 08:15)."""
-    if not isinstance(value, str):
-        return value
-    text = value.strip()
-    if not text:
-        return None
-    for fmt in _TIME_FORMATS:
-        try:
-            return datetime.strptime(text, fmt)
-        except ValueError:
-            continue
-    return text
-
-
 def check_times(ring_at: datetime | None, answered_at: datetime | None, ended_at: datetime | None) -> None:
     """Ring, answer, end in this order (equal is fine); ``ValueError`` in Chinese otherwise."""
     if ring_at and answered_at and answered_at < ring_at:
@@ -207,7 +181,7 @@ class CallFields(BaseModel):
     @field_validator("ring_at", "answered_at", "ended_at", mode="before")
     @classmethod
     def _time_formats(cls, value: object) -> object:
-        return parse_time(value)
+        return typed_time(value)
 
     @field_validator("ring_at", "answered_at", "ended_at")
     @classmethod
@@ -325,7 +299,7 @@ class CallFilter(BaseModel):
     @field_validator("start", "end", mode="before")
     @classmethod
     def _time_formats(cls, value: object) -> object:
-        return parse_time(value)
+        return typed_time(value)
 
     @field_validator("start", "end")
     @classmethod

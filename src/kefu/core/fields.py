@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
-from kefu.core.clock import on_centre_clock
+from kefu.core.clock import on_centre_clock, utc_for_storing
 
 # Ids are INTEGER columns (int4 on PostgreSQL): a larger id can never exist.
 MAX_ID = 2**31 - 1
@@ -35,3 +35,40 @@ def api_time(moment: datetime | None) -> str | None:
 CentreTime = Annotated[datetime, AfterValidator(on_centre_clock)]
 """A time in an answer: ISO 8601 with the offset of the centre's clock (``KEFU_TIMEZONE``),
 the same whether the object was just created or read back from SQLite or PostgreSQL."""
+
+
+# Besides ISO 8601, the ways people in China type a time (2026/11/22 08:15, 2026年11月22日 08:15).
+_TIME_FORMATS = (
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y-%m-%d %H:%M",
+    "%Y年%m月%d日 %H:%M:%S",
+    "%Y年%m月%d日 %H:%M",
+    "%Y年%m月%d日%H:%M:%S",
+    "%Y年%m月%d日%H:%M",
+)
+
+
+def typed_time(value: object) -> object:
+    """A time as people type it: ISO 8601 or one of ``_TIME_FORMATS``; a ``ValueError`` in Chinese
+    otherwise. Values that are not text are left for the ``datetime`` check."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    for fmt in _TIME_FORMATS:
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    raise ValueError("时间格式不正确,应如 2026-11-22 08:15:00")
+
+
+IncomingTime = Annotated[datetime, BeforeValidator(typed_time), AfterValidator(utc_for_storing)]
+"""A time sent in (a form, a spreadsheet, the API): without a zone it is on the centre's clock;
+kept as UTC."""

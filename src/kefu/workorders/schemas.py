@@ -8,13 +8,11 @@ here; the API and the pages send the same bodies to ``service.do_action``."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from kefu.core.clock import centre_tz, utc_as_stored
-from kefu.core.fields import CentreTime, Id, Version
+from kefu.core.fields import CentreTime, Id, IncomingTime, Version
 from kefu.workorders.models import EventKind, OrderType, Priority, Status
 
 OrderTypeField = Annotated[OrderType, BeforeValidator(OrderType.parse)]
@@ -27,18 +25,6 @@ _SPLIT_DEPARTMENTS = re.compile(r"[,,、;;/\s]+")
 _TEXT_FIELDS = ("contact", "description", "handling_suggestion", "measures_taken", "follow_up_plan")
 
 
-def centre_time(value: Any) -> Any:
-    """A time without a zone (a form's datetime-local, a spreadsheet cell) is on the centre's
-    clock; stored as UTC."""
-    if isinstance(value, str) and value.strip():
-        try:
-            value = datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise ValueError("时间格式不正确,应为 2026-11-23 14:30") from None
-    if isinstance(value, datetime):
-        return utc_as_stored(value.replace(tzinfo=centre_tz()) if value.tzinfo is None else value)
-    return None if value == "" else value
-
 
 class WorkOrderFields(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -50,7 +36,7 @@ class WorkOrderFields(BaseModel):
     description: str | None = Field(default=None, max_length=2000)
     handling_suggestion: str | None = Field(default=None, max_length=1000)
     measures_taken: str | None = Field(default=None, max_length=2000)
-    promised_at: Annotated[datetime | None, BeforeValidator(centre_time)] = None
+    promised_at: IncomingTime | None = None
     follow_up_plan: str | None = Field(default=None, max_length=1000)
     departments: list[str] | None = None
     call_id: Id | None = None
@@ -167,8 +153,8 @@ class HistoryFilter(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    since: Annotated[datetime | None, BeforeValidator(centre_time)] = None
-    until: Annotated[datetime | None, BeforeValidator(centre_time)] = None
+    since: IncomingTime | None = None
+    until: IncomingTime | None = None
     types: list[OrderTypeField] | None = None
     statuses: list[Annotated[Status, BeforeValidator(Status.parse)]] | None = None
 
