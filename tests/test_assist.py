@@ -4,23 +4,19 @@ SQLite and PostgreSQL (who may use it, CSRF, bad input)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from conftest import client_for
 from kefu.assist import service
 from kefu.core.errors import Invalid, NotFound
-from kefu.core.settings import Settings
-from kefu.demo import DEMO_PASSWORD, seed_demo
 from kefu.inspection.assist import SentenceChecker, SentenceHit
 from kefu.rulebook.calendar import moment_greetings
 from kefu.rulebook.schema import Rulebook
-from kefu.web.app import create_app
 
 # The seed's replacements (004 禁用语→推荐用语, as SPEC §1 quotes them).
 DONT_KNOW = "我需要查询后告诉您"
@@ -129,22 +125,6 @@ def test_checklist_scenarios_and_scripts(rulebook: Rulebook) -> None:
 
 
 # ---------------------------------------------------------------- /api/assist (SQLite and PostgreSQL)
-
-
-@pytest.fixture
-def app(database_url: str, tmp_path: Path) -> Iterator[FastAPI]:
-    application = create_app(Settings(data_dir=tmp_path, database_url=database_url, secret_key="test-secret"))
-    seed_demo(application.state.sessions, activity=False, must_change_password=False)
-    yield application
-    application.state.engine.dispose()
-
-
-def client_for(app: FastAPI, agent_no: str = "10001") -> TestClient:
-    client = TestClient(app)
-    answer = client.post("/api/auth/login", json={"agent_no": agent_no, "password": DEMO_PASSWORD})
-    assert answer.status_code == 200, answer.text
-    client.headers["X-CSRF-Token"] = answer.json()["csrf"]
-    return client
 
 
 def test_check_api_gives_hits_and_the_corrected_text(app: FastAPI) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,29 +15,20 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from conftest import client_for
 from kefu.accounts import service as accounts
 from kefu.accounts.models import Role
 from kefu.calls.models import CallRecord
 from kefu.calls.schemas import MAX_TRANSCRIPT_CHARS, MAX_TURNS
 from kefu.core.db import transaction
 from kefu.core.fields import MAX_ID
-from kefu.core.settings import Settings
 from kefu.customers.models import Customer
-from kefu.demo import seed_demo
 from kefu.inspection.parsers import parse_text
-from kefu.web.app import create_app, routers
+from kefu.web.app import routers
 from kefu.web.input_guard import MAX_BODY_BYTES
 
 HUGE = 2**64  # past 64 bits: SQLite refuses it, PostgreSQL's integer ends at 2**31 - 1
 PAST_INT4 = MAX_ID + 1
-
-
-@pytest.fixture
-def app(database_url: str, tmp_path: Path) -> Iterator[FastAPI]:
-    application = create_app(Settings(data_dir=tmp_path, database_url=database_url, secret_key="bad-input-secret"))
-    seed_demo(application.state.sessions, activity=False, must_change_password=False)
-    yield application
-    application.state.engine.dispose()
 
 
 @pytest.fixture
@@ -50,11 +40,7 @@ def admin(app: FastAPI) -> TestClient:
             session, None, agent_no="99002", name="边界测试", role=Role.ADMIN, password=password,
             must_change_password=False,
         )
-    client = TestClient(app)
-    answer = client.post("/api/auth/login", json={"agent_no": "99002", "password": password})
-    assert answer.status_code == 200, answer.text
-    client.headers["X-CSRF-Token"] = answer.json()["csrf"]
-    return client
+    return client_for(app, "99002", password)
 
 
 def reason(client: TestClient) -> str:
@@ -310,7 +296,7 @@ def test_api_times_carry_the_offset_of_the_centres_clock(admin: TestClient) -> N
     call = new_call(admin, ring_at="2026-11-20T02:00:00Z").json()
     assert call["ring_at"] == "2026-11-20T10:00:00+08:00"
     assert admin.get(f"/api/calls/{call['id']}").json()["ring_at"] == call["ring_at"]
-    assert all(e["at"].endswith("+08:00") for e in admin.get("/api/audit").json())
+    assert all(e["at"].endswith("+08:00") for e in admin.get("/api/audit").json()["entries"])
 
 
 def test_validation_messages_are_chinese(admin: TestClient) -> None:

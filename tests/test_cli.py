@@ -6,9 +6,12 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -50,8 +53,8 @@ GOOD_CALL = {
 BAD_JSON = '{\n  "id": "bad-0001",\n  "turns": [\n    {"speaker": "agent" "text": "您好"}\n  ]\n}\n'
 
 
-def kefu(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"}
+def kefu(*args: str | Path, cwd: Path | None = None, **settings: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb", **settings}
     env.pop("KEFU_DEBUG", None)
     return subprocess.run(
         [str(KEFU), *map(str, args)],
@@ -66,7 +69,7 @@ def kefu(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProc
 
 def no_traceback(result: subprocess.CompletedProcess[str]) -> None:
     assert "Traceback" not in result.stdout + result.stderr
-    assert "internal error" not in result.stdout + result.stderr
+    assert "内部错误" not in result.stdout + result.stderr
 
 
 def one_line(text: str) -> str:
@@ -119,6 +122,37 @@ def test_rules_help() -> None:
     assert result.returncode == 0
     for command in ("list", "show", "validate", "scripts"):
         assert command in result.stdout
+
+
+ENGLISH_HELP = re.compile(r"Usage|Options|Arguments|Commands|Show this message|default:|required")
+
+
+@pytest.mark.parametrize("args", [["--help"], ["qa", "--help"], ["rules", "--help"], ["serve", "--help"], []])
+def test_help_is_chinese(args: list[str]) -> None:
+    result = kefu(*args)
+    assert result.returncode == (2 if not args else 0)  # `kefu` alone shows the help as a refusal
+    assert "用法:kefu" in result.stdout and "显示此帮助并退出" in result.stdout
+    assert not ENGLISH_HELP.search(result.stdout), result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["qa", "--fromat", "json"], "没有选项 --fromat(您是不是想用 --format"),
+        (["serve", "--workers", "100"], "选项 --workers 的值不对:不能大于 64"),
+        (["serve", "--port", "http"], "选项 --port 的值不对:应为整数"),
+        (["rules", "show"], "缺少参数 规则"),
+        (["rules", "show", "forbidden_phrase", "opening"], "多余的参数:opening"),
+        (["rules", "shwo"], "没有命令「shwo」(您是不是想用 show?)"),
+        (["nosuch"], "没有命令「nosuch」"),
+        (["greet", "--at"], "选项 --at 后面需要一个值"),
+    ],
+)
+def test_command_line_mistakes_are_explained_in_chinese(args: list[str], message: str) -> None:
+    result = kefu(*args)
+    no_traceback(result)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith(f"kefu:错误:{message}"), result.stderr
 
 
 # ---------------------------------------------------------------- qa
@@ -203,6 +237,14 @@ def test_qa_csv_out_writes_a_file_excel_can_read(tmp_path: Path) -> None:
     assert result.stdout.strip() == ""
     rows = list(csv.DictReader(io.StringIO(out.read_text("utf-8-sig"))))
     assert {row["call_id"] for row in rows} == set(example_ids())
+
+
+def test_qa_out_into_a_missing_folder_says_why_in_chinese(tmp_path: Path, good_file: Path) -> None:
+    target = tmp_path / "no-such-folder" / "report.json"
+    result = kefu("qa", good_file, "--format", "json", "--out", target)
+    no_traceback(result)
+    assert result.returncode == 2
+    assert one_line(result.stderr) == f"kefu:错误:无法写入 {target}:文件或文件夹不存在"
 
 
 def test_qa_html_out_writes_a_page_with_charts(tmp_path: Path) -> None:
@@ -371,7 +413,26 @@ def test_greet_garbage() -> None:
     result = kefu("greet", "--at", "garbage")
     no_traceback(result)
     assert result.returncode == 2
-    assert "garbage" in one_line(result.stderr)
+    assert "--at「garbage」不是日期和时间" in one_line(result.stderr)
+
+
+def test_greet_is_on_the_centres_clock() -> None:
+    """KEFU_TIMEZONE decides the time shown and the greeting, as on the platform's workbench."""
+    moment = "2026-11-23T23:40:00+00:00"  # Tuesday 07:40 in Shanghai, still Monday evening in UTC
+    shanghai = kefu("greet", "--at", moment, KEFU_TIMEZONE="Asia/Shanghai")
+    assert "时间:2026-11-24 07:40 周二(Asia/Shanghai)" in shanghai.stdout and "早上好" in shanghai.stdout
+    utc = kefu("greet", "--at", moment, KEFU_TIMEZONE="UTC")
+    assert "时间:2026-11-23 23:40 周一(UTC)" in utc.stdout and "晚上好" in utc.stdout
+    typed = kefu("greet", "--at", "2026-11-24T07:40", KEFU_TIMEZONE="Asia/Shanghai")  # no zone: the centre's
+    assert "时间:2026-11-24 07:40" in typed.stdout and "早上好" in typed.stdout
+    # Now is now on the centre's clock, whatever the machine's zone (+14:00 is nobody's machine).
+    zone = ZoneInfo("Pacific/Kiritimati")
+    before = datetime.now(zone).replace(second=0, microsecond=0, tzinfo=None)
+    now = kefu("greet", KEFU_TIMEZONE="Pacific/Kiritimati")
+    after = datetime.now(zone).replace(tzinfo=None)
+    shown = re.search(r"时间:(\d{4}-\d\d-\d\d \d\d:\d\d)", now.stdout)
+    assert shown is not None, now.stdout
+    assert before <= datetime.strptime(shown[1], "%Y-%m-%d %H:%M") <= after
 
 
 # ---------------------------------------------------------------- check

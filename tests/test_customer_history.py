@@ -7,7 +7,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -16,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from browser_helpers import login
-from conftest import live_server, reader
+from conftest import AppFactory, client_for, live_server, reader
 from kefu.accounts.models import User
 from kefu.calls.schemas import CallCreate
 from kefu.core import audit
@@ -25,7 +24,7 @@ from kefu.core.errors import Invalid, NotFound
 from kefu.core.privacy import Reader
 from kefu.core.settings import Settings
 from kefu.customers.models import Customer
-from kefu.demo import DEMO_PASSWORD, seed_demo
+from kefu.demo import seed_demo
 from kefu.flows.intake import do_record_call
 from kefu.overviews.customer_history import HistoryQuery, customer_history, parse_query
 from kefu.web.app import create_app
@@ -252,19 +251,9 @@ def test_an_unknown_customer_is_not_found(world) -> None:  # type: ignore[no-unt
 
 
 @pytest.fixture
-def app(database_url: str, tmp_path: Path) -> Iterator[tuple[FastAPI, World]]:
-    application = create_app(Settings(data_dir=tmp_path, database_url=database_url, secret_key="test-secret"))
-    seed_demo(application.state.sessions, activity=False, must_change_password=False)
-    yield application, build(application.state.sessions)
-    application.state.engine.dispose()
-
-
-def client_for(app: FastAPI, agent_no: str = "10001") -> TestClient:
-    client = TestClient(app)
-    answer = client.post("/api/auth/login", json={"agent_no": agent_no, "password": DEMO_PASSWORD})
-    assert answer.status_code == 200, answer.text
-    client.headers["X-CSRF-Token"] = answer.json()["csrf"]
-    return client
+def app(app_factory: AppFactory) -> tuple[FastAPI, World]:
+    application = app_factory()
+    return application, build(application.state.sessions)
 
 
 def test_api_history_with_filters(app) -> None:  # type: ignore[no-untyped-def]

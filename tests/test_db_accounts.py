@@ -18,6 +18,7 @@ from kefu.core.settings import Settings
 SETTINGS = Settings(max_failed_logins=3, lockout_minutes=15, password_max_age_days=90, secret_key="test-secret")
 
 
+@pytest.mark.empty_database
 def test_migrations_create_and_drop_the_schema(database_url: str) -> None:
     from alembic import command
 
@@ -285,6 +286,7 @@ def test_audit_entries_mask_id_numbers_and_drop_passwords(sessions) -> None:  # 
     assert next(e for e in entries if e.action == "update").changes["password"] == ["[已隐去]", "[已隐去]"]
 
 
+@pytest.mark.empty_database
 def test_the_migration_masks_what_the_audit_log_kept_before(database_url: str) -> None:
     from alembic import command
     from sqlalchemy import text

@@ -88,7 +88,7 @@ def test_verification_counts_matching_facts_and_any_wrong_one_fails(world) -> No
         assert customers.do_verify(session, verified, customer, Verification(account_id="A1001")) == ["account_id"]
     with sessions() as session:
         details = [e.detail for e in audit.entries(session, entity="customer") if e.action == "verify"]
-    assert details[2].startswith("failed") and "id_last4=wrong" in details[2]
+    assert details[2].startswith("未通过") and "证件号后四位不符" in details[2]
     assert "5678" not in " ".join(details)  # what the caller said is not written to the log
 
 

@@ -693,6 +693,7 @@ def test_demo_orders_cover_every_type_and_status(world: World) -> None:
         assert any(o.escalated for o in stored)
 
 
+@pytest.mark.empty_database
 def test_upgrading_a_database_carries_on_from_the_numbers_already_given(database_url: str) -> None:
     """A centre upgrading kefu keeps its numbering: the counters start from the stored orders."""
     from sqlalchemy import text

@@ -22,7 +22,7 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from browser_helpers import login
-from conftest import live_server
+from conftest import client_for, live_server
 from kefu.accounts import service as accounts
 from kefu.accounts.models import User
 from kefu.core.audit import AuditEntry
@@ -31,7 +31,7 @@ from kefu.core.security import Role
 from kefu.core.settings import Settings
 from kefu.customers.models import Customer
 from kefu.dataio import jobs as dataio_jobs
-from kefu.demo import DEMO_PASSWORD, seed_demo
+from kefu.demo import seed_demo
 from kefu.jobs import service
 from kefu.jobs.api import job_runner
 from kefu.jobs.models import Job, JobKind, JobStatus
@@ -65,14 +65,6 @@ def app(database_url: str, tmp_path: Path) -> Iterator[FastAPI]:
     application = make_app(tmp_path, database_url)
     yield application
     application.state.engine.dispose()
-
-
-def client_for(app: FastAPI, agent_no: str, password: str = DEMO_PASSWORD, client: TestClient | None = None) -> Any:
-    client = client or TestClient(app)
-    answer = client.post("/api/auth/login", json={"agent_no": agent_no, "password": password})
-    assert answer.status_code == 200, answer.text
-    client.headers["X-CSRF-Token"] = answer.json()["csrf"]
-    return client
 
 
 def wait_for(client: TestClient, url: str, done: Callable[[dict[str, Any]], bool], seconds: float = 60) -> Any:

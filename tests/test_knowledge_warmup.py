@@ -1,111 +1,45 @@
-"""The knowledge search index is built in the background when the app starts: ready before the first
-search, and a search that comes during the build waits for it instead of finding nothing."""
+"""Search right after a start: nothing is built in memory, so the first search answers like any
+other (the startup loads jieba's dictionary and puts the rulebook's situation scripts in the
+database's index), and every server process searches the same index — an edit saved through
+one is found through another at once."""
 
 from __future__ import annotations
 
-import threading
-from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session, sessionmaker
 
-from kefu.core.settings import Settings
-from kefu.demo import DEMO_PASSWORD, seed_demo
-from kefu.knowledge.api import IndexHolder, index_holder
+from conftest import client_for
+from kefu.knowledge import service
 from kefu.knowledge.demo import FAQ_004
-from kefu.web.app import create_app
 
 FORGOT_PASSWORD = FAQ_004[0]  # 忘记密码怎么办?
 
 
-class HeldFirstSession:
-    """The app's session factory, except that the first session (the index build's) is handed out
-    only once ``release`` is set: the build is then under way and cannot finish before."""
-
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
-        self.sessions = sessions
-        self.release = threading.Event()
-        self.build_started = threading.Event()
-        self.calls = 0
-        self._lock = threading.Lock()
-
-    def __call__(self) -> Session:
-        with self._lock:
-            self.calls += 1
-            first = self.calls == 1
-        if first:
-            self.build_started.set()
-            assert self.release.wait(60)
-        return self.sessions()
+def test_the_first_search_after_start_answers_from_the_database(app_factory: Any) -> None:
+    app = app_factory(activity=True, escalation_interval=0)
+    with TestClient(app) as client:  # the startup has run
+        with app.state.sessions() as session:
+            assert service.index_scripts(session, app.state.rulebook) is False  # indexed by the startup
+        client_for(app, client=client)
+        first = client.get("/api/knowledge/search", params={"q": "忘記密碼怎麼辦"})
+        assert first.status_code == 200, first.text
+        [hit, *_] = first.json()["hits"]
+        assert hit["title"] == FORGOT_PASSWORD.question and hit["snippet"] == FORGOT_PASSWORD.answer
+        silent = client.get("/api/knowledge/search", params={"q": "無聲電話"}).json()["hits"][0]
+        assert silent["ref"] == "silent_call" and silent["url"].endswith("#silent_call")
+    assert not hasattr(app.state, "knowledge_index")  # no index of the process's own
 
 
-@pytest.fixture
-def app(database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
-    settings = Settings(data_dir=tmp_path, database_url=database_url, secret_key="test-secret", escalation_interval=0)
-    application = create_app(settings)
-    seed_demo(application.state.sessions, must_change_password=False)
-    yield application
-    application.state.engine.dispose()
-
-
-def login(client: TestClient) -> None:
-    answer = client.post("/api/auth/login", json={"agent_no": "10001", "password": DEMO_PASSWORD})
-    assert answer.status_code == 200, answer.text
-
-
-def test_the_index_is_ready_after_startup_without_a_search(app: Any) -> None:
-    assert getattr(app.state, "knowledge_index", None) is None  # nothing built before startup
-    with TestClient(app) as client:
-        holder = index_holder(app)
-        assert holder.wait_built(timeout=120)  # built by startup: no search has run
-        index = holder.get()
-        assert len(index) > len(FAQ_004) and index.search("忘记密码怎么办")[0].title == FORGOT_PASSWORD.question
-        login(client)
-        hits = client.get("/api/knowledge/search", params={"q": "忘記密碼怎麼辦"}).json()["hits"]
-        assert hits[0]["title"] == FORGOT_PASSWORD.question
-
-
-def test_a_search_during_the_build_waits_for_it(app: Any) -> None:
-    held = HeldFirstSession(app.state.sessions)
-    app.state.sessions = held  # the startup build takes the first session
-    with TestClient(app) as client:
-        assert held.build_started.wait(60)  # the build is under way and holds the index
-        holder = index_holder(app)
-        assert not holder.built
-        login(client)
-        answers: list[Any] = []
-        searching = threading.Event()
-
-        def search() -> None:
-            searching.set()
-            answers.append(client.get("/api/knowledge/search", params={"q": "忘記密碼怎麼辦"}))
-
-        thread = threading.Thread(target=search)
-        thread.start()
-        assert searching.wait(60)
-        held.release.set()  # let the build finish; the search gets the finished index
-        thread.join(120)
-        [answer] = answers
-        assert answer.status_code == 200, answer.text
-        hits = answer.json()["hits"]
-        assert hits and hits[0]["title"] == FORGOT_PASSWORD.question and hits[0]["snippet"] == FORGOT_PASSWORD.answer
-        assert holder.built
-
-
-def test_a_failed_startup_build_is_done_by_the_first_search(app: Any) -> None:
-    sessions = app.state.sessions
-    attempts = []
-
-    def failing_first(*args: Any) -> Session:
-        attempts.append(1)
-        if len(attempts) == 1:
-            raise ConnectionError("database away")
-        return sessions()
-
-    holder = IndexHolder(failing_first, app.state.rulebook)  # type: ignore[arg-type]
-    holder.build_in_background()
-    assert not holder.wait_built(timeout=60)  # failed (and logged), not left half-built
-    hits = holder.get().search("忘记密码怎么办")  # the first search builds it
-    assert hits[0].title == FORGOT_PASSWORD.question and len(attempts) == 2
+def test_every_process_searches_the_same_index(app_factory: Any) -> None:
+    one, other = app_factory(activity=True, escalation_interval=0), app_factory(escalation_interval=0)
+    trainer, agent = client_for(one, "40001"), client_for(other, "10001")
+    assert agent.get("/api/knowledge/search", params={"q": "夜间值班"}).json()["hits"] == []
+    hits = agent.get("/api/knowledge/search", params={"q": "夜间服务时间"}).json()["hits"]
+    night = next(h for h in hits if h["kind"] == "article")
+    url = f"/api/knowledge/articles/{night['ref']}"
+    version = trainer.get(url).json()["version"]
+    saved = trainer.patch(url, json={"version": version, "title": "夜间值班与服务时间"})
+    assert saved.status_code == 200, saved.text
+    [found] = agent.get("/api/knowledge/search", params={"q": "夜间值班"}).json()["hits"]
+    assert found["ref"] == night["ref"] and found["title"] == "夜间值班与服务时间"

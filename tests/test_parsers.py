@@ -119,7 +119,7 @@ def test_json_array_error_names_the_element() -> None:
     items = parse_text(json.dumps([SPEC_CALL, bad], ensure_ascii=False), "calls.json")
     assert items[0].transcript is not None
     assert items[1].error.position == "[1].turns[0].speaker"
-    assert "unknown speaker '经理'" in items[1].error.reason
+    assert "未知的说话人 '经理'" in items[1].error.reason
 
 
 @pytest.mark.parametrize("fmt", [None, "jsonl"])
@@ -349,8 +349,8 @@ def test_jsonl_bad_speaker_on_line_3_does_not_stop_the_others() -> None:
     assert [i.transcript.id if i.transcript else None for i in items] == ["1", "2", None, "4"]
     error = items[2].error
     assert error.position == "line 3, turns[1].speaker"
-    assert "unknown speaker '老板'" in error.reason
-    assert str(error).startswith("calls.jsonl:line 3, turns[1].speaker: unknown speaker")
+    assert "未知的说话人 '老板'" in error.reason
+    assert str(error).startswith("calls.jsonl:line 3, turns[1].speaker: 未知的说话人")
 
 
 def test_jsonl_syntax_error_on_one_line() -> None:
@@ -382,7 +382,7 @@ def test_csv_conflicting_agent_id_names_both_rows() -> None:
 def test_csv_bad_speaker_and_bad_time_point_at_the_row() -> None:
     error = only_error(parse_text('speaker,text\nagent,"a\nb"\n经理,x\n', "calls.csv"))
     assert error.position == "row 2 (line 4)"
-    assert "unknown speaker '经理'" in error.reason
+    assert "未知的说话人 '经理'" in error.reason
     error = only_error(parse_text("speaker,text,start\nagent,a,soon\n", "calls.csv"))
     assert error.position == "row 1 (line 2)"
     assert "start" in error.reason
@@ -397,7 +397,7 @@ def test_text_line_before_any_speaker() -> None:
 def test_text_timestamp_with_unknown_speaker() -> None:
     error = only_error(parse_text("客服: 你好\n[00:01.0-00:02.0] 经理: 嗯\n", "call.txt"))
     assert error.position == "line 2"
-    assert "unknown speaker '经理'" in error.reason
+    assert "未知的说话人 '经理'" in error.reason
 
 
 @pytest.mark.parametrize(
@@ -431,7 +431,7 @@ def test_empty_input() -> None:
 def test_end_before_start(text: str, source: str, position: str) -> None:
     error = only_error(parse_text(text, source))
     assert error.position == position
-    assert "end 3.0 is before start 5.0" in error.reason
+    assert "结束时间 3.0 秒早于开始时间 5.0 秒" in error.reason
 
 
 def test_overlapping_turns_are_fine() -> None:

@@ -47,7 +47,7 @@ SECRETS = [
 ]
 RING = datetime(2026, 11, 23, 10, 0, tzinfo=centre_tz())
 # The audit log is itself the record of who saw what; it is for the roles that may see all.
-AUDIT_ROUTES = ("/audit", "/api/audit")
+AUDIT_ROUTES = ("/audit", "/audit/export", "/api/audit")
 
 
 @dataclass

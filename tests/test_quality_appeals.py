@@ -5,17 +5,15 @@ PostgreSQL, through the service, the API and (in real Chromium) the pages."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from browser_helpers import login
-from conftest import live_server
+from conftest import RUDE_TURNS as RUDE
+from conftest import AppFactory, client_for, live_server
 from kefu.accounts import service as accounts
 from kefu.accounts.models import User
 from kefu.calls import service as calls
@@ -25,25 +23,12 @@ from kefu.core.clock import centre_tz
 from kefu.core.db import transaction
 from kefu.core.errors import Conflict, Forbidden, Invalid
 from kefu.core.security import Role
-from kefu.core.settings import Settings
-from kefu.demo import DEMO_PASSWORD, seed_demo
 from kefu.flows import intake
 from kefu.quality import appeals, calibration
 from kefu.quality import review as reviews
 from kefu.quality import service as quality
 from kefu.quality.models import Appeal, AppealStatus, Inspection, Review
 from kefu.quality.scoring import score
-from kefu.web.app import create_app
-
-GREETING = "上午好,感谢致电智能科技客服中心,客服12345号为您服务,请问有什么可以帮您?"
-RUDE = [
-    {"speaker": "agent", "text": GREETING, "start": 0, "end": 5},
-    {"speaker": "customer", "text": "我的宽带为什么又断了?", "start": 5.5, "end": 8},
-    {"speaker": "agent", "text": "这个我不知道,你等一下。", "start": 8.5, "end": 11},
-    {"speaker": "agent", "text": "请问还有其他可以帮到您的吗?", "start": 40, "end": 42},
-    {"speaker": "customer", "text": "没有了,谢谢。", "start": 42.5, "end": 44},
-    {"speaker": "agent", "text": "感谢您的来电,祝您生活愉快,再见!", "start": 44.5, "end": 47},
-]
 
 
 def new_call(agent_id: int) -> CallCreate:
@@ -238,20 +223,8 @@ def test_calibration_findings_stay_off_the_agents_scorecard(sessions, world) -> 
 
 
 @pytest.fixture
-def app(database_url: str, tmp_path: Path) -> Iterator[FastAPI]:
-    settings = Settings(data_dir=tmp_path, database_url=database_url, secret_key="test-secret")
-    application = create_app(settings)
-    seed_demo(application.state.sessions, must_change_password=False)
-    yield application
-    application.state.engine.dispose()
-
-
-def client_for(app: FastAPI, agent_no: str) -> TestClient:
-    client = TestClient(app)
-    answer = client.post("/api/auth/login", json={"agent_no": agent_no, "password": DEMO_PASSWORD})
-    assert answer.status_code == 200, answer.text
-    client.headers["X-CSRF-Token"] = answer.json()["csrf"]
-    return client
+def app(app_factory: AppFactory) -> FastAPI:
+    return app_factory(activity=True)  # the whole demo: calls with scorecards, work orders, articles
 
 
 def scorecard_with_findings(app: FastAPI, agent_no: str) -> tuple[int, int]:

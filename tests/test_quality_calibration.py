@@ -4,15 +4,14 @@ same figures from real calibration reviews (SQLite and PostgreSQL), refusals, th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from conftest import RUDE_TURNS as RUDE
+from conftest import AppFactory, client_for
 from kefu.accounts import service as accounts
 from kefu.accounts.models import User
 from kefu.calls import service as calls
@@ -22,15 +21,12 @@ from kefu.core.clock import centre_tz
 from kefu.core.db import transaction
 from kefu.core.errors import Invalid
 from kefu.core.security import Role
-from kefu.core.settings import Settings
-from kefu.demo import DEMO_PASSWORD, seed_demo
 from kefu.flows import intake
 from kefu.quality import calibration
 from kefu.quality import review as reviews
 from kefu.quality import service as quality
 from kefu.quality.calibration import Marks, compare
 from kefu.quality.models import CalibrationSession, Inspection, InspectionStatus, Review
-from kefu.web.app import create_app
 
 R, A, B, C = 1, 2, 3, 4
 
@@ -70,21 +66,6 @@ def test_figures_on_a_hand_made_case() -> None:
     assert figures.matrix[R][A] == figures.matrix[R][B] == 5.0
     assert [figures.matrix[i][i] for i in (R, A, B, C)] == [0.0, 0.0, 0.0, None]
     assert figures.matrix[A][C] is None
-
-
-RUDE = [
-    {
-        "speaker": "agent",
-        "text": "上午好,感谢致电智能科技客服中心,客服12345号为您服务,请问有什么可以帮您?",
-        "start": 0,
-        "end": 5,
-    },
-    {"speaker": "customer", "text": "我的宽带为什么又断了?", "start": 5.5, "end": 8},
-    {"speaker": "agent", "text": "这个我不知道,你等一下。", "start": 8.5, "end": 11},
-    {"speaker": "agent", "text": "请问还有其他可以帮到您的吗?", "start": 40, "end": 42},
-    {"speaker": "customer", "text": "没有了,谢谢。", "start": 42.5, "end": 44},
-    {"speaker": "agent", "text": "感谢您的来电,祝您生活愉快,再见!", "start": 44.5, "end": 47},
-]
 
 
 def new_call(agent_id: int, transcript: list[dict[str, object]] | None) -> CallCreate:
@@ -197,20 +178,8 @@ def test_figures_from_calibration_reviews(sessions, world) -> None:  # type: ign
 
 
 @pytest.fixture
-def app(database_url: str, tmp_path: Path) -> Iterator[FastAPI]:
-    settings = Settings(data_dir=tmp_path, database_url=database_url, secret_key="test-secret")
-    application = create_app(settings)
-    seed_demo(application.state.sessions, must_change_password=False)
-    yield application
-    application.state.engine.dispose()
-
-
-def client_for(app: FastAPI, agent_no: str) -> TestClient:
-    client = TestClient(app)
-    answer = client.post("/api/auth/login", json={"agent_no": agent_no, "password": DEMO_PASSWORD})
-    assert answer.status_code == 200, answer.text
-    client.headers["X-CSRF-Token"] = answer.json()["csrf"]
-    return client
+def app(app_factory: AppFactory) -> FastAPI:
+    return app_factory(activity=True)  # the whole demo: calls with scorecards, work orders, articles
 
 
 def test_api_and_page(app: FastAPI) -> None:

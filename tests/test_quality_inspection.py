@@ -9,6 +9,8 @@ from datetime import datetime
 
 import pytest
 
+from conftest import GOOD_TURNS as GOOD
+from conftest import RUDE_TURNS as RUDE
 from kefu.accounts import service as accounts
 from kefu.calls import service as calls
 from kefu.calls.schemas import CallCreate, CallUpdate
@@ -26,27 +28,6 @@ from kefu.quality.rulebooks import Active, RulebookSource
 
 def at(hour: int, minute: int = 0, second: int = 0) -> datetime:
     return datetime(2026, 11, 23, hour, minute, second, tzinfo=centre_tz())
-
-
-GOOD = [
-    {
-        "speaker": "agent",
-        "text": "上午好,感谢致电智能科技客服中心,客服12345号为您服务,请问有什么可以帮您?",
-        "start": 0,
-        "end": 5,
-    },
-    {"speaker": "customer", "text": "我想问一下宽带资费。", "start": 5.5, "end": 8},
-    {"speaker": "agent", "text": "好的,我来为您查询宽带资费。", "start": 8.5, "end": 11},
-    {"speaker": "agent", "text": "请问还有其他可以帮到您的吗?", "start": 40, "end": 42},
-    {"speaker": "customer", "text": "没有了,谢谢。", "start": 42.5, "end": 44},
-    {"speaker": "agent", "text": "感谢您的来电,祝您生活愉快,再见!", "start": 44.5, "end": 47},
-]
-RUDE = [
-    GOOD[0],
-    {"speaker": "customer", "text": "我的宽带为什么又断了?", "start": 5.5, "end": 8},
-    {"speaker": "agent", "text": "这个我不知道,你等一下。", "start": 8.5, "end": 11},
-    *GOOD[3:],
-]
 
 
 def call(transcript: list[dict[str, object]] | None, agent_id: int, **fields: object) -> CallCreate:

@@ -10,17 +10,15 @@ import re
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import select
 
 from browser_helpers import login
-from conftest import live_server
+from conftest import AppFactory, client_for, live_server
 from kefu.accounts import service as accounts
 from kefu.calls.models import CallRecord
 from kefu.calls.schemas import CallCreate
@@ -205,20 +203,8 @@ class BrokenSource(RulebookSource):
 
 
 @pytest.fixture
-def app(database_url: str, tmp_path: Path) -> Iterator[FastAPI]:
-    application = create_app(Settings(data_dir=tmp_path, database_url=database_url, secret_key="test-secret"))
-    # demo calls with transcripts, inspected on arrival
-    seed_demo(application.state.sessions, must_change_password=False)
-    yield application
-    application.state.engine.dispose()
-
-
-def client_for(app: FastAPI, agent_no: str) -> TestClient:
-    client = TestClient(app)
-    answer = client.post("/api/auth/login", json={"agent_no": agent_no, "password": DEMO_PASSWORD})
-    assert answer.status_code == 200, answer.text
-    client.headers["X-CSRF-Token"] = answer.json()["csrf"]
-    return client
+def app(app_factory: AppFactory) -> FastAPI:
+    return app_factory(activity=True)  # the whole demo: calls with scorecards, work orders, articles
 
 
 def test_report_api_export_permissions_and_bad_filters(app: FastAPI) -> None:

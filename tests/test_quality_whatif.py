@@ -9,15 +9,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
+from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from browser_helpers import login
-from conftest import live_server
+from conftest import CLOSING_TURNS as CLOSING
+from conftest import GOOD_TURNS as GOOD
+from conftest import OPENING_TURN as OPENING
+from conftest import AppFactory, client_for, live_server
 from kefu.accounts import service as accounts
 from kefu.calls.models import CallRecord
 from kefu.calls.schemas import CallCreate
@@ -27,7 +29,7 @@ from kefu.core.db import transaction
 from kefu.core.errors import Invalid, NotFound
 from kefu.core.security import Role
 from kefu.core.settings import Settings
-from kefu.demo import DEMO_PASSWORD, seed_demo
+from kefu.demo import seed_demo
 from kefu.flows import intake
 from kefu.quality import rulebooks
 from kefu.quality import service as quality
@@ -41,23 +43,6 @@ def at(day: int, hour: int) -> datetime:
     return datetime(2026, 11, day, hour, 0, 0, tzinfo=centre_tz())
 
 
-OPENING = {
-    "speaker": "agent",
-    "text": "上午好,感谢致电智能科技客服中心,客服12345号为您服务,请问有什么可以帮您?",
-    "start": 0,
-    "end": 5,
-}
-CLOSING = [
-    {"speaker": "agent", "text": "请问还有其他可以帮到您的吗?", "start": 40, "end": 42},
-    {"speaker": "customer", "text": "没有了,谢谢。", "start": 42.5, "end": 44},
-    {"speaker": "agent", "text": "感谢您的来电,祝您生活愉快,再见!", "start": 44.5, "end": 47},
-]
-GOOD = [
-    OPENING,
-    {"speaker": "customer", "text": "我想问一下宽带资费。", "start": 5.5, "end": 8},
-    {"speaker": "agent", "text": "好的,我来为您查询宽带资费。", "start": 8.5, "end": 11},
-    *CLOSING,
-]
 WAIT = [  # 「等一下」 is the only forbidden phrase
     OPENING,
     {"speaker": "customer", "text": "我的宽带为什么又断了?", "start": 5.5, "end": 8},
@@ -251,20 +236,8 @@ def test_five_hundred_calls_take_well_under_a_few_seconds(sessions, agent: int) 
 
 
 @pytest.fixture
-def app(database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
-    settings = Settings(data_dir=tmp_path, database_url=database_url, secret_key="test-secret")
-    application = create_app(settings)
-    seed_demo(application.state.sessions, must_change_password=False)
-    yield application
-    application.state.engine.dispose()
-
-
-def client_for(app, agent_no: str) -> TestClient:  # type: ignore[no-untyped-def]
-    client = TestClient(app)
-    answer = client.post("/api/auth/login", json={"agent_no": agent_no, "password": DEMO_PASSWORD})
-    assert answer.status_code == 200, answer.text
-    client.headers["X-CSRF-Token"] = answer.json()["csrf"]
-    return client
+def app(app_factory: AppFactory) -> FastAPI:
+    return app_factory(activity=True)  # the whole demo: calls with scorecards, work orders, articles
 
 
 def test_agents_may_neither_read_nor_change_the_rulebook(app) -> None:  # type: ignore[no-untyped-def]

@@ -262,7 +262,7 @@ rules:
 
 def test_yaml_syntax_error(tmp_path: Path) -> None:
     path = write(tmp_path, "company: 智能科技\npass_line: 85\n  oops: 1\n")
-    assert_problem(refused(path), path, 3, "YAML")
+    assert_problem(refused(path), path, 3, "不是有效的 YAML", "缩进")
 
 
 def test_yaml_syntax_error_in_flow_list(tmp_path: Path) -> None:
@@ -275,12 +275,12 @@ def test_yaml_syntax_error_in_flow_list(tmp_path: Path) -> None:
 
 def test_unknown_section(tmp_path: Path) -> None:
     path = write(tmp_path, "company: 智能科技\npassline: 85\n")
-    assert_problem(refused(path), path, 2, "passline")
+    assert_problem(refused(path), path, 2, "未知的段「passline」", "rules")
 
 
 def test_rule_with_a_typo_in_a_key(tmp_path: Path) -> None:
     path = write(tmp_path, RULE_HEAD + "    forbidd: {speaker: agent, phrases: [隔壁家]}\n")
-    assert_problem(refused(path), path, 10, "forbidd")
+    assert_problem(refused(path), path, 10, "forbidd", "未知的键")
 
 
 def test_rule_with_both_forbid_and_require(tmp_path: Path) -> None:
@@ -294,32 +294,32 @@ def test_rule_with_both_forbid_and_require(tmp_path: Path) -> None:
     (problem,) = error.problems
     assert problem[0] == str(path)
     assert problem[1] in (2, 10, 11)  # the rule, or one of the two keys
-    assert "forbid" in problem[2] and "require" in problem[2]
+    assert "forbid" in problem[2] and "require" in problem[2] and "有且只有" in problem[2]
 
 
 def test_rule_with_unknown_category(tmp_path: Path) -> None:
     path = write(tmp_path, RULE_HEAD.replace("language", "manners") + "    forbid: {phrases: [x]}\n")
-    assert_problem(refused(path), path, 4, "manners")
+    assert_problem(refused(path), path, 4, "未知的类别「manners」", "language")
 
 
 def test_reference_to_unknown_phrase_set(tmp_path: Path) -> None:
     path = write(tmp_path, RULE_HEAD + "    forbid:\n      speaker: agent\n      set: no_such_set\n")
-    assert_problem(refused(path), path, 12, "no_such_set")
+    assert_problem(refused(path), path, 12, "未知的短语集「no_such_set」")
 
 
 def test_invalid_regex(tmp_path: Path) -> None:
     path = write(tmp_path, RULE_HEAD + "    forbid:\n      speaker: agent\n      regex: '(隔壁'\n")
-    assert_problem(refused(path), path, 12, "(隔壁", "regular expression")
+    assert_problem(refused(path), path, 12, "(隔壁", "正则表达式", "缺少「)」")
 
 
 def test_negative_deduction(tmp_path: Path) -> None:
     path = write(tmp_path, RULE_HEAD.replace("deduction: 1", "deduction: -1") + "    forbid: {phrases: [x]}\n")
-    assert_problem(refused(path), path, 6, "deduction")
+    assert_problem(refused(path), path, 6, "deduction", "应大于 0")
 
 
 def test_pass_line_above_100(tmp_path: Path) -> None:
     path = write(tmp_path, "company: 智能科技\npass_line: 120\n")
-    assert_problem(refused(path), path, 2, "pass_line", "100")
+    assert_problem(refused(path), path, 2, "pass_line", "不能大于 100")
 
 
 def test_holiday_on_an_impossible_day(tmp_path: Path) -> None:
@@ -333,7 +333,7 @@ def test_holiday_on_an_impossible_day(tmp_path: Path) -> None:
         "      greeting: 司庆快乐\n"
         "      closing: 再见\n",
     )
-    assert_problem(refused(path), path, 5, "13-40")
+    assert_problem(refused(path), path, 5, "13-40", "MM-DD")
 
 
 def test_capture_regex_without_a_group(tmp_path: Path) -> None:
@@ -345,14 +345,14 @@ def test_capture_regex_without_a_group(tmp_path: Path) -> None:
         + "    when: {known: surname}\n"
         + "    forbid: {speaker: agent, phrases: [x]}\n",
     )
-    assert_problem(refused(path), path, 11, "我姓.", "group")
+    assert_problem(refused(path), path, 11, "我姓.", "分组")
 
 
 def test_file_neither_utf8_nor_gb18030(tmp_path: Path) -> None:
     path = tmp_path / "centre.yaml"
     path.write_bytes(b"company: \xff\xfe\xff\n")
     error = refused(path)
-    assert [(file, reason) for file, _, reason in error.problems] == [(str(path), "not UTF-8 or GB18030 text")]
+    assert [(file, reason) for file, _, reason in error.problems] == [(str(path), "不是 UTF-8 或 GB18030 编码的文本")]
     assert str(path) in str(error)
 
 
@@ -361,8 +361,20 @@ def test_missing_file(tmp_path: Path) -> None:
     error = refused(path)
     ((file, _, reason),) = error.problems
     assert file == str(path)
-    assert "cannot read" in reason
+    assert reason == "无法读取:文件或文件夹不存在"
     assert str(path) in str(error)
+
+
+def test_a_script_of_an_unknown_stage_and_a_removed_phrase_that_was_never_there(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "phrase_sets:\n  forbidden:\n    remove: [没有这句话]\n"
+        "scripts:\n  - id: s1\n    stage: lunch\n    scenario: 午休\n    title: 午休时来电\n"
+        "    steps: [您好]\n    source: 本中心规范\n",
+    )
+    error = refused(path)
+    assert_problem(error, path, 3, "remove:「没有这句话」不在短语集 forbidden 中")
+    assert_problem(error, path, 6, "未知的通话阶段「lunch」")
 
 
 def test_every_schema_problem_is_reported(tmp_path: Path) -> None:

@@ -116,6 +116,7 @@ def test_workers_are_refused_on_sqlite_with_the_reason(tmp_path: Path) -> None:
     assert not (tmp_path / "data").exists()  # refused before anything was created
 
 
+@pytest.mark.empty_database  # `kefu serve` creates the schema itself
 def test_workers_on_postgresql_serve_and_stop_cleanly(database_url: str, tmp_path: Path) -> None:
     if not database_url.startswith("postgresql"):
         pytest.skip("--workers needs PostgreSQL (on SQLite it is refused, see above)")

@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from conftest import AppFactory, client_for
 from kefu.core.db import transaction
-from kefu.core.settings import Settings
-from kefu.demo import DEMO_PASSWORD, seed_demo
-from kefu.web.app import create_app
+from kefu.demo import DEMO_PASSWORD
 
 
 @pytest.fixture
-def app(database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
-    settings = Settings(data_dir=tmp_path, database_url=database_url, secret_key="test-secret", max_failed_logins=3)
-    application = create_app(settings)
-    seed_demo(application.state.sessions, activity=False, must_change_password=False)
-    yield application
-    application.state.engine.dispose()
-
-
-def client_for(app, agent_no: str = "10001") -> TestClient:  # type: ignore[no-untyped-def]
-    client = TestClient(app)
-    answer = client.post("/api/auth/login", json={"agent_no": agent_no, "password": DEMO_PASSWORD})
-    assert answer.status_code == 200, answer.text
-    client.headers["X-CSRF-Token"] = answer.json()["csrf"]
-    return client
+def app(app_factory: AppFactory) -> FastAPI:
+    return app_factory(max_failed_logins=3)
 
 
 def test_login_and_wrong_password(app) -> None:  # type: ignore[no-untyped-def]
@@ -90,7 +76,7 @@ def test_permissions_are_checked_on_every_endpoint(app) -> None:  # type: ignore
     denied = qa.post("/api/customers", json={"name": "x", "phone": "13700000001"})
     assert denied.status_code == 403 and "质检员无权" in denied.json()["detail"]
     assert client_for(app, "10001").get("/api/audit").status_code == 403
-    entries = client_for(app, "50001").get("/api/audit", params={"entity": "customer"}).json()
+    entries = client_for(app, "50001").get("/api/audit", params={"entity": "customer"}).json()["entries"]
     assert any(e["action"] == "lookup" for e in entries) or entries == []
 
 
@@ -99,7 +85,7 @@ def test_every_lookup_and_change_is_in_the_audit_log(app) -> None:  # type: igno
     [zhang] = agent.get("/api/customers", params={"q": "张伟"}).json()
     agent.post(f"/api/customers/{zhang['id']}/verify", json={"phone_last4": "5678"})
     agent.patch(f"/api/customers/{zhang['id']}", json={"version": 1, "notes": "已回访"})
-    entries = client_for(app, "50001").get("/api/audit", params={"entity": "customer"}).json()
+    entries = client_for(app, "50001").get("/api/audit", params={"entity": "customer"}).json()["entries"]
     actions = [e["action"] for e in entries]
     assert {"lookup", "verify", "update"} <= set(actions)
     update = next(e for e in entries if e["action"] == "update")

@@ -81,4 +81,4 @@ def test_pages_check_permissions_and_logout_ends_the_session(page, server) -> No
     login(page, server, "50001")  # a supervisor sees the audit log, including the lookups above
     page.goto("/audit")
     assert page.locator("table.list tbody tr").count() > 0
-    assert "lookup" in page.locator("table.list").inner_text()
+    assert "查询" in page.locator("table.list").inner_text()  # the lookups above, in Chinese

@@ -16,13 +16,13 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from browser_helpers import login
-from conftest import live_server
+from conftest import AppFactory, client_for, live_server
 from kefu.accounts.models import User
 from kefu.calls.models import CallRecord
 from kefu.core.db import transaction
 from kefu.core.settings import Settings
 from kefu.customers.models import Customer
-from kefu.demo import DEMO_PASSWORD, seed_demo
+from kefu.demo import seed_demo
 from kefu.flows.intake import seed_demo_calls
 from kefu.web.app import create_app
 
@@ -54,21 +54,10 @@ def seed_calls(app: FastAPI) -> None:
 
 
 @pytest.fixture
-def app(database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
-    settings = Settings(data_dir=tmp_path, database_url=database_url, secret_key="test-secret")
-    application = add_routers(create_app(settings))
-    seed_demo(application.state.sessions, activity=False, must_change_password=False)
+def app(app_factory: AppFactory) -> FastAPI:
+    application = add_routers(app_factory())
     seed_calls(application)
-    yield application
-    application.state.engine.dispose()
-
-
-def client_for(app: FastAPI, agent_no: str = "10001") -> TestClient:
-    client = TestClient(app)
-    answer = client.post("/api/auth/login", json={"agent_no": agent_no, "password": DEMO_PASSWORD})
-    assert answer.status_code == 200, answer.text
-    client.headers["X-CSRF-Token"] = answer.json()["csrf"]
-    return client
+    return application
 
 
 def job_of(app: FastAPI, client: TestClient, answer: Any) -> dict[str, Any]:

@@ -4,29 +4,19 @@ completion; and in a real browser, QA inspector 30001 working a sampled review."
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from browser_helpers import login
-from conftest import live_server
+from conftest import AppFactory, client_for, live_server
 from kefu.core.clock import on_centre_clock
 from kefu.core.settings import Settings
-from kefu.demo import DEMO_PASSWORD, seed_demo
+from kefu.demo import seed_demo
 from kefu.quality.models import Inspection, Review, SamplingPlan
 from kefu.web.app import create_app
-
-
-def client_for(app: FastAPI, agent_no: str) -> TestClient:
-    client = TestClient(app)
-    answer = client.post("/api/auth/login", json={"agent_no": agent_no, "password": DEMO_PASSWORD})
-    assert answer.status_code == 200, answer.text
-    client.headers["X-CSRF-Token"] = answer.json()["csrf"]
-    return client
 
 
 def flagged_call(app: FastAPI) -> tuple[int, str]:
@@ -46,11 +36,8 @@ def count(app: FastAPI, model: Any) -> int:
 
 
 @pytest.fixture
-def app(database_url: str, tmp_path: Path) -> Iterator[FastAPI]:
-    application = create_app(Settings(data_dir=tmp_path, database_url=database_url, secret_key="test-secret"))
-    seed_demo(application.state.sessions, must_change_password=False)
-    yield application
-    application.state.engine.dispose()
+def app(app_factory: AppFactory) -> FastAPI:
+    return app_factory(activity=True)  # the whole demo: calls with scorecards, work orders, articles
 
 
 DAILY = {"name": "每日全检", "period": "daily", "per_agent_count": 50}

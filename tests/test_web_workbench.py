@@ -7,16 +7,14 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from browser_helpers import login
-from conftest import live_server
+from conftest import AppFactory, client_for, live_server
 from kefu.accounts.models import User
 from kefu.calls import service as calls
 from kefu.calls.schemas import CallCreate
@@ -24,7 +22,7 @@ from kefu.core.clock import on_centre_clock
 from kefu.core.db import transaction, utcnow
 from kefu.core.settings import Settings
 from kefu.customers.models import Customer
-from kefu.demo import DEMO_PASSWORD, seed_demo
+from kefu.demo import seed_demo
 from kefu.flows import intake
 from kefu.web.app import create_app
 from kefu.workorders import service as workorders
@@ -99,18 +97,9 @@ def build(factory: sessionmaker[Session]) -> Desk:
 
 
 @pytest.fixture
-def app(database_url: str, tmp_path: Path) -> Iterator[tuple[FastAPI, Desk]]:
-    application = create_app(Settings(data_dir=tmp_path, database_url=database_url, secret_key="test-secret"))
-    seed_demo(application.state.sessions, activity=False, must_change_password=False)
-    yield application, build(application.state.sessions)
-    application.state.engine.dispose()
-
-
-def client_for(app: FastAPI, agent_no: str = "10001") -> TestClient:
-    client = TestClient(app)
-    answer = client.post("/api/auth/login", json={"agent_no": agent_no, "password": DEMO_PASSWORD})
-    assert answer.status_code == 200, answer.text
-    return client
+def app(app_factory: AppFactory) -> tuple[FastAPI, Desk]:
+    application = app_factory()
+    return application, build(application.state.sessions)
 
 
 def section(html: str, id_: str) -> str:

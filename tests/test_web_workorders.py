@@ -8,7 +8,6 @@ import io
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,13 +16,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from browser_helpers import login
-from conftest import live_server
+from conftest import client_for, live_server
 from kefu.accounts.models import User
 from kefu.calls.schemas import CallCreate
 from kefu.core.db import transaction
 from kefu.core.settings import Settings
 from kefu.customers.models import Customer
-from kefu.demo import DEMO_PASSWORD, seed_demo
+from kefu.demo import seed_demo
 from kefu.flows import intake
 from kefu.web.app import create_app
 from kefu.web.pages import workorders as workorder_pages
@@ -72,21 +71,6 @@ def make_call(app: FastAPI) -> int:
     )
     with transaction(app.state.sessions) as session:
         return intake.do_record_call(session, None, data).id
-
-
-@pytest.fixture
-def app(database_url: str, tmp_path: Path) -> Iterator[FastAPI]:
-    application = build_app(Settings(data_dir=tmp_path, database_url=database_url, secret_key="test-secret"))
-    yield application
-    application.state.engine.dispose()
-
-
-def client_for(app: FastAPI, agent_no: str = "10001") -> TestClient:
-    client = TestClient(app)
-    answer = client.post("/api/auth/login", json={"agent_no": agent_no, "password": DEMO_PASSWORD})
-    assert answer.status_code == 200, answer.text
-    client.headers["X-CSRF-Token"] = answer.json()["csrf"]
-    return client
 
 
 FAULT = {

@@ -3,28 +3,74 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
-from datetime import datetime
+from datetime import datetime, tzinfo
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from typer import rich_utils
+from typer._click import exceptions as refusals  # Typer's own Click (pinned in pyproject.toml)
+from typer.core import TyperCommand, TyperGroup
 
+from kefu.core import validation
+from kefu.core.errors import os_reason
 from kefu.rulebook.loader import RulebookError, load_rulebook
 from kefu.rulebook.schema import Rulebook
 
+# Typer's own words in the help, in Chinese (module settings it reads on every help page).
+rich_utils.ARGUMENTS_PANEL_TITLE = "参数"
+rich_utils.OPTIONS_PANEL_TITLE = "选项"
+rich_utils.COMMANDS_PANEL_TITLE = "命令"
+rich_utils.ERRORS_PANEL_TITLE = "错误"
+rich_utils.DEFAULT_STRING = "[默认:{}]"
+rich_utils.REQUIRED_LONG_STRING = "[必填]"
+rich_utils.ENVVAR_STRING = "[环境变量:{}]"
+rich_utils.DEPRECATED_STRING = "(已弃用) "
+rich_utils.ABORTED_TEXT = "已中止。"
+rich_utils.RICH_HELP = "运行 [blue]{command_path} {help_option}[/] 查看用法。"
+USAGE_WORDS = {"[OPTIONS]": "[选项]", "COMMAND [ARGS]...": "命令 [参数]..."}
+
+
+class _ChineseHelp:
+    """Click's usage line and help option in Chinese (``用法:kefu qa [选项] [路径]...``)."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        return [USAGE_WORDS.get(piece, piece) for piece in super().collect_usage_pieces(ctx)]  # type: ignore[misc]
+
+    def format_usage(self, ctx: Any, formatter: Any) -> None:
+        formatter.write_usage(ctx.command_path, " ".join(self.collect_usage_pieces(ctx)), prefix="用法:")
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)  # type: ignore[misc]
+        if option is not None:
+            option.help, option.metavar = "显示此帮助并退出。", ""
+        return option
+
+
+class Command(_ChineseHelp, TyperCommand):
+    pass
+
+
+class Group(_ChineseHelp, TyperGroup):
+    pass
+
+
 app = typer.Typer(
+    cls=Group,
     help="kefu 客服 — 服务规范即数据:按规范质检通话与会话。",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-rules_app = typer.Typer(help="查看与校验规则库。", no_args_is_help=True)
+rules_app = typer.Typer(cls=Group, help="查看与校验规则库。", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
 
 if TYPE_CHECKING:
@@ -35,7 +81,7 @@ err = Console(stderr=True)
 
 RulesOption = Annotated[
     list[Path] | None,
-    typer.Option("--rules", "-r", help="中心自己的规则文件(YAML),叠加在默认规则库上;可多次给出。"),
+    typer.Option("--rules", "-r", metavar="文件", help="中心自己的规则文件(YAML),叠加在默认规则库上;可多次给出。"),
 ]
 
 
@@ -51,7 +97,7 @@ def _rulebook(paths: list[Path] | None) -> Rulebook:
     try:
         return load_rulebook(paths or [])
     except RulebookError as error:
-        fail("rulebook is invalid:\n" + str(error))
+        fail("规则库有误:\n" + str(error))
 
 
 def example_paths() -> list[Path]:
@@ -62,12 +108,17 @@ def example_paths() -> list[Path]:
 # ---------------------------------------------------------------- qa
 
 
-@app.command()
+@app.command(cls=Command)
 def qa(
-    paths: Annotated[list[Path] | None, typer.Argument(help="转写文件或文件夹;不给则质检随包附带的示例通话。")] = None,
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(metavar="路径", help="转写文件或文件夹;不给则质检随包附带的示例通话。", show_default=False),
+    ] = None,
     rules: RulesOption = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table | json | jsonl | csv | html")] = "table",
-    output: Annotated[Path | None, typer.Option("--out", "-o", help="写入文件而不是标准输出。")] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", metavar="格式", help="输出格式:table | json | jsonl | csv | html")
+    ] = "table",
+    output: Annotated[Path | None, typer.Option("--out", "-o", metavar="文件", help="写入文件而不是标准输出。")] = None,
 ) -> None:
     """质检通话转写(JSON、JSON Lines、CSV、文本),输出评分卡。"""
     from kefu.inspection.engine import Inspector
@@ -77,7 +128,7 @@ def qa(
     try:
         output_format = OutputFormat(fmt)
     except ValueError:
-        fail(f"unknown --format {fmt!r}; choose one of: {', '.join(f.value for f in OutputFormat)}")
+        fail(f"不支持的输出格式 --format {fmt}:可选 {'、'.join(f.value for f in OutputFormat)}")
     rulebook = _rulebook(rules)
     inspector = Inspector(rulebook)
     try:
@@ -85,14 +136,14 @@ def qa(
     except TranscriptError as error:
         fail(str(error))
     if not files:
-        fail("no transcript files found (looked for *.json, *.jsonl, *.csv, *.txt)")
+        fail("没有找到转写文件(查找的是 *.json、*.jsonl、*.csv、*.txt)")
 
     transcripts, failures = [], []
     for path in files:
         for item in parse_file(path):
             if item.error is not None:
                 failures.append(str(item.error))
-                err.print(f"[red]error:[/red] {escape(str(item.error))}", highlight=False, soft_wrap=True)
+                err.print(f"[red]错误:[/red]{escape(str(item.error))}", highlight=False, soft_wrap=True)
             elif item.transcript is not None:
                 item.transcript.id = item.transcript.id or path.stem
                 transcripts.append(item.transcript)
@@ -114,7 +165,7 @@ def qa(
             try:
                 output.write_text(text, encoding="utf-8")
             except OSError as error:
-                fail(f"cannot write {output}: {error.strerror}")
+                fail(f"无法写入 {output}:{os_reason(error)}")
             err.print(f"{summary_line([r for _, r in items])};已写入 {output}")
     if failures:
         err.print(f"[red]{len(failures)} 个转写无法读取,见上方错误[/red]")
@@ -124,7 +175,7 @@ def qa(
 # ---------------------------------------------------------------- rules
 
 
-@rules_app.command("list")
+@rules_app.command("list", cls=Command)
 def rules_list(rules: RulesOption = None) -> None:
     """列出所有质检规则。"""
     rulebook = _rulebook(rules)
@@ -144,9 +195,10 @@ def rules_list(rules: RulesOption = None) -> None:
     out.print(table)
 
 
-@rules_app.command("show")
+@rules_app.command("show", cls=Command)
 def rules_show(
-    rule_id: Annotated[str, typer.Argument(help="规则 id,如 forbidden_phrase")], rules: RulesOption = None
+    rule_id: Annotated[str, typer.Argument(metavar="规则", help="规则 id,如 forbidden_phrase")],
+    rules: RulesOption = None,
 ) -> None:
     """显示一条规则的全部配置。"""
     import yaml
@@ -155,7 +207,7 @@ def rules_show(
     try:
         rule = rulebook.rule(rule_id)
     except KeyError:
-        fail(f"no rule {rule_id!r}; see `kefu rules list`")
+        fail(f"没有规则「{rule_id}」;运行 kefu rules list 可查看全部规则")
     data = rule.model_dump(mode="json", by_alias=True, exclude_none=True, exclude_defaults=True)
     data = {"id": rule.id, **data}
     out.print(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), highlight=False, markup=False)
@@ -169,24 +221,24 @@ def rules_show(
             out.print(f"  {entry.text}{advice}", highlight=False, markup=False)
 
 
-@rules_app.command("validate")
-def rules_validate(files: Annotated[list[Path], typer.Argument(help="中心规则文件")]) -> None:
+@rules_app.command("validate", cls=Command)
+def rules_validate(files: Annotated[list[Path], typer.Argument(metavar="文件", help="中心规则文件")]) -> None:
     """校验中心规则文件(叠加在默认规则库上后是否有效)。"""
     rulebook = _rulebook(files)
-    out.print(f"ok: {', '.join(map(str, files))} — {len(rulebook.rules)} 条规则,合格线 {rulebook.pass_line:g}")
+    out.print(f"有效:{'、'.join(map(str, files))} — {len(rulebook.rules)} 条规则,合格线 {rulebook.pass_line:g}")
 
 
-@rules_app.command("scripts")
+@rules_app.command("scripts", cls=Command)
 def rules_scripts(
-    stage: Annotated[str | None, typer.Option(help="通话阶段 id,如 opening")] = None,
-    search: Annotated[str | None, typer.Option("--search", "-s", help="按场景或标题筛选")] = None,
+    stage: Annotated[str | None, typer.Option(metavar="阶段", help="通话阶段 id,如 opening")] = None,
+    search: Annotated[str | None, typer.Option("--search", "-s", metavar="文字", help="按场景或标题筛选")] = None,
     rules: RulesOption = None,
 ) -> None:
     """按通话阶段和场景浏览情景话术。"""
     rulebook = _rulebook(rules)
     stages = {s.id: s for s in rulebook.stages}
     if stage is not None and stage not in stages:
-        fail(f"unknown stage {stage!r}; stages: {', '.join(stages)}")
+        fail(f"没有通话阶段「{stage}」;可选:{'、'.join(stages)}")
     shown = 0
     for script in rulebook.scripts:
         if stage and script.stage != stage:
@@ -201,34 +253,39 @@ def rules_scripts(
         for avoid in script.avoid:
             out.print(f"  [red]✗ 不可说:{escape(avoid)}[/red]", highlight=False)
     if not shown:
-        fail("no script matches")
+        fail("没有符合条件的话术")
 
 
 # ---------------------------------------------------------------- greet and check
 
 
-def _parse_moment(value: str | None) -> datetime:
+def _parse_moment(value: str | None, zone: tzinfo) -> datetime:
+    """Now, or the time given: one without a zone is on the centre's clock (``zone``)."""
     if value is None:
-        return datetime.now()
+        return datetime.now(zone)
     try:
-        return datetime.fromisoformat(value)
+        moment = datetime.fromisoformat(value)
     except ValueError:
-        fail(f"--at {value!r} is not a date and time like 2026-01-01T08:30")
+        fail(f"--at「{value}」不是日期和时间,应如 2026-01-01T08:30")
+    return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment.astimezone(zone)
 
 
-@app.command()
+@app.command(cls=Command)
 def greet(
-    at: Annotated[str | None, typer.Option("--at", help="时刻,如 2026-02-17T08:30;默认现在")] = None,
+    at: Annotated[
+        str | None, typer.Option("--at", metavar="时刻", help="时刻,如 2026-02-17T08:30(中心时区);默认现在")
+    ] = None,
     rules: RulesOption = None,
 ) -> None:
-    """给出此刻应使用的开场白和结束语(分时段、节假日、农历春节)。"""
+    """给出此刻应使用的开场白和结束语(分时段、节假日、农历春节),按中心时区(KEFU_TIMEZONE)。"""
     from kefu.rulebook.calendar import moment_greetings
 
-    rulebook = _rulebook(rules)
-    expected = moment_greetings(rulebook.greetings, _parse_moment(at))
+    settings = _settings()
+    rulebook = _rulebook(rules).on_clock(settings.tz)
+    expected = moment_greetings(rulebook.greetings, _parse_moment(at, settings.tz))
     moment = expected.moment  # on the centre's clock
     out.print(
-        f"时间:{moment:%Y-%m-%d %H:%M} 周{'一二三四五六日'[moment.weekday()]}"
+        f"时间:{moment:%Y-%m-%d %H:%M} 周{'一二三四五六日'[moment.weekday()]}({settings.timezone})"
         + (f" · {expected.holiday}" if expected.holiday else ""),
         highlight=False,
     )
@@ -236,9 +293,9 @@ def greet(
     out.print(f"结束语:{expected.closing}", highlight=False, markup=False)
 
 
-@app.command()
+@app.command(cls=Command)
 def check(
-    text: Annotated[str, typer.Argument(help="一句客服话术")],
+    text: Annotated[str, typer.Argument(metavar="话术", help="一句客服话术")],
     rules: RulesOption = None,
 ) -> None:
     """检查一句话里的服务禁语与否定用语,给出推荐说法。"""
@@ -262,8 +319,6 @@ def check(
 
 def _settings() -> Settings:
     """The platform's settings (KEFU_…); a bad value is the user's to fix, named in one message."""
-    from pydantic import ValidationError
-
     from kefu.core.settings import get_settings
 
     try:
@@ -272,17 +327,19 @@ def _settings() -> Settings:
         problems = []
         for problem in error.errors():
             name = "KEFU_" + "_".join(map(str, problem["loc"])).upper()
-            message = problem["msg"].removeprefix("Value error, ")
-            problems.append(message if message.startswith(name) else f"{name}: {message}")
-        fail("invalid settings: " + "; ".join(problems))
+            message = validation.message(problem)
+            problems.append(message if message.startswith(name) else f"{name}:{message}")
+        fail("设置有误:" + ";".join(problems))
 
 
-@app.command()
+@app.command(cls=Command)
 def serve(
-    host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="端口")] = 8000,
-    demo: Annotated[bool, typer.Option("--demo/--no-demo", help="空数据库首次启动时写入演示数据")] = True,
-    workers: Annotated[int, typer.Option(min=1, max=64, help="工作进程数;多于 1 个需要 PostgreSQL")] = 1,
+    host: Annotated[str, typer.Option(metavar="地址", help="监听地址")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(metavar="端口", help="端口")] = 8000,
+    demo: Annotated[bool, typer.Option("--demo/--no-demo", metavar="", help="空数据库首次启动时写入演示数据")] = True,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, metavar="个数", help="工作进程数;多于 1 个需要 PostgreSQL")
+    ] = 1,
 ) -> None:
     """启动平台:创建或迁移数据库,首次启动写入演示数据,打印地址和演示账号。"""
     from kefu.core.db import transaction
@@ -299,9 +356,9 @@ def serve(
     try:
         application = create_app(settings)
     except RulebookError as error:
-        fail("rulebook is invalid:\n" + str(error))
+        fail("规则库有误:\n" + str(error))
     except Exception as error:  # the database is the usual suspect: say which one
-        fail(f"cannot open the database {settings.database}: {error}")
+        fail(f"无法打开数据库 {settings.database}:{error}")
     seeded = demo and seed_demo(application.state.sessions)
     out.print(f"kefu 客服 正在运行:[bold]http://{host}:{port}/[/bold]  (API 文档 /api/docs)", highlight=False)
     out.print(f"数据库:{settings.database}", highlight=False, markup=False)
@@ -323,7 +380,7 @@ def serve(
         serving.run(application, settings, host=host, port=port)
 
 
-@app.command()
+@app.command(cls=Command)
 def escalate() -> None:
     """升级所有超过 SLA 时限的工单(每个时限只升级一次),打印升级了多少张;可由 cron 定时运行。"""
     from kefu.core.db import make_engine, migrate, session_factory
@@ -336,7 +393,7 @@ def escalate() -> None:
         migrate(settings.database)
         engine = make_engine(settings.database)
     except Exception as error:
-        fail(f"cannot open the database {settings.database}: {error}")
+        fail(f"无法打开数据库 {settings.database}:{error}")
     try:
         count = run_escalation_round(session_factory(engine))
     finally:
@@ -344,21 +401,71 @@ def escalate() -> None:
     out.print(f"已升级 {count} 张超时工单", highlight=False)
 
 
+def _parameter(param: Any) -> str:
+    if param is None:
+        return "参数"
+    if param.param_type_name == "option":
+        return f"选项 {max(param.opts, key=len)}"
+    return f"参数 {param.metavar or param.name}"
+
+
+# Click's own refusals that carry no more than their English message.
+_USAGE_MESSAGES = (
+    (re.compile(r"No such command '(.*)'\.?(?: Did you mean (.*)\?)?"), "没有命令「{0}」"),
+    (re.compile(r"Missing command\."), "缺少命令"),
+    (re.compile(r"Got unexpected extra argument(?:s|\(s\))? \((.*)\)"), "多余的参数:{0}"),
+    (re.compile(r"Option '(.*)' requires (?:an argument|\d+ arguments)\."), "选项 {0} 后面需要一个值"),
+    (re.compile(r"Option '(.*)' does not take a value\."), "选项 {0} 不需要值"),
+)
+
+
+def usage_problem(problem: refusals.ClickException) -> str:
+    """A refusal of the command line (an unknown option, a missing argument, a bad value) in Chinese."""
+    if isinstance(problem, refusals.NoSuchOption):
+        hint = f"(您是不是想用 {'、'.join(sorted(problem.possibilities))}?)" if problem.possibilities else ""
+        return f"没有选项 {problem.option_name}{hint}"
+    if isinstance(problem, refusals.MissingParameter):
+        return f"缺少{_parameter(problem.param)}"
+    if isinstance(problem, refusals.BadParameter):
+        cause = problem.__cause__
+        reason = validation.message(cause.errors()[0]) if isinstance(cause, ValidationError) else problem.message
+        return f"{_parameter(problem.param)} 的值不对:{reason}"
+    text = problem.format_message()
+    for pattern, template in _USAGE_MESSAGES:
+        found = pattern.fullmatch(text)
+        if found:
+            message = template.format(*found.groups())
+            suggested = found.group(2).replace("'", "") if found.lastindex == 2 else None
+            return message + (f"(您是不是想用 {suggested}?)" if suggested else "")
+    return text
+
+
+def _say(message: str) -> None:
+    err.print(message, highlight=False, soft_wrap=True, markup=False)
+
+
 def main() -> None:
     try:
-        app()
+        code: Any = app(standalone_mode=False)
     except Failure as failure:
-        err.print(f"kefu: error: {failure}", highlight=False, soft_wrap=True, markup=False)
+        _say(f"kefu:错误:{failure}")
         sys.exit(2)
-    except KeyboardInterrupt:
+    except refusals.NoArgsIsHelpError as shown:  # `kefu` or `kefu rules` alone: the help (printed already)
+        sys.exit(shown.exit_code)
+    except refusals.UsageError as problem:
+        _say(f"kefu:错误:{usage_problem(problem)}")
+        if problem.ctx is not None:
+            _say(f"运行 {problem.ctx.command_path} --help 查看用法。")
+        sys.exit(problem.exit_code)
+    except typer.TyperException as problem:
+        _say(f"kefu:错误:{problem.format_message()}")
+        sys.exit(problem.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        _say("已中止。")
         sys.exit(130)
     except Exception as error:  # a bug: still one line for the user, the trace on request
         if os.environ.get("KEFU_DEBUG"):
             raise
-        err.print(
-            f"kefu: internal error: {type(error).__name__}: {error} (set KEFU_DEBUG=1 for details)",
-            highlight=False,
-            soft_wrap=True,
-            markup=False,
-        )
+        _say(f"kefu:内部错误:{type(error).__name__}: {error}(设置 KEFU_DEBUG=1 可查看详情)")
         sys.exit(70)
+    sys.exit(code if isinstance(code, int) else 0)

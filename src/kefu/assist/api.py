@@ -9,7 +9,8 @@ from kefu.assist import service
 from kefu.assist.schemas import CheckIn, CheckOut, ContextOut, HitOut, StageOut
 from kefu.core.db import utcnow
 from kefu.http.deps import ActiveRulebook, CurrentUser
-from kefu.knowledge.api import ScriptOut, script_url
+from kefu.knowledge.schemas import ScriptOut
+from kefu.knowledge.service import script_url
 
 router = APIRouter(prefix="/api/assist", tags=["assist"])
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from kefu.knowledge.api import ScriptOut
+from kefu.knowledge.schemas import ScriptOut
 
 
 class CheckIn(BaseModel):

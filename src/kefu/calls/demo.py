@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from kefu.accounts.models import User
 from kefu.calls.models import CallRecord
 from kefu.calls.schemas import CallCreate
-from kefu.calls.service import do_create_call
-from kefu.core.clock import centre_tz
+from kefu.calls.service import day_range, do_create_call
+from kefu.core.clock import centre_tz, on_centre_clock, utc_for_storing
 from kefu.customers.models import Customer
 from kefu.inspection.parsers import parse_text
 
@@ -60,8 +60,8 @@ CLOSING = "请问还有其他可以帮到您的吗?感谢您的来电,稍后请�
 
 @dataclass(frozen=True)
 class _Demo:
-    days_ago: int  # 0: today, a little before now
-    at: time | timedelta  # clock time on that day, or (today) how long ago
+    days_ago: int  # 0: today, before now
+    at: time | timedelta  # clock time on that day, or (today) how long ago it rang (see _ring_at)
     direction: str
     reason: str
     summary: str
@@ -164,10 +164,23 @@ DEMOS: tuple[_Demo, ...] = (
 )  # fmt: skip
 
 
-def _ring_at(demo: _Demo, now: datetime) -> datetime:
-    local_now = now.astimezone(centre_tz())
+# Today's calls rang this long ago at the most; early in the day they share what has passed of it.
+TODAY_SPAN = max(demo.at for demo in DEMOS if isinstance(demo.at, timedelta)) + timedelta(minutes=10)
+
+
+def _ring_at(demo: _Demo, now: datetime, length: timedelta) -> datetime:
+    """When the demo call rang. Today's calls (``at`` a timedelta) are today's on the centre's
+    calendar whatever the time, and over by ``now``: ``at`` before now, or — in the first hours of
+    the day, when that would be yesterday — as far into the part of today that has passed as
+    ``at`` is into ``TODAY_SPAN``, counted back from now."""
+    local_now = on_centre_clock(utc_for_storing(now))  # a time without a zone is on the centre's clock
     if isinstance(demo.at, timedelta):
-        return local_now - demo.at
+        midnight, _ = day_range(local_now)
+        passed = local_now - midnight
+        if passed >= TODAY_SPAN:
+            return local_now - demo.at
+        room = max(passed - length, timedelta(0))  # the call must fit before now (if it can at all)
+        return (midnight + room * (1 - demo.at / TODAY_SPAN)).astimezone(centre_tz())
     day = (local_now - timedelta(days=demo.days_ago)).date()
     return datetime.combine(day, demo.at, tzinfo=centre_tz())
 
@@ -193,10 +206,10 @@ def seed_demo(
         agent = agents[index % len(agents)]
         customer = customers[index % len(customers)] if customers and demo.customer else None
         turns = demo.turns(agent) if callable(demo.turns) else demo.turns
-        ring_at = _ring_at(demo, now)
-        answered_at = ring_at + timedelta(seconds=demo.ring)
         # Chat transcripts carry no times: about half a minute a message.
         talk = max((t.get("end") or 0.0) for t in turns) + 2.0 if "end" in turns[-1] else 30.0 * len(turns)
+        ring_at = _ring_at(demo, now, timedelta(seconds=demo.ring + talk))
+        answered_at = ring_at + timedelta(seconds=demo.ring)
         number = customer.phone if customer else f"0{769 + index % 7}-8{index:03d}{index * 37 % 10000:04d}"
         data = CallCreate(
             external_id=f"{PREFIX}{index + 1:04d}",

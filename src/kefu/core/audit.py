@@ -6,6 +6,9 @@ transaction, so a change and its audit entry are saved together or not at all.
 ``record`` masks on the way in, so no caller can forget: secrets (passwords, tokens) are never
 stored, ID numbers keep only their first character, and ID-number-like digit runs in the free
 text are masked too. Auditors see that a value changed, not the value.
+
+Reading the log (filters, pages, export) is kefu.core.audit_log; how an entry reads for a
+supervisor (names, Chinese labels) is kefu.overviews.audit_trail.
 """
 
 from __future__ import annotations
@@ -77,6 +80,7 @@ class AuditEntity(ChoiceSet, title="对象类型"):
     APPEAL = "appeal", "申诉"
     CALIBRATION = "calibration", "校准会"
     JOB = "job", "导入导出任务"
+    AUDIT_LOG = "audit_log", "审计日志"
 
 
 class AuditEntry(Base):

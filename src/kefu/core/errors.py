@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from typing import Any
 
 
@@ -35,3 +36,19 @@ class Conflict(KefuError):
 
 class Invalid(KefuError):
     status = 422
+
+
+_OS_REASONS = {
+    errno.ENOENT: "文件或文件夹不存在",
+    errno.EACCES: "没有权限",
+    errno.EPERM: "没有权限",
+    errno.EISDIR: "这是一个文件夹,不是文件",
+    errno.ENOTDIR: "路径中有一段不是文件夹",
+    errno.ENOSPC: "磁盘空间不足",
+    errno.EROFS: "只读的文件系统",
+}
+
+
+def os_reason(error: OSError) -> str:
+    """Why a file could not be read or written, in Chinese (the system's own words otherwise)."""
+    return _OS_REASONS.get(error.errno or 0) or error.strerror or str(error)

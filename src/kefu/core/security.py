@@ -10,24 +10,40 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from kefu.core.choices import ChoiceSet
+from kefu.core.settings import get_settings
 
-_hasher = PasswordHasher()
+# One per process, with the cost of KEFU_PASSWORD_HASH_* (production: argon2's defaults; the
+# tests: the lowest), made at first use so that a bad setting is reported where settings are read.
+_hasher: PasswordHasher | None = None
+
+
+def _argon2() -> PasswordHasher:
+    global _hasher
+    if _hasher is None:
+        settings = get_settings()
+        _hasher = PasswordHasher(
+            time_cost=settings.password_hash_time_cost,
+            memory_cost=settings.password_hash_memory_kib,
+            parallelism=settings.password_hash_parallelism,
+        )
+    return _hasher
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _argon2().hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
+    """Under any cost setting: the hash names the cost it was made with."""
     try:
-        return _hasher.verify(password_hash, password)
+        return _argon2().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
 
 @cache
 def _dummy_hash() -> str:
-    return _hasher.hash(secrets.token_urlsafe(16))
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def verify_no_password(password: str) -> bool:
@@ -38,7 +54,8 @@ def verify_no_password(password: str) -> bool:
 
 
 def needs_rehash(password_hash: str) -> bool:
-    return _hasher.check_needs_rehash(password_hash)
+    """The hash was made at another cost than today's setting (a login then re-hashes it)."""
+    return _argon2().check_needs_rehash(password_hash)
 
 
 class Role(ChoiceSet, title="角色"):

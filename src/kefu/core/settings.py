@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kefu.core.clock import DEFAULT_TIMEZONE, parse_zone
@@ -38,6 +38,11 @@ class Settings(BaseSettings):
         description="comma-separated addresses of reverse proxies whose X-Forwarded-For/-Proto are believed",
     )
     password_max_age_days: int = Field(default=90, ge=1)
+    # argon2id's cost for new password hashes (kefu.core.security). A hash carries the cost it was
+    # made with, so hashes made before a change still verify; a login re-hashes them at this cost.
+    password_hash_time_cost: int = Field(default=3, ge=1, le=100, description="argon2 passes over the memory")
+    password_hash_memory_kib: int = Field(default=65536, ge=8, description="argon2 memory per hash, in KiB")
+    password_hash_parallelism: int = Field(default=4, ge=1, le=64, description="argon2 lanes per hash")
     rules: list[Path] = Field(default_factory=list, description="the centre's rulebook files")
     timezone: str = Field(
         default=DEFAULT_TIMEZONE, description="the centre's clock: an IANA zone (Asia/Shanghai) or an offset (+08:00)"
@@ -80,6 +85,15 @@ class Settings(BaseSettings):
         except ValueError as err:
             raise ValueError(f"KEFU_TIMEZONE:{err}") from None
         return value.strip()
+
+    @model_validator(mode="after")
+    def _enough_hash_memory(self) -> Settings:
+        if self.password_hash_memory_kib < 8 * self.password_hash_parallelism:  # argon2's own floor
+            raise ValueError(
+                "KEFU_PASSWORD_HASH_MEMORY_KIB 至少是 KEFU_PASSWORD_HASH_PARALLELISM 的 8 倍"
+                f"(现为 {self.password_hash_memory_kib} 与 {self.password_hash_parallelism})"
+            )
+        return self
 
     @property
     def tz(self) -> tzinfo:

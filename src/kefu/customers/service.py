@@ -73,7 +73,14 @@ def do_lookup(session: Session, actor_id: int, query: str, limit: int = 20) -> l
     if digits.isdigit():
         conditions.append(Customer.phone == digits if len(digits) >= 7 else Customer.phone.endswith(digits))
     found = list(session.scalars(select(Customer).where(or_(*conditions)).order_by(Customer.id).limit(limit)))
-    audit.record(session, actor_id, "lookup", "customer", None, detail=f"query={query!r} results={len(found)}")
+    audit.record(
+        session,
+        actor_id,
+        audit.AuditAction.LOOKUP,
+        audit.AuditEntity.CUSTOMER,
+        None,
+        detail=f"查询「{query}」,找到 {len(found)} 位",
+    )
     return found
 
 
@@ -125,6 +132,9 @@ def do_import_customers(
     return ids
 
 
+FACT_LABELS = {"phone_last4": "手机号后四位", "id_last4": "证件号后四位", "name": "姓名", "account_id": "账户号"}
+
+
 def do_verify(session: Session, reader: Reader, customer_id: int, facts: Verification) -> list[str]:
     """The factors of this check that count: all stated facts must match (any wrong one fails
     the whole check: an empty list), and a fact the reader's screen already shows does not count
@@ -142,14 +152,14 @@ def do_verify(session: Session, reader: Reader, customer_id: int, facts: Verific
         raise Invalid("请至少提供一项验证信息(手机号后四位、证件号后四位、姓名或账户号)")
     results = {k: checks[k](v) for k, v in given.items()}
     counted = counted_factors(given, reader.level(customer_id)) if all(results.values()) else []
-    outcome = "passed" if counted else "failed" if not all(results.values()) else "not counted (shown on screen)"
+    outcome = "通过" if counted else "未通过" if not all(results.values()) else "不计(屏幕上已显示)"
     audit.record(
         session,
         actor_id,
-        "verify",
-        "customer",
+        audit.AuditAction.VERIFY,
+        audit.AuditEntity.CUSTOMER,
         customer.id,
-        detail=f"{outcome}: " + ",".join(f"{k}={'ok' if ok else 'wrong'}" for k, ok in results.items()),
+        detail=f"{outcome}:" + "、".join(f"{FACT_LABELS[k]}{'相符' if ok else '不符'}" for k, ok in results.items()),
     )
     if not all(results.values()):
         raise VerificationFailed("身份验证未通过:所提供的信息与记录不符")

@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from kefu.inspection.transcript import SPEAKER_ALIASES, Transcript, Turn
+from kefu.rulebook.vocabulary import SPEAKERS_EXPECTED
 
 FORMATS = ("json", "jsonl", "csv", "text")
 TRANSCRIPT_SUFFIXES = (".json", ".jsonl", ".csv", ".txt")
@@ -276,7 +277,7 @@ def _describe(problem: Any) -> str:
         return f"unknown field {name!r} (accepted: {_TURN_KEYS if in_turn else _CALL_KEYS})"
     if kind == "value_error":
         text = msg.removeprefix("Value error, ")
-        return text if name in ("speaker", "turn") else f"{name}: {text}"
+        return text if name in ("speaker", "turn", "text") else f"{name}: {text}"
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         return f"{name} should be an object {{…}}, got {got}"
     return f"{name} {msg.removeprefix('Input ')}, got {got}"
@@ -606,7 +607,7 @@ def _parse_text_lines(text: str, source: str, stem: str) -> list[ParsedItem]:
         if stamped is not None:
             label = re.split(r"[:\uff1a]", stamped["rest"], maxsplit=1)[0].strip()
             reason = (
-                f"unknown speaker {label!r}; expected 客服/坐席/话务员/agent or 客户/用户/customer"
+                f"未知的说话人 {label!r},{SPEAKERS_EXPECTED}"
                 if label and label != stamped["rest"].strip()
                 else "a timestamp must be followed by a speaker, as in '[00:01.0-00:04.1] 客服: …'"
             )

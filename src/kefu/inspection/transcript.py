@@ -36,13 +36,13 @@ class Turn(BaseModel):
     @classmethod
     def _no_nul(cls, value: str) -> str:
         if "\x00" in value:  # never text: a binary file, or UTF-16 read as UTF-8 (and PostgreSQL refuses it)
-            raise ValueError("contains a NUL character")
+            raise ValueError("内容含有空字符(NUL)")
         return value
 
     @model_validator(mode="after")
     def _end_after_start(self) -> Turn:
         if self.start is not None and self.end is not None and self.end < self.start:
-            raise ValueError(f"end {self.end} is before start {self.start}")
+            raise ValueError(f"结束时间 {self.end} 秒早于开始时间 {self.start} 秒")
         return self
 
 

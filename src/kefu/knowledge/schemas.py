@@ -1,11 +1,16 @@
+"""What the knowledge base takes and gives, shared by /api/knowledge and the pages."""
+
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
-from kefu.core.fields import CentreTime, Version
+from kefu.core.clock import on_centre_clock
+from kefu.core.fields import CentreTime, Offset, Version
 from kefu.knowledge.models import ArticleCategory, ArticleStatus
+from kefu.knowledge.search import MAX_QUERY, mark
 
 MAX_TITLE = 200
 MAX_BODY = 50_000
@@ -183,3 +188,144 @@ class ChangesView(BaseModel):
     since: CentreTime | None  # the last visit; None on the first visit
     as_of: CentreTime  # pass this to do_mark_read, so edits made while reading are not skipped
     changes: list[ArticleChange]
+
+
+class LatestChanges(BaseModel):
+    """The workbench's card: my unread changes, newest first, the first few of them."""
+
+    items: list[ArticleChange]
+    total: int
+    since: CentreTime | None
+
+    def clock(self, moment: datetime | None) -> str:
+        """A time of the card on the centre's clock, to the minute (the workbench template's)."""
+        return "" if moment is None else on_centre_clock(moment).strftime("%Y-%m-%d %H:%M")
+
+
+class Labelled(BaseModel):
+    """An article's category and status with their labels (常见问题, 已发布)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    category: ArticleCategory
+    status: ArticleStatus
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def category_label(self) -> str:
+        return self.category.label
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def status_label(self) -> str:
+        return self.status.label
+
+
+class ArticleSummary(Labelled):
+    id: int
+    title: str
+    version: int
+    updated_at: CentreTime
+
+
+class ArticleDetail(ArticleOut):
+    history: list[VersionOut] = Field(description="every version, the first first")
+
+
+class ArticleFilter(BaseModel):
+    """Browsing by category and status (分类浏览): the most recently changed first."""
+
+    category: ArticleCategory | None = None
+    status: ArticleStatus = ArticleStatus.PUBLISHED
+    limit: int = Field(50, ge=1, le=200)
+    offset: Offset = 0
+
+
+class CategoryCount(BaseModel):
+    category: ArticleCategory
+    label: str
+    count: int
+
+
+class CategoryMenuItem(CategoryCount):
+    drafts: int = Field(0, description="drafts of the category (counted for editors only)")
+
+
+class StatusChange(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    version: Version
+    change_note: str | None = Field(default=None, description="why (修改说明)")
+
+    @field_validator("change_note")
+    @classmethod
+    def _note(cls, value: str | None) -> str | None:
+        if value and len(value) > MAX_NOTE:
+            raise ValueError(f"修改说明最多 {MAX_NOTE} 字(现在 {len(value)} 字)")
+        return value or None
+
+
+class SearchQuery(BaseModel):
+    q: str = Field(description=f"words or a question (at most {MAX_QUERY} characters); traditional characters are fine")
+    category: ArticleCategory | None = None
+    status: ArticleStatus = ArticleStatus.PUBLISHED
+    limit: int = Field(10, ge=1, le=50)
+
+
+class SearchHitOut(Labelled):
+    kind: str = Field(description="article or script")
+    ref: int | str = Field(description="the article id or the script id")
+    title: str
+    score: float
+    snippet: str = Field(description="the part of the body around the query terms")
+    highlights: list[tuple[int, int]] = Field(description="[start, end) spans of snippet to highlight")
+    title_highlights: list[tuple[int, int]]
+    source: str | None
+    url: str = Field(description="the page that shows it")
+
+    def snippet_html(self) -> str:
+        return mark(self.snippet, self.highlights)
+
+    def title_html(self) -> str:
+        return mark(self.title, self.title_highlights)
+
+
+class SearchResult(BaseModel):
+    query: str
+    count: int
+    took_ms: float
+    hits: list[SearchHitOut]
+
+
+class MarkRead(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    as_of: datetime | None = Field(
+        default=None, description="the as_of of the changes view that was read (default: now)"
+    )
+
+
+class VisitOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    user_id: int
+    last_visit_at: CentreTime
+
+
+class ScriptOut(BaseModel):
+    id: str
+    stage: str
+    stage_name: str
+    scenario: str
+    title: str
+    steps: list[str]
+    avoid: list[str]
+    source: str
+    url: str
+
+
+class StageOut(BaseModel):
+    id: str
+    name: str
+    count: int
+    scenarios: list[str]

@@ -1,37 +1,39 @@
-"""Knowledge-base search that understands Chinese (SPEC §6, seed 004 关键词搜索).
+"""Knowledge-base search that understands Chinese (SPEC §6, seed 004 关键词搜索), on the
+database's own full-text engine (``kefu.knowledge.fulltext``: SQLite FTS5, PostgreSQL tsvector).
 
 How a text becomes terms (``analyze``): traditional → simplified (OpenCC ``t2s``), a few
 variant characters folded (帐→账), full-width letters and digits → ASCII, lower case, 你→您;
 then each run of letters and digits is cut by jieba in search mode (``cut_for_search``: words
-and the shorter words inside them, so 「智能家居」 gives 智能, 家居 and 智能家居). A query goes
-through the same steps, so 「忘記密碼怎麼辦」 finds 「忘记密码怎么办」.
+and the shorter words inside them, so 「智能家居」 gives 智能, 家居 and 智能家居). The terms are
+stored joined by spaces, one field each for title, keywords and body, by the service functions
+that write articles (``index_article``, in the same transaction) and for the rulebook's
+situation scripts (``index_scripts``). A query goes through the same steps, so 「忘記密碼怎麼辦」
+finds 「忘记密码怎么办」.
 
-Ranking is BM25F over three fields — title (weight 3), keywords (2) and body (1) — each with its
-own length normalisation; a document that contains the whole query as written (punctuation and
-spaces ignored) gets a bonus, larger when it is in the title. A hit must hold query terms worth
-at least half of the query's idf, so a long question does not list every article sharing one
-common word with it. When nothing matches that way and the query has terms (a code, a half word
-that jieba cut differently) a plain substring scan is tried instead. Each hit carries a snippet
-of its body around the densest group of query terms, with the spans to highlight.
-
-The index lives in memory (``KnowledgeIndex``): built from the database and the rulebook's
-situation scripts, updated per article (``upsert_article``, ``remove_article``) or by comparing
-versions with the database (``sync``, one light query), which also catches edits made by other
-processes. It is thread-safe: a lock guards every read and write.
+The engine ranks the documents holding any query term (bm25 with field weights on SQLite,
+ts_rank with A/B/C weights on PostgreSQL); a document that contains the whole query as written
+(punctuation and spaces ignored) gets a bonus, larger when it is in the title. A hit must hold
+query terms worth at least half of the query's idf, so a long question does not list every
+article sharing one common word with it. When nothing matches that way and the query has terms
+(a code, a half word that jieba cut differently) a plain substring scan is tried instead. Each
+hit carries a snippet of its body around the densest group of query terms, with the spans to
+highlight.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
+import json
 import logging
 import math
 import re
 import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
-from heapq import nlargest
+from typing import Any
 
 import jieba
 import opencc
@@ -39,6 +41,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kefu.core.errors import Invalid
+from kefu.knowledge import fulltext
+from kefu.knowledge.fulltext import DB, Condition, Entry, Filters
 from kefu.knowledge.models import Article, ArticleCategory, ArticleStatus
 from kefu.rulebook.schema import Rulebook, Script
 
@@ -46,7 +50,8 @@ MAX_QUERY = 200
 
 # Words of the trade that jieba's general dictionary would cut apart. Search mode still yields
 # their parts (无声, 电话), so adding a word only adds a term. Fixed at import: documents and
-# queries must be cut by the same dictionary.
+# queries must be cut by the same dictionary (a change here needs the index rebuilt:
+# ``index_articles``).
 DOMAIN_WORDS = (
     "无声电话",
     "工单",
@@ -74,7 +79,7 @@ DOMAIN_WORDS = (
     "来电原因",
 )
 
-# Single characters that carry no meaning for search. Longer words are left to BM25's idf.
+# Single characters that carry no meaning for search. Longer words are left to the idf.
 STOPWORDS = frozenset("的了吗呢吧啊呀哦嘛么之与及和或也就都而着是在有个这那我您他她它")
 
 _VARIANTS = str.maketrans({"帐": "账", "後": "后", "裡": "里", "祇": "只"})
@@ -98,6 +103,12 @@ def _tokenizer() -> jieba.Tokenizer:
     return tokenizer
 
 
+def warm_up() -> None:
+    """Load jieba's dictionary and OpenCC's tables now (about a second) rather than in the first
+    search or the first article saved."""
+    analyze("預熱")
+
+
 def fold(text: str) -> str:
     """Simplified, variant-folded, half-width, lower-case text; the same length as ``text``
     whenever OpenCC keeps the length (it converts character by character in practice)."""
@@ -114,23 +125,10 @@ def compact(folded: str) -> str:
     return "".join(_WORD_RUN.findall(folded))
 
 
-# Service texts repeat themselves (请您稍等, 感谢您的耐心等待 …): each run of letters and digits
-# is cut once and remembered, up to this many runs (then the memo starts afresh).
-TOKEN_MEMO_SIZE = 50_000
-_memo: dict[str, tuple[str, ...]] = {}
-
-
 def _cut(run: str) -> tuple[str, ...]:
-    cut = _memo.get(run)
-    if cut is None:
-        tokenizer = _tokenizer()
-        with _jieba_lock:  # jieba's tokenizer is not documented as thread-safe
-            cut = tuple(t for t in tokenizer.cut_for_search(run) if t not in STOPWORDS and not t.isspace())
-        if TOKEN_MEMO_SIZE:
-            if len(_memo) >= TOKEN_MEMO_SIZE:
-                _memo.clear()
-            _memo[run] = cut
-    return cut
+    tokenizer = _tokenizer()
+    with _jieba_lock:  # jieba's tokenizer is not documented as thread-safe
+        return tuple(t for t in tokenizer.cut_for_search(run) if t not in STOPWORDS and not t.isspace())
 
 
 def _plain_cut(run: str) -> list[str]:
@@ -155,7 +153,7 @@ def analyze(text: str) -> list[str]:
 # ---------------------------------------------------------------- documents and hits
 
 
-@dataclass
+@dataclass(frozen=True)
 class Document:
     """Anything searchable: an article (key ``article:12``) or a situation script (``script:silent_call``)."""
 
@@ -166,16 +164,6 @@ class Document:
     category: ArticleCategory = ArticleCategory.FAQ
     status: ArticleStatus = ArticleStatus.PUBLISHED
     source: str | None = None
-    version: int | None = None  # an article's version, so ``sync`` knows what is stale
-
-
-@dataclass
-class _Entry:
-    doc: Document
-    terms: frozenset[str]
-    lengths: tuple[int, int, int]  # terms in title, keywords, body
-    compact_title: str
-    compact_rest: str  # keywords and body
 
 
 @dataclass(frozen=True)
@@ -216,241 +204,320 @@ def mark(text: str, spans: Iterable[tuple[int, int]]) -> str:
 
 @dataclass(frozen=True)
 class Weights:
-    title: float = 3.0
-    keywords: float = 2.0
-    body: float = 1.0
-    k1: float = 1.2
-    b_title: float = 0.5
-    b_keywords: float = 0.3
-    b_body: float = 0.75
+    """What kefu adds to the engine's ranking (the field weights are the engine's: fulltext)."""
+
     phrase_in_title: float = 2.0  # score multipliers when the whole query occurs
     phrase_elsewhere: float = 1.5
-    # A hit must contain query terms worth at least this share of the query's idf (terms the
-    # index does not know count at the highest idf): 「量子计算机价格」 does not list every
-    # article that mentions 价格.
+    # A hit must contain query terms worth at least this share of the query's idf (terms no
+    # document holds count at the highest idf): 「量子计算机价格」 does not list every article
+    # that mentions 价格.
     min_coverage: float = 0.5
 
 
-# ---------------------------------------------------------------- the index
+WEIGHTS = Weights()
+SNIPPET_LENGTH = 80
 
 
-@dataclass
-class SearchIndex:
-    """BM25F over title, keywords and body, in memory, updated one document at a time."""
+# ---------------------------------------------------------------- writing the index
 
-    weights: Weights = field(default_factory=Weights)
-    snippet_length: int = 80
 
-    def __post_init__(self) -> None:
-        self._lock = threading.RLock()
-        self._entries: dict[str, _Entry] = {}
-        # term -> {key: (tf in title, tf in keywords, tf in body)}
-        self._postings: dict[str, dict[str, tuple[int, int, int]]] = {}
-        self._total = [0, 0, 0]
-        # term -> {key: saturated, field-weighted term frequency}: depends on the average field
-        # lengths, so it is filled as terms are searched and emptied by every change
-        self._impacts: dict[str, dict[str, float]] = {}
+def article_document(article: Any) -> Document:
+    """``article``: an ``Article``, or a row with its columns (the migration that fills the index)."""
+    return Document(
+        key=f"article:{article.id}",
+        title=article.title,
+        body=article.body,
+        keywords=tuple(article.keywords or ()),
+        category=ArticleCategory(article.category),
+        status=ArticleStatus(article.status),
+        source=article.source,
+    )
 
-    def __len__(self) -> int:
-        return len(self._entries)
 
-    def __contains__(self, key: object) -> bool:
-        return key in self._entries
+def script_document(script: Script, stage_name: str | None = None) -> Document:
+    body = "\n".join(script.steps)
+    if script.avoid:
+        body += "\n" + "\n".join(f"不要说:「{line}」" for line in script.avoid)
+    return Document(
+        key=f"script:{script.id}",
+        title=script.title,
+        body=body,
+        keywords=tuple(k for k in (script.scenario, stage_name) if k),
+        category=ArticleCategory.SCRIPT,
+        status=ArticleStatus.PUBLISHED,
+        source=script.source,
+    )
 
-    def document(self, key: str) -> Document | None:
-        entry = self._entries.get(key)
-        return entry.doc if entry else None
 
-    def add(self, doc: Document) -> None:
-        """Add ``doc``, replacing the document with the same key."""
-        title, keywords, body = fold(doc.title), fold(" ".join(doc.keywords)), fold(doc.body)
-        counts = (Counter(tokens(title)), Counter(tokens(keywords)), Counter(tokens(body)))
-        terms = frozenset().union(*counts)
-        entry = _Entry(
-            doc=doc,
-            terms=terms,
-            lengths=(sum(counts[0].values()), sum(counts[1].values()), sum(counts[2].values())),
-            compact_title=compact(title),
-            compact_rest=compact(keywords) + "\x1e" + compact(body),
-        )
-        with self._lock:
-            self._drop(doc.key)
-            self._impacts.clear()
-            self._entries[doc.key] = entry
-            for term in terms:
-                self._postings.setdefault(term, {})[doc.key] = (counts[0][term], counts[1][term], counts[2][term])
-            for i in range(3):
-                self._total[i] += entry.lengths[i]
+def _entry(doc: Document, row_id: int, version: str) -> Entry:
+    title, keywords, body = fold(doc.title), fold(" ".join(doc.keywords)), fold(doc.body)
+    kind, _, ref = doc.key.partition(":")
+    return Entry(
+        id=row_id,
+        kind=kind,
+        ref=ref,
+        category=doc.category.value,
+        status=doc.status.value,
+        version=version,
+        title=" ".join(tokens(title)),
+        keywords=" ".join(tokens(keywords)),
+        body=" ".join(tokens(body)),
+        title_plain=compact(title),
+        rest_plain=compact(keywords) + "\x1e" + compact(body),
+    )
 
-    def remove(self, key: str) -> bool:
-        with self._lock:
-            self._impacts.clear()
-            return self._drop(key)
 
-    def _drop(self, key: str) -> bool:
-        entry = self._entries.pop(key, None)
-        if entry is None:
-            return False
-        for term in entry.terms:
-            posting = self._postings[term]
-            del posting[key]
-            if not posting:
-                del self._postings[term]
-        for i in range(3):
-            self._total[i] -= entry.lengths[i]
-        return True
+def index_article(db: DB, article: Any) -> None:
+    """Make the article's current text searchable, in the caller's transaction (call after the
+    flush that saved it: the version is then the new one)."""
+    index_articles(db, [article])
 
-    def search(
-        self,
-        query: str,
-        *,
-        limit: int = 10,
-        categories: Iterable[ArticleCategory | str] | None = None,
-        statuses: Iterable[ArticleStatus | str] = (ArticleStatus.PUBLISHED,),
-    ) -> list[Hit]:
-        """Ranked hits, best first. An empty query is an error (``Invalid``); a query that
-        matches nothing gives an empty list."""
-        query = (query or "").strip()
-        if not query:
-            raise Invalid("请输入要搜索的内容")
-        if len(query) > MAX_QUERY:
-            raise Invalid(f"搜索内容过长(最多 {MAX_QUERY} 字),请提炼关键词后再搜索")
-        folded = fold(query)
-        phrase = compact(folded)
-        try:
-            wanted_categories = None if categories is None else {ArticleCategory(c) for c in categories}
-            wanted_statuses = {ArticleStatus(s) for s in statuses}
-        except ValueError as err:
-            raise Invalid(f"未知的分类或状态:{err}") from None
 
-        def wanted(entry: _Entry) -> bool:
-            doc = entry.doc
-            return doc.status in wanted_statuses and (wanted_categories is None or doc.category in wanted_categories)
+def index_articles(db: DB, articles: Iterable[Any]) -> int:
+    """(Re)index articles (``Article`` objects or rows with their columns); how many."""
+    entries = [_entry(article_document(a), a.id, str(a.version)) for a in articles]
+    fulltext.engine(db).put(db, entries)
+    return len(entries)
 
-        with self._lock:
-            groups = self._query_terms(folded)
-            terms = list(dict.fromkeys(term for group in groups for term in group))
-            scores = self._bm25(groups)
-            if not scores and terms and len(phrase) >= 2:
-                scores = self._substring(phrase)
-            candidates = [(score, key) for key, score in scores.items() if wanted(self._entries[key])]
-            if len(candidates) > limit > 0:
-                # the phrase bonus at most multiplies a score: what cannot reach the top stays out
-                kth = nlargest(limit, candidates)[-1][0]
-                reach = max(self.weights.phrase_in_title, self.weights.phrase_elsewhere, 1.0)
-                candidates = [(score, key) for score, key in candidates if score * reach >= kth]
-            ranked = []
-            for score, key in candidates:
-                entry = self._entries[key]
-                if len(phrase) >= 2:
-                    if phrase in entry.compact_title:
-                        score *= self.weights.phrase_in_title
-                    elif phrase in entry.compact_rest:
-                        score *= self.weights.phrase_elsewhere
-                ranked.append((score, key))
-            top = nlargest(max(limit, 0), ranked)
-            return [self._hit(self._entries[key].doc, score, terms, phrase) for score, key in top]
 
-    def _query_terms(self, folded: str) -> list[tuple[str, ...]]:
-        """The query as groups of terms: each word of the query (jieba's plain cut) followed by
-        the shorter indexed words inside it (search mode). A run of the query that is itself an
-        indexed term is one word: search mode cuts 「不尽人意」 into 人意 … in a document, but the
-        query 「人意」 into 人 and 意."""
-        groups: list[tuple[str, ...]] = []
-        for run in _WORD_RUN.findall(folded):
-            parts = _cut(run)
-            words = [run] if run in self._postings else [w for w in _plain_cut(run) if w in parts]
-            for word in words:
-                groups.append(tuple(dict.fromkeys([word, *(t for t in parts if t != word and t in word)])))
-        return groups
+# The scripts' documents and digest of the last few rulebooks (a rulebook is immutable once
+# loaded): a search needs them each time.
+_scripts: dict[int, tuple[Rulebook, list[Document], str]] = {}
 
-    def _bm25(self, groups: list[tuple[str, ...]]) -> dict[str, float]:
-        """BM25F scores of the documents that cover enough of the query. Each word of the query
-        weighs its idf (the highest idf when the index does not know it); a document earns that
-        weight when it holds the word, or the idf of the best shorter word inside it, if less."""
-        count = len(self._entries)
-        if not count or not groups:
-            return {}
-        postings = self._postings
 
-        def idf(term: str) -> float:
-            n = len(postings.get(term, ()))
-            return math.log(1 + (count - n + 0.5) / (n + 0.5))
+def _script_documents(rulebook: Rulebook) -> tuple[list[Document], str]:
+    """The rulebook's situation scripts as documents, in its order, and their digest."""
+    cached = _scripts.get(id(rulebook))
+    if cached is not None and cached[0] is rulebook:
+        return cached[1], cached[2]
+    names = {stage.id: stage.name for stage in rulebook.stages}
+    documents = [script_document(script, names.get(script.stage)) for script in rulebook.scripts]
+    digest = hashlib.sha256(
+        json.dumps(
+            [[d.key, d.title, d.body, list(d.keywords), d.source] for d in documents], ensure_ascii=False
+        ).encode()
+    ).hexdigest()[:32]
+    if len(_scripts) >= 8:
+        _scripts.clear()
+    _scripts[id(rulebook)] = (rulebook, documents, digest)
+    return documents, digest
 
-        scores: dict[str, float] = {}
-        covered: dict[str, float] = {}
-        scored: set[str] = set()
-        query_weight = 0.0
-        for group in groups:
-            weight = idf(group[0])
-            query_weight += weight
-            credit: dict[str, float] = {}
-            for term in group:
-                posting = postings.get(term)
-                if not posting:
+
+def index_scripts(db: DB, rulebook: Rulebook) -> bool:
+    """Make the rulebook's situation scripts searchable, unless they already are (one light query
+    when nothing changed); whether they were written. Every process with the same rulebook
+    writes the same rows."""
+    engine = fulltext.engine(db)
+    documents, digest = _script_documents(rulebook)
+    if engine.scripts_version(db) == digest:
+        return False
+    engine.remove_scripts(db)
+    engine.put(db, [_entry(doc, -(i + 1), digest) for i, doc in enumerate(documents)])
+    return True
+
+
+# ---------------------------------------------------------------- searching
+
+
+def _groups(runs: list[str], cuts: dict[str, tuple[str, ...]], known: dict[str, int]) -> list[tuple[str, ...]]:
+    """The query as groups of terms: each word of the query (jieba's plain cut) followed by the
+    shorter terms inside it (search mode). A run of the query that is itself an indexed term is
+    one word: search mode cuts 「不尽人意」 into 人意 … in a document, but the query 「人意」 into
+    人 and 意."""
+    groups: list[tuple[str, ...]] = []
+    for run in runs:
+        parts = cuts[run]
+        words = [run] if known.get(run) else [w for w in _plain_cut(run) if w in parts]
+        for word in words:
+            groups.append(tuple(dict.fromkeys([word, *(t for t in parts if t != word and t in word)])))
+    return groups
+
+
+def _filters(
+    categories: Iterable[ArticleCategory | str] | None, statuses: Iterable[ArticleStatus | str], scripts: bool
+) -> Filters:
+    try:
+        wanted_categories = None if categories is None else tuple({ArticleCategory(c).value for c in categories})
+        wanted_statuses = tuple({ArticleStatus(s).value for s in statuses})
+    except ValueError as err:
+        raise Invalid(f"未知的分类或状态:{err}") from None
+    return Filters(statuses=wanted_statuses, categories=wanted_categories, scripts=scripts)
+
+
+# Beyond this many groups a query is not turned into the alternatives that could cover it (2**n
+# subsets): the engine then matches any term and kefu checks each ranked document.
+MAX_CONDITION_GROUPS = 10
+MAX_ALTERNATIVES = 32
+# The engine's best (twice as many as asked for, at least this many) are checked for coverage
+# and given the phrase bonus: a document further down would need more than the bonus to reach
+# the top, its title already weighing three times its body.
+WINDOW = 20
+
+
+def _condition(credits: list[tuple[float, list[str]]], floor: float) -> Condition | bool | None:
+    """The rows that could cover the query, for the engine to match: the smallest sets of groups
+    whose best credits reach ``floor`` (less a rounding margin already), each group any of its
+    terms. ``credits``: per group, the most a row holding one of its terms can earn, and those
+    terms. False: no row can cover the query; None: not worth narrowing (any term will do)."""
+    groups = [(credit, terms) for credit, terms in credits if credit > 0 and terms]
+    if sum(credit for credit, _ in groups) < floor:
+        return False
+    if len(groups) > MAX_CONDITION_GROUPS:
+        return None
+    minimal: list[int] = []  # bit masks of groups
+    for mask in sorted(range(1, 1 << len(groups)), key=int.bit_count):
+        if any(mask & kept == kept for kept in minimal):
+            continue
+        if sum(groups[i][0] for i in range(len(groups)) if mask >> i & 1) >= floor:
+            minimal.append(mask)
+            if len(minimal) > MAX_ALTERNATIVES:
+                return None
+    if len(minimal) == len(groups) and all(mask.bit_count() == 1 for mask in minimal):
+        return None  # any one group is enough: any term
+    return [[groups[i][1] for i in range(len(groups)) if mask >> i & 1] for mask in minimal]
+
+
+def _ranked(
+    db: DB,
+    groups: list[tuple[str, ...]],
+    known: dict[str, int],
+    count: int,
+    phrase: str,
+    filters: Filters,
+    limit: int,
+) -> list[tuple[float, int]]:
+    """(score, row id) of the best ``limit`` documents that cover enough of the query, best
+    first. Each word of the query weighs its idf (the highest idf when no document holds it); a
+    document earns that weight when it holds the word, or the idf of the best shorter word inside
+    it, if less. The engine matches the documents that could cover the query and ranks them;
+    kefu checks the coverage of the best ``WINDOW`` (all of them, if too few of those cover it),
+    and the phrase bonus reorders what it read."""
+    engine = fulltext.engine(db)
+
+    def idf(term: str) -> float:
+        n = known.get(term, 0)
+        return math.log(1 + (count - n + 0.5) / (n + 0.5))
+
+    weights = [idf(group[0]) for group in groups]
+    floor = WEIGHTS.min_coverage * sum(weights) - 1e-9
+    terms = {t: idf(t) for group in groups for t in group if known.get(t)}
+    credits = [
+        {t: min(weight, idf(t)) for t in group if known.get(t)} for weight, group in zip(weights, groups, strict=True)
+    ]
+    best = [max(credit.values(), default=0.0) for credit in credits]
+    # a term that cannot reach the floor even with the best of every other group is no way in
+    useful = [
+        (top, [t for t, credit in group.items() if credit + sum(best) - top >= floor])
+        for top, group in zip(best, credits, strict=True)
+    ]
+    condition = _condition(useful, floor)
+    if condition is False:
+        return []
+    window = max(2 * limit, WINDOW)
+    kept: list[tuple[float, int]] = []
+    chunk = engine.ranked(db, terms, condition or None, filters, window)
+    complete = len(chunk) < window
+    while True:
+        for start in range(0, len(chunk), 500):
+            part = chunk[start : start + 500]
+            found = engine.found(db, [row_id for row_id, _ in part], list(terms))
+            for row_id, score in part:
+                row = found[row_id]
+                covered = sum(max((credit[t] for t in credit if t in row.present), default=0.0) for credit in credits)
+                if covered < floor:
                     continue
-                term_idf = idf(term)
-                if term not in scored:
-                    scored.add(term)
-                    for key, impact in self._impact(term, posting).items():
-                        scores[key] = scores.get(key, 0.0) + term_idf * impact
-                earned = min(weight, term_idf)
-                for key in posting:
-                    if credit.get(key, 0.0) < earned:
-                        credit[key] = earned
-            for key, earned in credit.items():
-                covered[key] = covered.get(key, 0.0) + earned
-        floor = self.weights.min_coverage * query_weight
-        return {key: score for key, score in scores.items() if covered[key] >= floor}
+                if len(phrase) >= 2:
+                    if phrase in row.title_plain:
+                        score *= WEIGHTS.phrase_in_title
+                    elif phrase in row.rest_plain:
+                        score *= WEIGHTS.phrase_elsewhere
+                kept.append((score, row_id))
+        if len(kept) >= limit or complete:
+            kept.sort(key=lambda pair: (-pair[0], pair[1]))
+            return kept[:limit]
+        # too few of the best cover the query: the rest in one go
+        chunk, complete = engine.ranked(db, terms, condition or None, filters, None, offset=window), True
 
-    def _impact(self, term: str, posting: dict[str, tuple[int, int, int]]) -> dict[str, float]:
-        """BM25F without the idf: the field-weighted, length-normalised term frequency, saturated."""
-        impact = self._impacts.get(term)
-        if impact is None:
-            w, count, entries = self.weights, len(self._entries), self._entries
-            avg = [max(total / count, 1e-9) for total in self._total]
-            impact = {}
-            for key, (tf_title, tf_keywords, tf_body) in posting.items():
-                lt, lk, lb = entries[key].lengths
-                weighted = 0.0
-                if tf_title:
-                    weighted += w.title * tf_title / (1 - w.b_title + w.b_title * lt / avg[0])
-                if tf_keywords:
-                    weighted += w.keywords * tf_keywords / (1 - w.b_keywords + w.b_keywords * lk / avg[1])
-                if tf_body:
-                    weighted += w.body * tf_body / (1 - w.b_body + w.b_body * lb / avg[2])
-                impact[key] = weighted * (w.k1 + 1) / (w.k1 + weighted)
-            if len(self._impacts) >= 20_000:
-                self._impacts.clear()
-            self._impacts[term] = impact
-        return impact
 
-    def _substring(self, phrase: str) -> dict[str, float]:
-        """The fallback for queries none of whose terms the index knows: where the text occurs."""
-        return {
-            key: (2.0 if phrase in entry.compact_title else 1.0)
-            for key, entry in self._entries.items()
-            if phrase in entry.compact_title or phrase in entry.compact_rest
-        }
+def search(
+    db: Session,
+    query: str,
+    *,
+    rulebook: Rulebook | None = None,
+    limit: int = 10,
+    categories: Iterable[ArticleCategory | str] | None = None,
+    statuses: Iterable[ArticleStatus | str] = (ArticleStatus.PUBLISHED,),
+    snippet_length: int = SNIPPET_LENGTH,
+) -> list[Hit]:
+    """Ranked hits, best first. An empty query is an error (``Invalid``); a query that matches
+    nothing gives an empty list. The situation scripts of ``rulebook`` are searched along (and
+    indexed first if they are not: ``index_scripts``); without a rulebook, none are shown."""
+    query = (query or "").strip()
+    if not query:
+        raise Invalid("请输入要搜索的内容")
+    if len(query) > MAX_QUERY:
+        raise Invalid(f"搜索内容过长(最多 {MAX_QUERY} 字),请提炼关键词后再搜索")
+    filters = _filters(categories, statuses, scripts=rulebook is not None)
+    if rulebook is not None:
+        index_scripts(db, rulebook)
+    folded = fold(query)
+    phrase = compact(folded)
+    runs = _WORD_RUN.findall(folded)
+    cuts = {run: _cut(run) for run in runs}
+    asked = list(dict.fromkeys([*runs, *(t for cut in cuts.values() for t in cut)]))
+    if not asked or limit <= 0 or not filters.statuses or filters.categories == ():
+        return []
+    engine = fulltext.engine(db)
+    count, known = engine.statistics(db, asked)
+    groups = _groups(runs, cuts, known)
+    terms = list(dict.fromkeys(t for group in groups for t in group))
+    scored: list[tuple[float, int]] = []
+    if any(known.get(t) for t in terms):
+        scored = _ranked(db, groups, known, count, phrase, filters, limit)
+    if not scored and terms and len(phrase) >= 2:
+        # the fallback for queries none of whose terms the index knows: where the text occurs
+        # (in the title: 2, elsewhere: 1; then the phrase bonus, as the whole query is there)
+        for row_id, in_title in engine.containing(db, phrase, filters):
+            score = 2.0 * WEIGHTS.phrase_in_title if in_title else 1.0 * WEIGHTS.phrase_elsewhere
+            scored.append((score, row_id))
+        scored.sort(key=lambda pair: (-pair[0], pair[1]))
+    scored = scored[:limit]
+    documents = _documents(db, [row_id for _, row_id in scored], rulebook)
+    pattern = _highlighter(tuple(terms), phrase)
+    return [_hit(documents[row_id], score, pattern, snippet_length) for score, row_id in scored]
 
-    def _hit(self, doc: Document, score: float, terms: list[str], phrase: str) -> Hit:
-        pattern = _highlighter(tuple(terms), phrase)
-        snippet, highlights = _snippet(doc.body, pattern, self.snippet_length)
-        _, title_highlights = _snippet(doc.title, pattern, len(doc.title) or 1)
-        kind, _, ref = doc.key.partition(":")
-        return Hit(
-            key=doc.key,
-            kind=kind,
-            ref=int(ref) if ref.isdigit() else ref,
-            title=doc.title,
-            category=doc.category,
-            status=doc.status,
-            score=round(score, 4),
-            snippet=snippet,
-            highlights=highlights,
-            title_highlights=title_highlights,
-            source=doc.source,
-        )
+
+def _documents(db: Session, row_ids: list[int], rulebook: Rulebook | None) -> dict[int, Document]:
+    """The documents to quote: articles as they are stored now, scripts from the rulebook."""
+    out: dict[int, Document] = {}
+    article_ids = [i for i in row_ids if i > 0]
+    if article_ids:
+        columns = (Article.id, Article.title, Article.body, Article.keywords, Article.category, Article.status)
+        for article in db.execute(select(*columns, Article.source).where(Article.id.in_(article_ids))):
+            out[article.id] = article_document(article)
+    if rulebook is not None and any(i < 0 for i in row_ids):
+        scripts, _ = _script_documents(rulebook)  # indexed from this rulebook (index_scripts)
+        out.update({i: scripts[-i - 1] for i in row_ids if i < 0})
+    return out
+
+
+def _hit(doc: Document, score: float, pattern: re.Pattern[str] | None, snippet_length: int) -> Hit:
+    snippet, highlights = _snippet(doc.body, pattern, snippet_length)
+    _, title_highlights = _snippet(doc.title, pattern, len(doc.title) or 1)
+    kind, _, ref = doc.key.partition(":")
+    return Hit(
+        key=doc.key,
+        kind=kind,
+        ref=int(ref) if ref.isdigit() else ref,
+        title=doc.title,
+        category=doc.category,
+        status=doc.status,
+        score=round(score, 6),
+        snippet=snippet,
+        highlights=highlights,
+        title_highlights=title_highlights,
+        source=doc.source,
+    )
 
 
 def _highlighter(terms: tuple[str, ...], phrase: str) -> re.Pattern[str] | None:
@@ -501,80 +568,3 @@ def _snippet(text: str, pattern: re.Pattern[str] | None, length: int) -> tuple[s
     suffix = "…" if end < len(shown) else ""
     offset = len(prefix)
     return prefix + piece + suffix, tuple((s + offset, e + offset) for s, e in spans)
-
-
-# ---------------------------------------------------------------- the knowledge base's index
-
-
-def article_document(article: Article) -> Document:
-    return Document(
-        key=f"article:{article.id}",
-        title=article.title,
-        body=article.body,
-        keywords=tuple(article.keywords or ()),
-        category=ArticleCategory(article.category),
-        status=ArticleStatus(article.status),
-        source=article.source,
-        version=article.version,
-    )
-
-
-def script_document(script: Script, stage_name: str | None = None) -> Document:
-    body = "\n".join(script.steps)
-    if script.avoid:
-        body += "\n" + "\n".join(f"不要说:「{line}」" for line in script.avoid)
-    return Document(
-        key=f"script:{script.id}",
-        title=script.title,
-        body=body,
-        keywords=tuple(k for k in (script.scenario, stage_name) if k),
-        category=ArticleCategory.SCRIPT,
-        status=ArticleStatus.PUBLISHED,
-        source=script.source,
-    )
-
-
-class KnowledgeIndex(SearchIndex):
-    """The index the web layer holds: articles from the database and the rulebook's scripts."""
-
-    @classmethod
-    def build(cls, session: Session, rulebook: Rulebook | None = None, **options: object) -> KnowledgeIndex:
-        index = cls(**options)  # type: ignore[arg-type]
-        if rulebook is not None:
-            index.add_scripts(rulebook)
-        index.sync(session)
-        return index
-
-    def add_scripts(self, rulebook: Rulebook) -> int:
-        stages = {stage.id: stage.name for stage in rulebook.stages}
-        with self._lock:
-            for key in [k for k in self._entries if k.startswith("script:")]:
-                self._drop(key)
-            for script in rulebook.scripts:
-                self.add(script_document(script, stages.get(script.stage)))
-        return len(rulebook.scripts)
-
-    def upsert_article(self, article: Article) -> None:
-        """Call after the transaction that saved ``article`` has committed."""
-        self.add(article_document(article))
-
-    def remove_article(self, article_id: int) -> bool:
-        return self.remove(f"article:{article_id}")
-
-    def sync(self, session: Session, batch: int = 500) -> int:
-        """Bring the articles up to date with the database: re-index those whose version
-        differs, drop those that are gone. Returns how many were (re)indexed or dropped."""
-        current = {article_id: version for article_id, version in session.execute(select(Article.id, Article.version))}
-        with self._lock:
-            indexed = {
-                int(key[8:]): entry.doc.version for key, entry in self._entries.items() if key.startswith("article:")
-            }
-        gone = [article_id for article_id in indexed if article_id not in current]
-        stale = [article_id for article_id, version in current.items() if indexed.get(article_id) != version]
-        for article_id in gone:
-            self.remove_article(article_id)
-        for i in range(0, len(stale), batch):
-            chunk = stale[i : i + batch]
-            for article in session.scalars(select(Article).where(Article.id.in_(chunk))):
-                self.upsert_article(article)
-        return len(gone) + len(stale)

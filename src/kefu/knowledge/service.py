@@ -2,10 +2,10 @@
 rulebook's situation scripts (SPEC §6, seed 004 内部知识库: 产品手册、常见问题解答、标准流程和最新政策,
 关键词搜索和分类浏览, 每天抽出15-30分钟浏览最新更新内容).
 
-The ``do_*`` functions are the only writers; each records its change in the audit log in the same
-transaction. They do not touch the search index: after the transaction commits, the caller
-updates its ``KnowledgeIndex`` (``upsert_article`` or ``sync``), so a rolled-back edit is never
-searchable.
+The ``do_*`` functions are the only writers; each records its change in the audit log and
+makes the article's new text searchable (``kefu.knowledge.search``), in the same transaction: a
+rolled-back edit is never found, a committed one at once, by every process. Reads that depend on
+who reads (drafts are for editors) and the answers' shapes are in ``queries``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import difflib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -24,8 +23,9 @@ from kefu.core.changes import apply_change, check_version, created, plain
 from kefu.core.clock import on_centre_clock, utc_as_stored
 from kefu.core.db import utcnow
 from kefu.core.errors import Invalid, NotFound
+from kefu.knowledge import search
 from kefu.knowledge.models import Article, ArticleCategory, ArticleStatus, ArticleVersion, ReaderVisit
-from kefu.knowledge.schemas import ArticleChange, ArticleCreate, ArticleUpdate, ChangesView, FieldChange
+from kefu.knowledge.schemas import ArticleChange, ArticleCreate, ArticleUpdate, ChangesView, FieldChange, ScriptOut
 from kefu.rulebook.loader import load_rulebook
 from kefu.rulebook.schema import Rulebook, Script, Stage
 
@@ -131,6 +131,7 @@ def do_create_article(session: Session, actor_id: int | None, data: ArticleCreat
     session.add(article)
     session.flush()
     session.add(_snapshot(article, actor_id, data.change_note or "新建"))
+    search.index_article(session, article)
     audit.record(
         session,
         actor_id,
@@ -161,6 +162,7 @@ def do_update_article(session: Session, actor_id: int | None, article_id: int, d
         refresh=REFRESH,
     )
     session.add(_snapshot(article, actor_id, data.change_note))
+    search.index_article(session, article)
     return article
 
 
@@ -194,7 +196,19 @@ def do_set_status(
         refresh=REFRESH,
     )
     session.add(_snapshot(article, actor_id, change_note or STATUS_NOTES[status]))
+    search.index_article(session, article)
     return article
+
+
+def index_scripts(session: Session, rulebook: Rulebook | None = None) -> bool:
+    """Make the rulebook's situation scripts searchable if they are not yet (at startup, and
+    before a search); whether anything was written. Not a change anyone made: no audit entry."""
+    return search.index_scripts(session, rulebook or default_rulebook())
+
+
+def reindex_articles(session: Session) -> int:
+    """Index every article again (after a change of the segmentation, e.g. ``DOMAIN_WORDS``)."""
+    return search.index_articles(session, session.scalars(select(Article).order_by(Article.id)))
 
 
 # ---------------------------------------------------------------- what changed since my last visit
@@ -290,9 +304,12 @@ def what_changed(session: Session, user_id: int, now: datetime | None = None) ->
 
 
 def do_mark_read(session: Session, user_id: int, as_of: datetime | None = None) -> ReaderVisit:
-    """Remember that the user has read the changes up to ``as_of`` (default: now). Only this
-    user's visit moves; a later ``as_of`` than the one stored never goes backwards."""
-    moment = utc_as_stored(as_of or utcnow())
+    """Remember that the user has read the changes up to ``as_of`` (default: now; a reader can
+    mark as read what was there when the view was made, not the future; a time without a zone
+    is UTC, as ``as_of`` is given). Only this user's visit moves; a later ``as_of`` than the
+    one stored never goes backwards."""
+    now = utc_as_stored(utcnow())
+    moment = now if as_of is None else min(utc_as_stored(as_of), now)
     visit = session.get(ReaderVisit, user_id)
     if visit is None:
         visit = ReaderVisit(user_id=user_id, last_visit_at=moment)
@@ -315,7 +332,7 @@ def do_mark_read(session: Session, user_id: int, as_of: datetime | None = None) 
 
 
 @cache
-def _default_rulebook() -> Rulebook:
+def default_rulebook() -> Rulebook:
     return load_rulebook()
 
 
@@ -327,7 +344,7 @@ class StageScripts:
 
 def script_stages(rulebook: Rulebook | None = None) -> list[StageScripts]:
     """The call stages in order, each with its scripts (the rulebook's order)."""
-    rulebook = rulebook or _default_rulebook()
+    rulebook = rulebook or default_rulebook()
     return [
         StageScripts(stage=stage, scripts=[s for s in rulebook.scripts if s.stage == stage.id])
         for stage in rulebook.stages
@@ -336,14 +353,14 @@ def script_stages(rulebook: Rulebook | None = None) -> list[StageScripts]:
 
 def script_scenarios(rulebook: Rulebook | None = None, stage: str | None = None) -> list[str]:
     """The distinct scenarios (无声电话, 用户愤怒, …), optionally of one stage, in rulebook order."""
-    rulebook = rulebook or _default_rulebook()
+    rulebook = rulebook or default_rulebook()
     return list(dict.fromkeys(s.scenario for s in rulebook.scripts if stage is None or s.stage == stage))
 
 
 def list_scripts(
     rulebook: Rulebook | None = None, *, stage: str | None = None, scenario: str | None = None
 ) -> list[Script]:
-    rulebook = rulebook or _default_rulebook()
+    rulebook = rulebook or default_rulebook()
     if stage is not None and stage not in {s.id for s in rulebook.stages}:
         raise NotFound(f"没有通话阶段「{stage}」")
     return [
@@ -354,22 +371,28 @@ def list_scripts(
 
 
 def get_script(script_id: str, rulebook: Rulebook | None = None) -> Script:
-    rulebook = rulebook or _default_rulebook()
+    rulebook = rulebook or default_rulebook()
     for script in rulebook.scripts:
         if script.id == script_id:
             return script
     raise NotFound(f"话术 {script_id} 不存在")
 
 
-def article_summary(article: Article) -> dict[str, Any]:
-    """A compact row for lists: id, title, labels, version, when."""
-    return {
-        "id": article.id,
-        "title": article.title,
-        "category": article.category.value,
-        "category_label": ArticleCategory(article.category).label,
-        "status": article.status.value,
-        "status_label": ArticleStatus(article.status).label,
-        "version": article.version,
-        "updated_at": utc_as_stored(article.updated_at),
-    }
+def script_url(script: Script) -> str:
+    return f"/knowledge/scripts?stage={script.stage}#{script.id}"
+
+
+def script_out(script: Script, rulebook: Rulebook | None = None) -> ScriptOut:
+    rulebook = rulebook or default_rulebook()
+    names = {stage.id: stage.name for stage in rulebook.stages}
+    return ScriptOut(
+        id=script.id,
+        stage=script.stage,
+        stage_name=names.get(script.stage, script.stage),
+        scenario=script.scenario,
+        title=script.title,
+        steps=list(script.steps),
+        avoid=list(script.avoid),
+        source=script.source,
+        url=script_url(script),
+    )

@@ -9,6 +9,7 @@ entries merge by text, ``remove`` drops default entries and ``replace: true`` st
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -18,6 +19,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from kefu.core import validation
+from kefu.core.errors import os_reason
 from kefu.rulebook.schema import Rulebook, referenced_sets
 
 DEFAULT_FILES = (
@@ -145,7 +148,7 @@ class _Merger:
                     (
                         source.name,
                         source.line_of((*file_loc, "remove", index)),
-                        f"remove: {text!r} is not in phrase set {loc[-1]!r}",
+                        f"remove:「{text}」不在短语集 {loc[-1]} 中",
                     )
                 )
         entries = [e for e in merged.get("entries", []) if _entry_text(e) not in set(removed)]
@@ -178,6 +181,27 @@ def _entry_text(entry: Any) -> Any:
     return entry.get("text") if isinstance(entry, dict) else entry
 
 
+# PyYAML's usual complaints, as an author can act on them.
+_YAML_PROBLEMS = (
+    (re.compile(r"mapping values are not allowed here"), "此处不能有「键: 值」:可能是缩进不对,或值里的冒号需要加引号"),
+    (re.compile(r"found character '\\t' that cannot start any token"), "含有制表符(Tab):请用空格缩进"),
+    (re.compile(r"found unexpected end of stream"), "文件意外结束:可能有引号或括号没有闭合"),
+    (re.compile(r"expected ',' or '([\]}])', but got .*"), "缺少「,」或「{0}」:括号没有闭合"),
+    (re.compile(r"expected <block end>, but found .*"), "缩进不一致"),
+    (re.compile(r"could not find expected ':'"), "缺少冒号「:」"),
+    (re.compile(r"found undefined alias '(.*)'"), "引用了未定义的锚点「{0}」"),
+    (re.compile(r"found duplicate anchor.*"), "锚点重复定义"),
+)
+
+
+def _yaml_reason(problem: str) -> str:
+    for pattern, reason in _YAML_PROBLEMS:
+        found = pattern.fullmatch(problem)
+        if found:
+            return reason.format(*found.groups())
+    return problem
+
+
 def _read(text: str, name: str) -> tuple[dict[str, Any], _Source]:
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -185,19 +209,17 @@ def _read(text: str, name: str) -> tuple[dict[str, Any], _Source]:
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = mark.line + 1 if mark else None
-        reason = getattr(err, "problem", None) or str(err)
-        raise RulebookError([(name, line, f"not valid YAML: {reason}")]) from None
+        reason = _yaml_reason(getattr(err, "problem", None) or str(err))
+        raise RulebookError([(name, line, f"不是有效的 YAML:{reason}")]) from None
     source = _Source(name, node)
     if data is None:
         return {}, source
     if not isinstance(data, dict):
-        raise RulebookError([(name, 1, "a rulebook file is a mapping of sections (rules:, phrase_sets:, …)")])
+        raise RulebookError([(name, 1, "规则文件应由若干段组成(rules:、phrase_sets: 等)")])
     unknown = [k for k in data if k not in SECTIONS]
     if unknown:
-        known = ", ".join(sorted(SECTIONS))
-        raise RulebookError(
-            [(name, source.line_of((k,)), f"unknown section {k!r}; known sections: {known}") for k in unknown]
-        )
+        known = "、".join(sorted(SECTIONS))
+        raise RulebookError([(name, source.line_of((k,)), f"未知的段「{k}」;可用的段:{known}") for k in unknown])
     return data, source
 
 
@@ -220,10 +242,8 @@ def _describe_loc(loc: Loc, data: dict[str, Any]) -> str:
 
 def _pydantic_reason(error: dict[str, Any], data: dict[str, Any]) -> str:
     loc = _describe_loc(tuple(error["loc"]), data)
-    message = error["msg"].removeprefix("Value error, ")
-    if error["type"] == "extra_forbidden":
-        message = "unknown key (a typo?)"
-    return f"{loc}: {message}"
+    message = "未知的键(是否拼写错误?)" if error["type"] == "extra_forbidden" else validation.message(error)
+    return f"{loc}:{message}"
 
 
 def default_texts() -> list[tuple[str, str]]:
@@ -243,14 +263,14 @@ def read_texts(paths: Iterable[Path]) -> list[tuple[str, str]]:
         try:
             raw = path.read_bytes()
         except OSError as err:
-            raise RulebookError([(str(path), None, f"cannot read: {err.strerror}")]) from None
+            raise RulebookError([(str(path), None, f"无法读取:{os_reason(err)}")]) from None
         try:
             texts.append((str(path), raw.decode("utf-8-sig")))
         except UnicodeDecodeError:
             try:
                 texts.append((str(path), raw.decode("gb18030")))
             except UnicodeDecodeError:
-                raise RulebookError([(str(path), None, "not UTF-8 or GB18030 text")]) from None
+                raise RulebookError([(str(path), None, "不是 UTF-8 或 GB18030 编码的文本")]) from None
     return texts
 
 
@@ -278,21 +298,16 @@ def cross_reference_problems(rulebook: Rulebook) -> list[tuple[Loc, str]]:
     seen: set[str] = set()
     for index, rule in enumerate(rulebook.rules):
         if rule.id in seen:
-            problems.append((("rules", index, "id"), f"rule id {rule.id!r} is used twice"))
+            problems.append((("rules", index, "id"), f"规则 id「{rule.id}」重复使用"))
         seen.add(rule.id)
         if rule.category not in rulebook.categories:
-            known = ", ".join(rulebook.categories)
-            problems.append(
-                (
-                    ("rules", index, "category"),
-                    f"unknown category {rule.category!r}; known: {known}",
-                )
-            )
+            known = "、".join(rulebook.categories)
+            problems.append((("rules", index, "category"), f"未知的类别「{rule.category}」;可用的类别:{known}"))
         for loc, name in referenced_sets(rule):
             if name not in rulebook.phrase_sets:
-                problems.append((("rules", index, *loc), f"unknown phrase set {name!r}"))
+                problems.append((("rules", index, *loc), f"未知的短语集「{name}」"))
     stage_ids = {stage.id for stage in rulebook.stages}
     for index, script in enumerate(rulebook.scripts):
         if script.stage not in stage_ids:
-            problems.append((("scripts", index, "stage"), f"unknown stage {script.stage!r}"))
+            problems.append((("scripts", index, "stage"), f"未知的通话阶段「{script.stage}」"))
     return problems

@@ -22,12 +22,24 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+# The usual mistakes in a regular expression, in words an author can act on.
+_REGEX_PROBLEMS = {
+    "missing ), unterminated subpattern": "缺少「)」",
+    "unbalanced parenthesis": "括号不配对",
+    "unterminated character set": "缺少「]」",
+    "nothing to repeat": "量词(*、+、?、{…})前面没有内容",
+    "multiple repeat": "量词重复",
+}
+
+
 def _check_regex(value: str | None) -> str | None:
     if value is not None:
         try:
             re.compile(value)
         except re.error as err:
-            raise ValueError(f"invalid regular expression {value!r}: {err}") from None
+            where = f"第 {err.pos + 1} 个字符处" if err.pos is not None else ""
+            reason = next((text for key, text in _REGEX_PROBLEMS.items() if err.msg.startswith(key)), err.msg)
+            raise ValueError(f"正则表达式「{value}」无效:{where}{reason}") from None
     return value
 
 
@@ -67,9 +79,9 @@ class Range(Strict):
     @model_validator(mode="after")
     def _ordered(self) -> Range:
         if self.min is None and self.max is None:
-            raise ValueError("give min, max or both")
+            raise ValueError("请给出 min、max 或两者")
         if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"min {self.min} is greater than max {self.max}")
+            raise ValueError(f"min({self.min:g})不能大于 max({self.max:g})")
         return self
 
 
@@ -107,7 +119,7 @@ class TurnCond(Strict):
     @model_validator(mode="after")
     def _not_empty(self) -> TurnCond:
         if not self.model_fields_set - {"note"}:
-            raise ValueError("an empty condition selects nothing; give at least one operator")
+            raise ValueError("空条件什么也选不出:请至少给出一个条件")
         return self
 
 
@@ -163,7 +175,7 @@ class CallCond(Strict):
     @model_validator(mode="after")
     def _not_empty(self) -> CallCond:
         if not self.model_fields_set - {"note"}:
-            raise ValueError("an empty condition says nothing; give at least one operator")
+            raise ValueError("空条件没有意义:请至少给出一个条件")
         return self
 
 
@@ -178,7 +190,7 @@ class Capture(Strict):
     def _has_group(cls, value: str) -> str:
         _check_regex(value)
         if re.compile(value).groups < 1:
-            raise ValueError(f"capture regex {value!r} needs a group (…) holding the value")
+            raise ValueError(f"capture 的正则「{value}」需要一个分组 (…) 来取出值")
         return value
 
 
@@ -222,9 +234,9 @@ class Rule(Strict):
     def _one_check(self) -> Rule:
         given = [k for k in ("forbid", "require", "checklist") if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError(f"a rule needs exactly one of forbid, require, checklist (got {given or 'none'})")
+            raise ValueError(f"每条规则须有且只有 forbid、require、checklist 其中之一(现有:{'、'.join(given) or '无'})")
         if self.checklist is not None and self.at is None:
-            raise ValueError("a checklist needs `at`: the turn whose content is checked")
+            raise ValueError("checklist 需要 at:指明检查哪一句话的内容")
         return self
 
 
@@ -276,7 +288,7 @@ class Holiday(Strict):
     def _month_day(cls, value: list[str]) -> list[str]:
         for day in value:
             if not re.fullmatch(r"(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])", day):
-                raise ValueError(f"solar day {day!r} is not MM-DD")
+                raise ValueError(f"公历日期「{day}」应为 MM-DD(月-日)")
         return value
 
 

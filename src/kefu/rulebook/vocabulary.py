@@ -21,13 +21,15 @@ SPEAKER_ALIASES: dict[str, Speaker] = {
 }
 
 
+SPEAKERS_EXPECTED = "应为 客服/坐席/话务员/agent 或 客户/用户/customer"
+
+
 def parse_speaker(value: str) -> Speaker:
     key = value.strip().lower()
     try:
         return SPEAKER_ALIASES[key]
     except KeyError:
-        known = "、".join(sorted({"agent", "customer", "客服", "坐席", "话务员", "客户", "用户"}))
-        raise ValueError(f"unknown speaker {value!r} (expected one of {known})") from None
+        raise ValueError(f"未知的说话人 {value!r},{SPEAKERS_EXPECTED}") from None
 
 
 class Channel(ChoiceSet, title="渠道"):

@@ -102,6 +102,7 @@ HTTP_PROBLEMS = {
     404: "没有这个页面或接口",
     405: "不支持这种请求方式",
 }
+SERVER_ERROR = "服务器内部错误,请稍后重试;如果一再出现,请联系管理员"
 
 
 def _session_user(request: Request) -> User | None:
@@ -174,7 +175,7 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
         return templates.TemplateResponse(
             request,
             "error.html",
-            {"message": str(error), **page_context(_session_user(request))},
+            {"message": str(error), "status": error.status, **page_context(_session_user(request))},
             status_code=error.status,
         )
 
@@ -187,7 +188,7 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
         return templates.TemplateResponse(
             request,
             "error.html",
-            {"message": detail, **page_context(_session_user(request))},
+            {"message": detail, "status": error.status_code, **page_context(_session_user(request))},
             status_code=error.status_code,
             headers=error.headers,
         )
@@ -201,5 +202,14 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
         return templates.TemplateResponse(
             request, "error.html", {"message": message, **page_context(_session_user(request))}, status_code=422
         )
+
+    # A bug: Chinese for people and programs alike, the trace in the server's log (Starlette logs
+    # it and re-raises after this answer). No database read here: it may be what failed.
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, error: Exception) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": SERVER_ERROR}, status_code=500)
+        context = {"message": SERVER_ERROR, "status": 500, **page_context(None)}
+        return templates.TemplateResponse(request, "error.html", context, status_code=500)
 
     return app

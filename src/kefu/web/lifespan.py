@@ -1,28 +1,26 @@
-"""What the application does besides answering requests, from startup to shutdown: the knowledge
-index is built before the first request is taken (for at most ``READY_WAIT_SECONDS``; a larger
-one goes on building in the background and the first searches wait for it), overdue work
-orders are escalated every ``KEFU_ESCALATION_INTERVAL`` seconds (0: never), and imports and
-exports run as background jobs (kefu.jobs)."""
+"""What the application does besides answering requests, from startup to shutdown: search is
+made ready before the first request is taken (jieba's dictionary loaded, the rulebook's
+situation scripts in the database's search index), the start's long-lived objects are moved out
+of the garbage collector's reach, overdue work orders are escalated every
+``KEFU_ESCALATION_INTERVAL`` seconds (0: never), and imports and exports run as background
+jobs (kefu.jobs)."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
 import logging
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from kefu.jobs.api import job_runner
-from kefu.knowledge.api import index_holder
 from kefu.workorders.escalation import EscalationLoop
 
 log = logging.getLogger(__name__)
 
-STOP_WAIT_SECONDS = 2.0  # at shutdown, for the escalation round and the index build each
-READY_WAIT_SECONDS = 60.0  # at startup, for the index build
+STOP_WAIT_SECONDS = 2.0  # at shutdown, for the escalation round
 
 
 def _ensure_default_plan(app: FastAPI) -> None:
@@ -37,11 +35,27 @@ def _ensure_default_plan(app: FastAPI) -> None:
         log.exception("the default sampling plan could not be created")
 
 
-def _freeze_when_built(builder: threading.Thread) -> None:
-    """Once the start's long-lived objects exist (rulebook, jieba's dictionary, the search index),
-    move them out of the garbage collector's reach: a full collection walking them took ~125 ms,
-    a pause that every request in flight waited for (the p99 of the soak benchmark)."""
-    builder.join()
+def _prepare_search(app: FastAPI) -> None:
+    """Load jieba's dictionary and OpenCC's tables (about a second, once per process) and put
+    the rulebook's situation scripts in the search index if another process has not: the first
+    search after the start answers at once."""
+    from kefu.core.db import transaction
+    from kefu.knowledge import search, service
+
+    search.warm_up()
+    try:
+        with transaction(app.state.sessions) as session:
+            service.index_scripts(session, getattr(app.state, "rulebook", None))
+    except Exception:  # the first search tries again (and shows its error, if it is lasting)
+        log.exception("the situation scripts could not be indexed for search")
+
+
+def _freeze_start_objects() -> None:
+    """Move the start's long-lived objects out of the garbage collector's reach: the rulebook and
+    its inspector, routes, models, templates and mappers are some 195,000 objects the collector
+    tracks (the search index, gone, was only part of them), and a full collection walking them
+    took 180–220 ms on a busy 2-core machine — a pause that every request in flight waited for
+    (the p99 of the soak benchmark). After the freeze it takes well under a millisecond."""
     gc.collect()
     gc.freeze()
     # Fewer young collections: a request allocates thousands of short-lived objects.
@@ -50,15 +64,9 @@ def _freeze_when_built(builder: threading.Thread) -> None:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    builder = index_holder(app).build_in_background()
-    # Requests taken while the index builds would each wait for it (and for the collections of
-    # the build's garbage): a worker starts taking them when it is ready.
-    await asyncio.to_thread(builder.join, READY_WAIT_SECONDS)
-    if builder.is_alive():
-        threading.Thread(target=_freeze_when_built, args=(builder,), name="kefu-gc-freeze", daemon=True).start()
-    else:
-        _freeze_when_built(builder)
+    await asyncio.to_thread(_prepare_search, app)
     _ensure_default_plan(app)
+    _freeze_start_objects()
     interval = app.state.settings.escalation_interval
     loop = EscalationLoop(app.state.sessions, interval) if interval > 0 else None
     app.state.escalation = loop
@@ -72,8 +80,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         await asyncio.to_thread(jobs.stop, STOP_WAIT_SECONDS)  # a job under way ends as interrupted
-        # A round or an index build under way gets a moment to finish, never the power to hold up
-        # a stop (SIGTERM): both run in daemon threads, and a round cut short is rolled back whole.
+        # A round under way gets a moment to finish, never the power to hold up a stop (SIGTERM):
+        # it runs in a daemon thread, and a round cut short is rolled back whole.
         if loop is not None:
             await asyncio.to_thread(loop.stop, STOP_WAIT_SECONDS)
-        await asyncio.to_thread(builder.join, STOP_WAIT_SECONDS)

@@ -27,6 +27,20 @@ def _shown(value: Any) -> Any:
 templates.env.finalize = _shown
 
 
+def _clock(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """``{{ v.created_at|clock('%Y-%m-%d') }}``: a stored time (or one in ISO 8601, as JSON
+    columns keep them) on the centre's clock, in ``fmt``; text that is no time shows as it is."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    return "" if value is None else on_centre_clock(value).strftime(fmt)
+
+
+templates.env.filters["clock"] = _clock
+
+
 def page_context(user: Any) -> dict[str, Any]:
     """``user`` for the header and ``can('customer.view')`` for what the menu offers."""
     if user is None:

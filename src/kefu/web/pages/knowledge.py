@@ -4,36 +4,33 @@ since my last visit", the situation scripts by call stage, and the editors' form
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kefu.accounts.models import User
 from kefu.core import validation
-from kefu.core.clock import centre_tz
+from kefu.core.db import attempt
 from kefu.core.errors import Conflict, Invalid, KefuError
 from kefu.core.fields import Id, Version
 from kefu.core.security import Permission
 from kefu.http.deps import DB, CurrentUser, require
+from kefu.knowledge import queries
 from kefu.knowledge import service as kb
-from kefu.knowledge.api import (
-    can_edit,
-    check_status_visible,
-    clamp_as_of,
-    commit_and_index,
-    hit_url,
-    readable_article,
-    rulebook_of,
-    search,
-)
+from kefu.knowledge.api import Scripts
 from kefu.knowledge.models import Article, ArticleCategory, ArticleStatus
-from kefu.knowledge.schemas import ArticleChange, ArticleCreate, ArticleUpdate
+from kefu.knowledge.schemas import (
+    ArticleChange,
+    ArticleCreate,
+    ArticleFilter,
+    ArticleUpdate,
+    MarkRead,
+    SearchQuery,
+    StatusChange,
+)
 from kefu.web.pages.common import redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -41,33 +38,9 @@ router = APIRouter(include_in_schema=False)
 FORM_FIELDS = ("title", "category", "keywords", "source", "body", "status", "change_note")
 FORM_LABELS = {**kb.FIELD_LABELS, "change_note": "修改说明", "version": "版本"}
 SEARCH_LIMIT = 20
-WORKBENCH_CHANGES = 5
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def clock(request: Request) -> Callable[[datetime | None], str]:
-    """Times on the centre's clock (KEFU_TIMEZONE), minutes precision."""
-    zone = centre_tz()
-
-    def show(moment: datetime | None) -> str:
-        if moment is None:
-            return ""
-        aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-        return aware.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-
-    return show
-
-
-def user_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    return {
-        uid: f"{name}({no})"
-        for uid, name, no in session.execute(select(User.id, User.name, User.agent_no).where(User.id.in_(wanted)))
-    }
 
 
 def text_diff(old: str, new: str, context: int = 2) -> list[tuple[str, str]]:
@@ -188,26 +161,12 @@ def _form_values(form: Any) -> dict[str, str]:
     return {name: str(form.get(name, "")).strip() for name in FORM_FIELDS}
 
 
-def _categories(session: Session, user: User) -> list[dict[str, Any]]:
-    counts = kb.category_counts(session)
-    drafts = kb.category_counts(session, ArticleStatus.DRAFT) if can_edit(user) else {}
-    return [
-        {"id": c.value, "label": c.label, "count": counts[c.value], "drafts": drafts.get(c.value, 0)}
-        for c in ArticleCategory
-    ]
-
-
-def _changes_count(session: Session, user: User) -> int:
-    return len(kb.what_changed(session, user.id).changes)
-
-
-def latest_changes(request: Request, session: Session, user: User, limit: int = WORKBENCH_CHANGES) -> dict[str, Any]:
-    """For the workbench card: my unread knowledge changes, newest first, the first ``limit``."""
-    view = kb.what_changed(session, user.id)
-    return {"items": view.changes[:limit], "total": len(view.changes), "since": view.since, "clock": clock(request)}
-
-
 # ---------------------------------------------------------------- search and browsing
+
+
+def _choice(choices: Any, value: str) -> Any:
+    """A category or status from the address bar, or None for anything else (a link, not a form)."""
+    return choices(value) if value in {c.value for c in choices} else None
 
 
 @router.get("/knowledge")
@@ -215,24 +174,24 @@ def knowledge_home(
     request: Request,
     user: CurrentUser,
     session: DB,
+    rulebook: Scripts,
     q: str = "",
     category: str = "",
     status: str = "",
 ) -> HTMLResponse:
-    chosen = ArticleCategory(category) if category in {c.value for c in ArticleCategory} else None
-    wanted = ArticleStatus(status) if status in {s.value for s in ArticleStatus} else ArticleStatus.PUBLISHED
-    check_status_visible(user, wanted)
-    hits, took, error, articles = [], 0.0, None, []
+    chosen = _choice(ArticleCategory, category)
+    wanted = _choice(ArticleStatus, status) or ArticleStatus.PUBLISHED
+    result, error, articles = None, None, []
     q = q.strip()
     if q:
         try:
-            found, took = search(request, q, category=chosen, status=wanted, limit=SEARCH_LIMIT)
-            rulebook = rulebook_of(request)
-            hits = [{"hit": hit, "url": hit_url(hit, rulebook)} for hit in found]
-        except KefuError as problem:
+            result = queries.search(
+                session, user, SearchQuery(q=q, category=chosen, status=wanted, limit=SEARCH_LIMIT), rulebook
+            )
+        except Invalid as problem:
             error = str(problem)
     else:
-        articles = kb.list_articles(session, category=chosen, status=wanted, limit=100)
+        articles = queries.browse(session, user, ArticleFilter(category=chosen, status=wanted, limit=100))
     return render(
         request,
         "knowledge.html",
@@ -241,14 +200,11 @@ def knowledge_home(
         q=q,
         category=chosen,
         status=wanted,
-        categories=_categories(session, user),
-        hits=hits,
-        took=took,
+        categories=queries.category_menu(session, user),
+        result=result,
         error=error,
         articles=articles,
-        changes_count=_changes_count(session, user),
-        editor=can_edit(user),
-        clock=clock(request),
+        changes_count=queries.latest_changes(session, user.id).total,
     )
 
 
@@ -258,7 +214,6 @@ def knowledge_home(
 @router.get("/knowledge/changes")
 def changes_page(request: Request, user: CurrentUser, session: DB) -> HTMLResponse:
     view = kb.what_changed(session, user.id)
-    names = user_names(session, (i for c in view.changes for i in c.editor_ids))
     return render(
         request,
         "knowledge_changes.html",
@@ -267,8 +222,7 @@ def changes_page(request: Request, user: CurrentUser, session: DB) -> HTMLRespon
         since=view.since,
         first_visit_days=kb.FIRST_VISIT_WINDOW.days,
         entries=[change_view(session, change) for change in view.changes],
-        names=names,
-        clock=clock(request),
+        names=queries.editor_names(session, (i for c in view.changes for i in c.editor_ids)),
     )
 
 
@@ -276,10 +230,10 @@ def changes_page(request: Request, user: CurrentUser, session: DB) -> HTMLRespon
 async def changes_read(request: Request, user: CurrentUser, session: DB) -> Response:
     form = await request.form()
     try:
-        as_of = datetime.fromisoformat(str(form.get("as_of", ""))) if form.get("as_of") else None
-    except ValueError:
-        as_of = None
-    kb.do_mark_read(session, user.id, clamp_as_of(as_of))
+        body = MarkRead(as_of=form.get("as_of") or None)
+    except ValidationError:  # a form from a page of long ago: read up to now
+        body = MarkRead()
+    kb.do_mark_read(session, user.id, body.as_of)
     return redirect("/knowledge/changes", "已全部标为已读", request)
 
 
@@ -287,20 +241,19 @@ async def changes_read(request: Request, user: CurrentUser, session: DB) -> Resp
 
 
 @router.get("/knowledge/scripts")
-def scripts_page(request: Request, user: CurrentUser, stage: str = "", scenario: str = "") -> HTMLResponse:
-    rulebook = rulebook_of(request)
-    groups = kb.script_stages(rulebook)
-    current = next((g for g in groups if g.stage.id == stage), groups[0] if groups else None)
-    scenarios = kb.script_scenarios(rulebook, current.stage.id) if current else []
-    scripts = [s for s in current.scripts if not scenario or s.scenario == scenario] if current else []
+def scripts_page(
+    request: Request, user: CurrentUser, rulebook: Scripts, stage: str = "", scenario: str = ""
+) -> HTMLResponse:
+    stages = queries.stages(rulebook)
+    current = next((s for s in stages if s.id == stage), stages[0] if stages else None)
+    scripts = queries.scripts(rulebook, stage=current.id, scenario=scenario or None) if current else []
     return render(
         request,
         "knowledge_scripts.html",
         user,
-        groups=groups,
+        stages=stages,
         current=current,
-        scenarios=scenarios,
-        scenario=scenario if scenario in scenarios else "",
+        scenario=scenario if current and scenario in current.scenarios else "",
         scripts=scripts,
     )
 
@@ -351,7 +304,6 @@ async def create_article(request: Request, user: CurrentUser, session: DB) -> Re
             request, user, article=None, values=values, version=None, errors=_form_errors(problem), status_code=422
         )
     article = kb.do_create_article(session, user.id, data)
-    commit_and_index(request, session, article)
     return redirect(f"/knowledge/{article.id}", f"已新建「{article.title}」({article.status.label})", request)
 
 
@@ -401,9 +353,9 @@ async def save_article(request: Request, article_id: Id, user: CurrentUser, sess
             status_code=422,
         )
     try:
-        saved = kb.do_update_article(session, user.id, article_id, change)
+        with attempt(session):
+            saved = kb.do_update_article(session, user.id, article_id, change)
     except Conflict as problem:
-        session.rollback()
         current = kb.get_article(session, article_id)
         base = kb.get_version(session, article_id, change.version) if 0 < change.version < current.version else None
         conflict = {
@@ -411,7 +363,7 @@ async def save_article(request: Request, article_id: Id, user: CurrentUser, sess
             "version": current.version,
             "fields": field_changes(base, current) if base else [],
             "diff": text_diff(base.body, current.body) if base and base.body != current.body else [],
-            "editor": user_names(session, [current.editor_id]).get(current.editor_id or 0, ""),
+            "editor": queries.editor_names(session, [current.editor_id]).get(current.editor_id or 0, ""),
         }
         return _form_page(
             request, user, article=current, values=values, version=current.version, conflict=conflict, status_code=409
@@ -426,35 +378,35 @@ async def save_article(request: Request, article_id: Id, user: CurrentUser, sess
             errors={"form": str(problem)},
             status_code=422,
         )
-    commit_and_index(request, session, saved)
     return redirect(f"/knowledge/{article_id}", f"已保存为第 {saved.version} 版", request)
 
 
 STATUS_ACTIONS = {
-    ArticleStatus.PUBLISHED.value: "已发布",
-    ArticleStatus.ARCHIVED.value: "已归档",
-    ArticleStatus.DRAFT.value: "已改为草稿",
+    ArticleStatus.PUBLISHED: "已发布",
+    ArticleStatus.ARCHIVED: "已归档",
+    ArticleStatus.DRAFT: "已改为草稿",
 }
 
 
 @router.post("/knowledge/{article_id:int}/status", dependencies=[require(Permission.KNOWLEDGE_EDIT)])
 async def set_status(request: Request, article_id: Id, user: CurrentUser, session: DB) -> Response:
+    """Publish, archive or take back to draft (the buttons of the article page); a refusal
+    comes back to the article with its reason."""
     form = await request.form()
     status = str(form.get("status", ""))
     try:
-        version = int(str(form.get("version", "")))
-    except ValueError:
-        raise Invalid("缺少版本号,请刷新页面后重试") from None
-    note = str(form.get("change_note", "")).strip() or None
-    if note and len(note) > 300:
-        raise Invalid("修改说明最多 300 字")
+        body = StatusChange(version=form.get("version"), change_note=form.get("change_note") or None)
+    except ValidationError as problem:
+        error = problem.errors()[0]
+        if error["loc"] == ("version",):
+            raise Invalid("缺少版本号,请刷新页面后重试") from None
+        raise Invalid(validation.message(error)) from None
     try:
-        article = kb.do_set_status(session, user.id, article_id, status, version, note)
+        with attempt(session):
+            article = kb.do_set_status(session, user.id, article_id, status, body.version, body.change_note)
     except KefuError as problem:
-        session.rollback()
         return redirect(f"/knowledge/{article_id}", str(problem), request)
-    commit_and_index(request, session, article)
-    return redirect(f"/knowledge/{article_id}", f"「{article.title}」{STATUS_ACTIONS[status]}", request)
+    return redirect(f"/knowledge/{article_id}", f"「{article.title}」{STATUS_ACTIONS[article.status]}", request)
 
 
 # ---------------------------------------------------------------- one article
@@ -464,7 +416,7 @@ async def set_status(request: Request, article_id: Id, user: CurrentUser, sessio
 def article_page(
     request: Request, article_id: Id, user: CurrentUser, session: DB, v: Version | None = None
 ) -> HTMLResponse:
-    article = readable_article(session, user, article_id)
+    article = queries.readable_article(session, user, article_id)
     versions = kb.history(session, article_id)
     shown = next((x for x in versions if x.number == v), None) if v else None
     current = shown or (versions[-1] if versions else None)
@@ -478,7 +430,6 @@ def article_page(
             "fields": field_changes(previous, current),
             "diff": text_diff(previous.body, current.body) if previous.body != current.body else [],
         }
-    names = user_names(session, [article.author_id, *(x.editor_id for x in versions)])
     return render(
         request,
         "knowledge_article.html",
@@ -487,7 +438,5 @@ def article_page(
         shown=shown,
         versions=list(reversed(versions)),
         last_change=last_change,
-        names=names,
-        editor=can_edit(user),
-        clock=clock(request),
+        names=queries.editor_names(session, [article.author_id, *(x.editor_id for x in versions)]),
     )
