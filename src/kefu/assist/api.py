@@ -9,8 +9,7 @@ from kefu.assist import service
 from kefu.assist.schemas import CheckIn, CheckOut, ContextOut, HitOut, StageOut
 from kefu.core.db import utcnow
 from kefu.http.deps import ActiveRulebook, CurrentUser
-from kefu.knowledge.schemas import ScriptOut
-from kefu.knowledge.service import script_url
+from kefu.knowledge.service import script_out
 
 router = APIRouter(prefix="/api/assist", tags=["assist"])
 
@@ -44,7 +43,6 @@ def context(
     """The greeting and closing for now (the centre's clock), the call stages (the checklist),
     every scenario, and the scripts of ``stage`` and ``scenario`` (either left out: all)."""
     view = service.context(active.rulebook, utcnow(), stage=stage or None, scenario=scenario or None)
-    names = {item.stage.id: item.stage.name for item in view.stages}
     return ContextOut(
         moment=view.moment.moment,
         holiday=view.moment.holiday,
@@ -58,18 +56,5 @@ def context(
         scenarios=view.scenarios,
         stage=view.stage,
         scenario=view.scenario,
-        scripts=[
-            ScriptOut(
-                id=s.id,
-                stage=s.stage,
-                stage_name=names.get(s.stage, s.stage),
-                scenario=s.scenario,
-                title=s.title,
-                steps=list(s.steps),
-                avoid=list(s.avoid),
-                source=s.source,
-                url=script_url(s),
-            )
-            for s in view.scripts
-        ],
+        scripts=[script_out(s, active.rulebook) for s in view.scripts],
     )

@@ -113,21 +113,13 @@ class ArticleUpdate(ArticleFields):
     version: Version
 
 
-class ArticleOut(BaseModel):
+class Labelled(BaseModel):
+    """An article's category and status with their labels (常见问题, 已发布)."""
+
     model_config = ConfigDict(from_attributes=True)
 
-    id: int
-    version: int
-    title: str
     category: ArticleCategory
-    body: str
-    keywords: list[str]
     status: ArticleStatus
-    source: str | None
-    author_id: int | None
-    editor_id: int | None
-    created_at: CentreTime
-    updated_at: CentreTime
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -138,6 +130,19 @@ class ArticleOut(BaseModel):
     @property
     def status_label(self) -> str:
         return self.status.label
+
+
+class ArticleOut(Labelled):
+    id: int
+    version: int
+    title: str
+    body: str
+    keywords: list[str]
+    source: str | None
+    author_id: int | None
+    editor_id: int | None
+    created_at: CentreTime
+    updated_at: CentreTime
 
 
 class VersionOut(BaseModel):
@@ -200,25 +205,6 @@ class LatestChanges(BaseModel):
     def clock(self, moment: datetime | None) -> str:
         """A time of the card on the centre's clock, to the minute (the workbench template's)."""
         return "" if moment is None else on_centre_clock(moment).strftime("%Y-%m-%d %H:%M")
-
-
-class Labelled(BaseModel):
-    """An article's category and status with their labels (常见问题, 已发布)."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    category: ArticleCategory
-    status: ArticleStatus
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def category_label(self) -> str:
-        return self.category.label
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def status_label(self) -> str:
-        return self.status.label
 
 
 class ArticleSummary(Labelled):
