@@ -60,3 +60,6 @@ def test_a_bug_is_a_chinese_page_without_the_trace(app: FastAPI) -> None:
     assert answer.status_code == 500 and answer.headers["content-type"].startswith("text/html")
     assert "<h1>服务器出错了</h1>" in answer.text and '<a href="/">返回工作台</a>' in answer.text
     assert "Internal Server Error" not in answer.text and "a bug" not in answer.text and "Traceback" not in answer.text
+    # answered outside the middleware, with the same security headers as every page
+    assert answer.headers["x-frame-options"] == "DENY" and answer.headers["cache-control"] == "no-store"
+    assert "script-src 'self'" in answer.headers["content-security-policy"]

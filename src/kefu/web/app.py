@@ -24,7 +24,7 @@ from kefu.http.deps import LoginRequired, PasswordChangeRequired, check_csrf
 from kefu.http.session import SessionCookies, logged_in
 from kefu.quality.rulebooks import RulebookSource
 from kefu.web.admission import AdmissionControl
-from kefu.web.headers import SecurityHeaders
+from kefu.web.headers import SecurityHeaders, security_headers
 from kefu.web.input_guard import InputGuard
 from kefu.web.lifespan import lifespan
 from kefu.web.templating import page_context, templates
@@ -207,9 +207,12 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
     # it and re-raises after this answer). No database read here: it may be what failed.
     @app.exception_handler(Exception)
     async def server_error(request: Request, error: Exception) -> Response:
+        # Answered outside the middleware (Starlette's outermost error handler): the security
+        # headers are added here.
+        headers = security_headers(request.url.path, settings.https or request.url.scheme == "https")
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"detail": SERVER_ERROR}, status_code=500)
+            return JSONResponse({"detail": SERVER_ERROR}, status_code=500, headers=headers)
         context = {"message": SERVER_ERROR, "status": 500, **page_context(None)}
-        return templates.TemplateResponse(request, "error.html", context, status_code=500)
+        return templates.TemplateResponse(request, "error.html", context, status_code=500, headers=headers)
 
     return app

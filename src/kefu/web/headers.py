@@ -40,6 +40,22 @@ DOCS_PATHS = ("/api/docs", "/api/redoc")
 STATIC_PREFIX = "/static/"
 
 
+def security_headers(path: str, secure: bool) -> dict[str, str]:
+    """The headers every answer to ``path`` carries (``secure``: served over HTTPS)."""
+    headers = {
+        "Content-Security-Policy": DOCS_CSP if path.startswith(DOCS_PATHS) else CSP,
+        "X-Frame-Options": "DENY",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+        "Cross-Origin-Opener-Policy": "same-origin",
+    }
+    if not path.startswith(STATIC_PREFIX):
+        headers["Cache-Control"] = "no-store"
+    if secure:
+        headers["Strict-Transport-Security"] = "max-age=31536000"
+    return headers
+
+
 class SecurityHeaders:
     """Pure ASGI (no buffering of streamed answers, such as exports)."""
 
@@ -56,16 +72,7 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers["Content-Security-Policy"] = DOCS_CSP if path.startswith(DOCS_PATHS) else CSP
-                headers["X-Frame-Options"] = "DENY"
-                headers["X-Content-Type-Options"] = "nosniff"
-                headers["Referrer-Policy"] = "same-origin"
-                headers["Cross-Origin-Opener-Policy"] = "same-origin"
-                if not path.startswith(STATIC_PREFIX):
-                    headers["Cache-Control"] = "no-store"
-                if secure:
-                    headers["Strict-Transport-Security"] = "max-age=31536000"
+                MutableHeaders(scope=message).update(security_headers(path, secure))
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
