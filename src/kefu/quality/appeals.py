@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,7 +20,7 @@ from kefu.calls.models import CallRecord
 from kefu.core import access, audit
 from kefu.core.db import get_or_404, utcnow
 from kefu.core.errors import Conflict, Forbidden, Invalid
-from kefu.core.fields import api_time
+from kefu.core.fields import Id, api_time
 from kefu.core.security import Permission, Role, allowed
 from kefu.quality.models import Appeal, AppealStatus, Finding, Inspection, InspectionStatus
 from kefu.quality.service import counted_findings, get_inspection, latest_review, refresh_final_score
@@ -27,6 +28,34 @@ from kefu.quality.service import counted_findings, get_inspection, latest_review
 ENTITY = audit.AuditEntity.APPEAL
 REASON_MAX = 1000
 NOTE_MAX = 1000
+
+
+class AppealIn(BaseModel):
+    """申诉: the finding and why it is wrong (the agent)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    finding_id: Id
+    reason: str = Field(min_length=1, max_length=REASON_MAX)
+
+
+class LeadOpinionIn(BaseModel):
+    """The team lead's opinion: supports the appeal or not."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    supports: bool
+    note: str | None = Field(default=None, max_length=NOTE_MAX)
+
+
+class DecisionIn(BaseModel):
+    """QA's decision: the appeal is upheld (the finding no longer counts) or rejected."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    upheld: bool
+    note: str | None = Field(default=None, max_length=NOTE_MAX)
+
 
 ACTION_LABELS = {
     "appeal": "提出申诉",
@@ -251,7 +280,7 @@ def appeal_queue(session: Session, user: User) -> list[Appeal]:
     if allowed(user.role, Permission.APPEAL_DECIDE):
         statuses.append(AppealStatus.LEAD_REVIEWED)
     if not statuses:
-        return []
+        raise Forbidden(f"{user.role.label}无权处理申诉")
     query = select(Appeal).where(Appeal.status.in_(statuses)).order_by(Appeal.created_at, Appeal.id)
     if user.role == Role.TEAM_LEAD:
         if user.team is None:

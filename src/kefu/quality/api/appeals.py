@@ -6,30 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from kefu.core.fields import CentreTime, Id
 from kefu.core.security import Permission
 from kefu.http.deps import DB, CurrentUser, CustomerReader, require
 from kefu.quality import appeals
+from kefu.quality.appeals import AppealIn, DecisionIn, LeadOpinionIn
 from kefu.quality.models import Appeal, Inspection
 
 router = APIRouter(prefix="/api/quality/appeals", tags=["质检"])
-
-
-class AppealIn(BaseModel):
-    finding_id: Id
-    reason: str = Field(min_length=1, max_length=appeals.REASON_MAX)
-
-
-class LeadOpinionIn(BaseModel):
-    supports: bool
-    note: str | None = Field(default=None, max_length=appeals.NOTE_MAX)
-
-
-class DecisionIn(BaseModel):
-    upheld: bool
-    note: str | None = Field(default=None, max_length=appeals.NOTE_MAX)
 
 
 class AppealOut(BaseModel):
