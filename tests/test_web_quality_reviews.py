@@ -184,7 +184,7 @@ def test_qa_inspector_works_a_sampled_review(browser, server) -> None:  # type: 
         manual = page.locator("#manual-form")
         manual.get_by_label("扣分").fill("4")
         manual.get_by_label("问题说明").fill("答复不准确,套餐名称说错")
-        manual.get_by_label("第几句(可选)").fill("2")
+        manual.get_by_label("第几句(可选)").select_option(label="第 2 句")
         manual.get_by_role("button", name="添加人工发现").click()
         assert "答复不准确" in page.locator("#manual").inner_text()
 

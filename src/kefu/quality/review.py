@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -22,7 +22,7 @@ from kefu.core import audit
 from kefu.core.clock import on_centre_clock
 from kefu.core.db import get_or_404, utcnow
 from kefu.core.errors import Conflict, Forbidden, Invalid
-from kefu.core.fields import CentreTime
+from kefu.core.fields import MAX_ID, CentreTime, Version
 from kefu.core.privacy import Reader
 from kefu.core.security import Permission, Role, allowed
 from kefu.quality.models import (
@@ -373,6 +373,24 @@ def agreement(session: Session, since: datetime | None = None, until: datetime |
 
 
 # ---------------------------------------------------------------- the review page's view of a task
+
+
+class JudgeIn(BaseModel):
+    verdict: Literal["confirmed", "overturned"]
+    note: str | None = Field(default=None, max_length=500)
+
+
+class ManualFindingIn(BaseModel):
+    category: str = Field(min_length=1, max_length=32)
+    deduction: float = Field(ge=0, le=100)
+    message: str = Field(min_length=1, max_length=500)
+    turn: int | None = Field(default=None, ge=0, le=MAX_ID)
+    fatal: bool = False
+
+
+class CompleteIn(BaseModel):
+    version: Version
+    comment: str | None = Field(default=None, max_length=1000)
 
 
 class FindingView(BaseModel):

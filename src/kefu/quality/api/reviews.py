@@ -5,17 +5,16 @@ kefu.quality.review (which also checks who may work on a task)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from kefu.core.fields import MAX_ID, CentreTime, Id, Version
+from kefu.core.fields import CentreTime, Id
 from kefu.core.security import Permission
 from kefu.http.deps import DB, CurrentUser, CustomerReader, require
 from kefu.quality import review as reviews
 from kefu.quality.models import Review, ReviewStatus
-from kefu.quality.review import ReviewDetail
+from kefu.quality.review import CompleteIn, JudgeIn, ManualFindingIn, ReviewDetail
 
 router = APIRouter(prefix="/api/quality/reviews", tags=["质检"], dependencies=[require(Permission.QA_REVIEW)])
 
@@ -54,24 +53,6 @@ class ReviewOut(BaseModel):
             created_at=review.created_at,
             completed_at=review.completed_at,
         )
-
-
-class JudgeIn(BaseModel):
-    verdict: Literal["confirmed", "overturned"]
-    note: str | None = Field(default=None, max_length=500)
-
-
-class ManualFindingIn(BaseModel):
-    category: str = Field(min_length=1, max_length=32)
-    deduction: float = Field(ge=0, le=100)
-    message: str = Field(min_length=1, max_length=500)
-    turn: int | None = Field(default=None, ge=0, le=MAX_ID)
-    fatal: bool = False
-
-
-class CompleteIn(BaseModel):
-    version: Version
-    comment: str | None = Field(default=None, max_length=1000)
 
 
 class AgreementOut(BaseModel):

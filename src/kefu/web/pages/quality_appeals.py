@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from kefu.calls import service as calls
 from kefu.core.db import attempt
@@ -18,9 +18,7 @@ from kefu.http.deps import DB, CurrentUser, CustomerReader
 from kefu.quality import appeals
 from kefu.quality.appeals import AppealIn, DecisionIn, LeadOpinionIn
 from kefu.quality.models import AppealStatus, FindingReview
-from kefu.web.pages.common import form_body, redirect, render
-
-Body = TypeVar("Body", bound=BaseModel)
+from kefu.web.pages.common import Body, form_body, redirect, render
 
 router = APIRouter(include_in_schema=False)
 

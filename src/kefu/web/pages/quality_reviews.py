@@ -8,7 +8,9 @@ from datetime import date, datetime, timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import ValidationError
 
+from kefu.core import validation
 from kefu.core.clock import centre_tz
 from kefu.core.errors import Invalid
 from kefu.core.fields import Id
@@ -16,7 +18,8 @@ from kefu.core.security import Permission
 from kefu.http.deps import DB, CurrentUser, CustomerReader, require
 from kefu.quality import review as reviews
 from kefu.quality.models import ReviewStatus
-from kefu.web.pages.common import redirect, render
+from kefu.quality.review import CompleteIn, JudgeIn, ManualFindingIn
+from kefu.web.pages.common import Body, form_body, redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[require(Permission.QA_REVIEW)])
 
@@ -42,8 +45,12 @@ def task_page(request: Request, review_id: Id, reader: CustomerReader, session: 
     return render(request, "quality_review.html", reader.user, r=reviews.review_view(session, review, reader))
 
 
-async def _form(request: Request) -> dict[str, str]:
-    return {k: str(v) for k, v in (await request.form()).items()}
+async def _body(request: Request, model: type[Body]) -> Body:
+    """The posted form as the API's body; what cannot be accepted is the page's 422."""
+    try:
+        return form_body(model, await request.form())
+    except ValidationError as problem:
+        raise Invalid(validation.message(problem.errors()[0])) from None
 
 
 def _back(review_id: int, anchor: str = "") -> str:
@@ -52,35 +59,16 @@ def _back(review_id: int, anchor: str = "") -> str:
 
 @router.post("/quality/reviews/{review_id:int}/judge/{finding_id:int}")
 async def judge(request: Request, review_id: Id, finding_id: Id, user: CurrentUser, session: DB) -> RedirectResponse:
-    form = await _form(request)
-    reviews.do_judge_finding(session, user.id, review_id, finding_id, form.get("verdict", ""), form.get("note"))
-    label = "确认" if form.get("verdict") == "confirmed" else "推翻"
+    body = await _body(request, JudgeIn)
+    reviews.do_judge_finding(session, user.id, review_id, finding_id, body.verdict, body.note)
+    label = "确认" if body.verdict == "confirmed" else "推翻"
     return redirect(_back(review_id, f"#finding-{finding_id}"), f"已{label}该问题", request)
 
 
 @router.post("/quality/reviews/{review_id:int}/findings")
 async def add_finding(request: Request, review_id: Id, user: CurrentUser, session: DB) -> RedirectResponse:
-    form = await _form(request)
-    try:
-        deduction = float(form.get("deduction", ""))
-    except ValueError:
-        raise Invalid("扣分应为数字") from None
-    turn: int | None = None
-    if form.get("turn", "").strip():
-        try:
-            turn = int(form["turn"]) - 1  # the page numbers turns from 1
-        except ValueError:
-            raise Invalid("句号应为数字") from None
-    reviews.do_add_manual_finding(
-        session,
-        user.id,
-        review_id,
-        category=form.get("category", ""),
-        deduction=deduction,
-        message=form.get("message", ""),
-        turn=turn,
-        fatal=form.get("fatal") == "on",
-    )
+    body = await _body(request, ManualFindingIn)
+    reviews.do_add_manual_finding(session, user.id, review_id, **body.model_dump())
     return redirect(_back(review_id, "#manual"), "已添加人工发现", request)
 
 
@@ -94,12 +82,8 @@ async def remove_finding(
 
 @router.post("/quality/reviews/{review_id:int}/complete")
 async def complete(request: Request, review_id: Id, user: CurrentUser, session: DB) -> RedirectResponse:
-    form = await _form(request)
-    try:
-        version = int(form.get("version", ""))
-    except ValueError:
-        raise Invalid("缺少版本号,请刷新页面后重试") from None
-    review = reviews.do_complete_review(session, user.id, review_id, comment=form.get("comment"), version=version)
+    body = await _body(request, CompleteIn)
+    review = reviews.do_complete_review(session, user.id, review_id, comment=body.comment, version=body.version)
     return redirect(_back(review_id), f"复核已完成:人工评分 {review.manual_score}", request)
 
 
