@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,6 +20,7 @@ from kefu.accounts.models import User
 from kefu.core import audit
 from kefu.core.db import get_or_404
 from kefu.core.errors import Invalid
+from kefu.core.fields import Id
 from kefu.core.security import Permission, allowed
 from kefu.quality.models import CalibrationSession, InspectionStatus, Review, ReviewStatus
 from kefu.quality.service import current_inspection
@@ -52,6 +54,19 @@ class Figures:
     # matrix[a][b]: mean |total of a − total of b| over the calls both completed (None: none).
     matrix: dict[int, dict[int, float | None]]
     categories: list[str] = field(default_factory=list)
+
+
+# A calibration round is a handful of inspectors, each given every call as a review task.
+MAX_INSPECTORS = 20
+
+
+class CalibrationIn(BaseModel):
+    """A calibration round: its calls, its inspectors (each reviews every call), the reference."""
+
+    name: str = Field(min_length=1, max_length=NAME_MAX)
+    call_ids: list[Id] = Field(min_length=1, max_length=MAX_CALLS)
+    inspector_ids: list[Id] = Field(min_length=2, max_length=MAX_INSPECTORS)
+    reference_id: Id
 
 
 def _mean(values: Sequence[float]) -> float | None:

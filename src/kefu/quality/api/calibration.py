@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from kefu.core.fields import CentreTime, Id
 from kefu.core.security import Permission
 from kefu.http.deps import DB, CurrentUser, require
 from kefu.quality import calibration as service
+from kefu.quality.calibration import CalibrationIn
 from kefu.quality.models import CalibrationSession
 
 router = APIRouter(prefix="/api/quality/calibration", tags=["质检"], dependencies=[require(Permission.QA_REVIEW)])
-
-# A calibration round is a handful of inspectors, each given every call as a review task.
-MAX_INSPECTORS = 20
-
-
-class CalibrationIn(BaseModel):
-    name: str = Field(min_length=1, max_length=service.NAME_MAX)
-    call_ids: list[Id] = Field(min_length=1, max_length=service.MAX_CALLS)
-    inspector_ids: list[Id] = Field(min_length=2, max_length=MAX_INSPECTORS)
-    reference_id: Id
 
 
 class CalibrationOut(BaseModel):

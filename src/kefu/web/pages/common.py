@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_origin
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -40,9 +40,16 @@ Body = TypeVar("Body", bound=BaseModel)
 
 
 def form_body(model: type[Body], form: Mapping[str, Any]) -> Body:
-    """A posted form as the API's body for the same action: the CSRF token dropped, and a field
-    left empty (a form sends "") is a field not sent. Raises pydantic's ``ValidationError``."""
-    data = {name: value for name, value in form.items() if name != "csrf" and str(value).strip() != ""}
+    """A posted form as the API's body for the same action: the CSRF token dropped, a field left
+    empty (a form sends "") is a field not sent, and a list field takes every value sent under
+    its name (checkboxes, multiple selects). Raises pydantic's ``ValidationError``."""
+    data: dict[str, Any] = {name: value for name, value in form.items() if name != "csrf" and str(value).strip() != ""}
+    getlist = getattr(form, "getlist", None)
+    for name, field in model.model_fields.items():
+        if getlist is not None and get_origin(field.annotation) is list:
+            values = [value for value in getlist(name) if str(value).strip() != ""]
+            if values:
+                data[name] = values
     return model.model_validate(data)
 
 

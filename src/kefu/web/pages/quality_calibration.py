@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import ValidationError
 
 from kefu.accounts import service as accounts
 from kefu.calls import service as calls
+from kefu.core import validation
 from kefu.core.db import attempt
 from kefu.core.errors import Invalid
 from kefu.core.fields import Id
@@ -14,9 +16,10 @@ from kefu.core.privacy import Reader
 from kefu.core.security import Permission
 from kefu.http.deps import DB, CurrentUser, CustomerReader, require
 from kefu.quality import calibration as service
+from kefu.quality.calibration import CalibrationIn
 from kefu.quality.models import ReviewStatus
 from kefu.quality.service import recently_inspected
-from kefu.web.pages.common import form_int, redirect, render
+from kefu.web.pages.common import form_body, redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[require(Permission.QA_REVIEW)])
 
@@ -59,29 +62,25 @@ def calibration_page(request: Request, calibration_id: Id, reader: CustomerReade
     )
 
 
-def _ids(values: list[str]) -> list[int]:
-    ids = [form_int(v) for v in values if v.strip()]
-    if None in ids:
-        raise Invalid("选择有误,请刷新页面后重试")
-    return [i for i in ids if i is not None]
+FIELDS = {"name": "名称", "call_ids": "通话", "inspector_ids": "质检员", "reference_id": "基准质检员"}
+
+
+def _problem(problem: ValidationError) -> str:
+    first = problem.errors()[0]
+    return FIELDS.get(str(first["loc"][0]) if first["loc"] else "", "") + ":" + validation.message(first)
 
 
 @router.post("/quality/calibration")
 async def create_form(request: Request, user: CurrentUser, session: DB) -> RedirectResponse:
     form = await request.form()
     try:
+        body = form_body(CalibrationIn, form)
         with attempt(session):
-            reference = _ids([str(form.get("reference_id", ""))])
-            if not reference:
-                raise Invalid("请选择基准质检员")
             calibration = service.do_create_calibration(
-                session,
-                user.id,
-                str(form.get("name", "")),
-                _ids([str(v) for v in form.getlist("call_ids")]),
-                _ids([str(v) for v in form.getlist("inspector_ids")]),
-                reference[0],
+                session, user.id, body.name, body.call_ids, body.inspector_ids, body.reference_id
             )
+    except ValidationError as problem:
+        return redirect("/quality/calibration", f"未创建:{_problem(problem)}", request)
     except Invalid as error:
         return redirect("/quality/calibration", f"未创建:{error}", request)
     return redirect(
