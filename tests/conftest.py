@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,8 @@ os.environ.setdefault("KEFU_PASSWORD_HASH_PARALLELISM", "1")
 import pytest
 import sqlalchemy as sa
 
+from kefu.calls.schemas import CallCreate
+from kefu.core.clock import centre_tz
 from kefu.inspection.engine import Inspector
 from kefu.inspection.scorecard import Finding, Report
 from kefu.inspection.transcript import Transcript
@@ -98,6 +101,21 @@ RUDE_TURNS = [
 
 
 # The real data beside the repository (shared/data, see its README); never inside the package.
+def call_at_nine(agent_id: int, transcript: list[dict[str, Any]] | None, **fields: Any) -> CallCreate:
+    """A 46-second tariff question answered by ``agent_id`` on 2026-11-23 at 09:00 (centre's clock)."""
+    at = datetime(2026, 11, 23, 9, 0, 0, tzinfo=centre_tz())
+    values = {
+        "direction": "inbound",
+        "ring_at": at,
+        "answered_at": at.replace(second=4),
+        "ended_at": at.replace(second=50),
+        "reason": "consult.tariff",
+        "agent_id": agent_id,
+        "transcript": transcript,
+    }
+    return CallCreate.model_validate({**values, **fields})
+
+
 SHARED_DATA = Path(os.environ.get("KEFU_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 

@@ -5,21 +5,18 @@ PostgreSQL, through the service, the API and (in real Chromium) the pages."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from browser_helpers import login
 from conftest import RUDE_TURNS as RUDE
-from conftest import AppFactory, client_for, live_server
+from conftest import AppFactory, call_at_nine, client_for, live_server
 from kefu.accounts import service as accounts
 from kefu.accounts.models import User
 from kefu.calls import service as calls
 from kefu.calls.schemas import CallCreate
 from kefu.core import audit
-from kefu.core.clock import centre_tz
 from kefu.core.db import transaction
 from kefu.core.errors import Conflict, Forbidden, Invalid
 from kefu.core.security import Role
@@ -32,19 +29,7 @@ from kefu.quality.scoring import score
 
 
 def new_call(agent_id: int) -> CallCreate:
-    at = datetime(2026, 11, 23, 9, 0, 0, tzinfo=centre_tz())
-    return CallCreate.model_validate(
-        {
-            "direction": "inbound",
-            "ring_at": at,
-            "answered_at": at.replace(second=4),
-            "ended_at": at.replace(second=50),
-            "hangup_by": "customer",
-            "reason": "consult.tariff",
-            "agent_id": agent_id,
-            "transcript": RUDE,
-        }
-    )
+    return call_at_nine(agent_id, RUDE, hangup_by="customer")
 
 
 PEOPLE = [

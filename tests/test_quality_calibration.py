@@ -4,20 +4,16 @@ same figures from real calibration reviews (SQLite and PostgreSQL), refusals, th
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from conftest import RUDE_TURNS as RUDE
-from conftest import AppFactory, client_for
+from conftest import AppFactory, call_at_nine, client_for
 from kefu.accounts import service as accounts
 from kefu.accounts.models import User
 from kefu.calls import service as calls
-from kefu.calls.schemas import CallCreate
 from kefu.core import audit
-from kefu.core.clock import centre_tz
 from kefu.core.db import transaction
 from kefu.core.errors import Invalid
 from kefu.core.security import Role
@@ -68,19 +64,6 @@ def test_figures_on_a_hand_made_case() -> None:
     assert figures.matrix[A][C] is None
 
 
-def new_call(agent_id: int, transcript: list[dict[str, object]] | None) -> CallCreate:
-    at = datetime(2026, 11, 23, 9, 0, 0, tzinfo=centre_tz())
-    return CallCreate.model_validate(
-        {
-            "direction": "inbound",
-            "ring_at": at,
-            "answered_at": at.replace(second=4),
-            "ended_at": at.replace(second=50),
-            "reason": "consult.tariff",
-            "agent_id": agent_id,
-            "transcript": transcript,
-        }
-    )
 
 
 @pytest.fixture
@@ -98,9 +81,9 @@ def world(sessions) -> dict[str, int]:  # type: ignore[no-untyped-def]
             ).id
             for key, no, role in people
         }
-        ids["call1"] = intake.do_record_call(session, ids["agent"], new_call(ids["agent"], RUDE)).id
-        ids["call2"] = intake.do_record_call(session, ids["agent"], new_call(ids["agent"], RUDE)).id
-        ids["silent"] = intake.do_record_call(session, ids["agent"], new_call(ids["agent"], None)).id
+        ids["call1"] = intake.do_record_call(session, ids["agent"], call_at_nine(ids["agent"], RUDE)).id
+        ids["call2"] = intake.do_record_call(session, ids["agent"], call_at_nine(ids["agent"], RUDE)).id
+        ids["silent"] = intake.do_record_call(session, ids["agent"], call_at_nine(ids["agent"], None)).id
     return ids
 
 
