@@ -166,7 +166,7 @@ def test_a_transcript_time_that_is_not_finite_is_refused(app: FastAPI, admin: Te
     # The same transcript as text inside a JSON string reaches the transcript parser: refused there.
     text = json.dumps({"turns": [{"speaker": "agent", "text": "您好", "start": 1, "end": 1e400}]})
     answer = new_call(admin, transcript=text.replace("1e+400", "1e400"))
-    assert answer.status_code == 422 and "结束时间应为有限的秒数" in messages(answer)
+    assert answer.status_code == 422 and "转写第 1 句的 end:结束时间(end)应为有限的秒数,这里是 inf" in messages(answer)
     assert calls_stored(app) == before
     assert exported(app, admin).status_code == 200
 

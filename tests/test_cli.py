@@ -264,7 +264,7 @@ def test_qa_folder_with_a_malformed_file(tmp_path: Path, good_file: Path) -> Non
     no_traceback(result)
     assert result.returncode == 1
     (error,) = [line for line in result.stderr.splitlines() if "bad.json" in line]
-    assert "line 4" in error
+    assert "bad.json:第 4 行第 25 列: JSON 格式错误(此处缺少逗号 ,)" in error
     assert "good-0001" in result.stdout
     assert "bad-0001" not in result.stdout
 
@@ -292,14 +292,14 @@ def test_qa_unknown_encoding(tmp_path: Path) -> None:
     no_traceback(result)
     assert result.returncode != 0
     (error,) = [line for line in result.stderr.splitlines() if "weird.json" in line]
-    assert "encoding" in error
+    assert "无法识别文件的编码" in error
 
 
 def test_qa_missing_path(tmp_path: Path) -> None:
     result = kefu("qa", tmp_path / "nope.json")
     no_traceback(result)
     assert result.returncode != 0
-    assert "nope.json" in one_line(result.stderr)
+    assert one_line(result.stderr).endswith("nope.json: 文件或文件夹不存在")
 
 
 def test_qa_unknown_format(good_file: Path) -> None:

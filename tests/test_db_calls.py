@@ -218,9 +218,9 @@ def test_a_transcript_is_checked_and_a_problem_says_where() -> None:
         new_call(transcript="你好\n客服: 您好")
     with pytest.raises(ValidationError, match="转写第 3 行:未知的说话人 '路人'"):
         new_call(transcript="客服: 您好\n客户: 你好\n[00:05.0-00:06.0] 路人: 插一句")
-    with pytest.raises(ValidationError, match="转写第 2 句 speaker:未知的说话人 'x'"):
+    with pytest.raises(ValidationError, match="转写第 2 句的 speaker:未知的说话人 'x'"):
         new_call(transcript=[{"speaker": "agent", "text": "您好"}, {"speaker": "x", "text": "?"}])
-    with pytest.raises(ValidationError, match=r"转写第 1 行第 12 列:JSON 格式错误\(Expecting value\)"):
+    with pytest.raises(ValidationError, match=r"转写第 1 行第 12 列:JSON 格式错误\(此处应有一个值\)"):
         new_call(transcript='{"turns": [}')
     with pytest.raises(ValidationError, match=r"转写第 2 句:结束时间 1\.0 秒早于开始时间 2\.0 秒"):
         new_call(

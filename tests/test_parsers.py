@@ -118,7 +118,7 @@ def test_json_array_error_names_the_element() -> None:
     bad = {"turns": [{"speaker": "经理", "text": "x"}]}
     items = parse_text(json.dumps([SPEC_CALL, bad], ensure_ascii=False), "calls.json")
     assert items[0].transcript is not None
-    assert items[1].error.position == "[1].turns[0].speaker"
+    assert items[1].error.position == "第 2 通第 1 句的 speaker"
     assert "未知的说话人 '经理'" in items[1].error.reason
 
 
@@ -271,14 +271,14 @@ def test_txt_file_containing_json(tmp_path: Path) -> None:
 
 def test_extension_decides_when_content_is_not_recognised() -> None:
     error = only_error(parse_text("speaker,备注\n客服,你好\n", "calls.csv"))
-    assert "no text column" in error.reason
+    assert "CSV 表头没有内容(text)列" in error.reason
     error = only_error(parse_text("speaker,备注\n客服,你好\n", "calls.txt"))
-    assert error.position == "line 1"
-    assert "no speaker" in error.reason
+    assert error.position == "第 1 行"
+    assert "这一行没有说话人" in error.reason
 
 
 def test_unknown_format_is_an_error_item() -> None:
-    assert "unknown format 'xml'" in only_error(parse_text("客服: x", fmt="xml")).reason
+    assert "未知的格式 'xml'" in only_error(parse_text("客服: x", fmt="xml")).reason
 
 
 # ---------------------------------------------------------------------------- encodings
@@ -310,23 +310,23 @@ def test_byte_soup_is_a_clear_encoding_error() -> None:
     data = random.Random(7).randbytes(2000)
     error = only_error(parse_bytes(data, "soup.txt"))
     assert error.source == "soup.txt"
-    assert "encoding is not recognised" in error.reason
+    assert "无法识别文件的编码" in error.reason
     for accepted in ("UTF-8", "UTF-16", "GB18030"):
         assert accepted in error.reason
-    with pytest.raises(TranscriptError, match="not recognised"):
+    with pytest.raises(TranscriptError, match="无法识别文件的编码"):
         decode(bytes(range(256)), "x")
 
 
 def test_damaged_utf8_is_not_misread_as_gb18030() -> None:
-    data = "客服: 您好,很高兴为您服务\n".encode() + b"\xe4\xb8"
-    error = only_error(parse_bytes(data, "call.txt"))
-    assert error.position.startswith("line 2")
-    assert "looks like UTF-8" in error.reason
+    good = "客服: 您好,很高兴为您服务\n".encode()
+    error = only_error(parse_bytes(good + b"\xe4\xb8", "call.txt"))
+    assert error.position == f"第 2 行(第 {len(good) + 1} 字节)"
+    assert "文件看起来是 UTF-8,但含有无效的字节序列" in error.reason
 
 
 def test_utf16_without_bom_is_explained() -> None:
     error = only_error(parse_bytes("agent: hello".encode("utf-16-le"), "call.txt"))
-    assert "UTF-16 without a byte-order mark" in error.reason
+    assert "没有字节序标记(BOM)的 UTF-16" in error.reason
 
 
 # ---------------------------------------------------------------------------- bad input
@@ -335,9 +335,9 @@ def test_utf16_without_bom_is_explained() -> None:
 def test_json_syntax_error_reports_line_and_column() -> None:
     text = '{\n  "id": "1",\n  "turns": [\n    {"speaker": "agent" "text": "x"}\n  ]\n}\n'
     error = only_error(parse_text(text, "call.json"))
-    assert error.position == "line 4, column 25"
-    assert "invalid JSON" in error.reason
-    assert str(error) == f"call.json:line 4, column 25: {error.reason}"
+    assert error.position == "第 4 行第 25 列"
+    assert error.reason == "JSON 格式错误(此处缺少逗号 ,)"
+    assert str(error) == f"call.json:第 4 行第 25 列: {error.reason}"
     assert "\n" not in str(error)
 
 
@@ -348,22 +348,22 @@ def test_jsonl_bad_speaker_on_line_3_does_not_stop_the_others() -> None:
     items = parse_text(text, "calls.jsonl")
     assert [i.transcript.id if i.transcript else None for i in items] == ["1", "2", None, "4"]
     error = items[2].error
-    assert error.position == "line 3, turns[1].speaker"
+    assert error.position == "第 3 行第 2 句的 speaker"
     assert "未知的说话人 '老板'" in error.reason
-    assert str(error).startswith("calls.jsonl:line 3, turns[1].speaker: 未知的说话人")
+    assert str(error).startswith("calls.jsonl:第 3 行第 2 句的 speaker: 未知的说话人")
 
 
 def test_jsonl_syntax_error_on_one_line() -> None:
     good = json.dumps({"turns": [{"speaker": "agent", "text": "x"}]})
     items = parse_text(f'{good}\n{{"turns": [}}\n{good}\n', "calls.jsonl")
     assert [i.error is None for i in items] == [True, False, True]
-    assert items[1].error.position == "line 2, column 12"
+    assert items[1].error.position == "第 2 行第 12 列"
 
 
 def test_csv_missing_text_column() -> None:
     error = only_error(parse_text("call_id,speaker,备注\n1,客服,你好\n", "calls.csv", "csv"))
-    assert error.position == "line 1"
-    assert "no text column" in error.reason
+    assert error.position == "第 1 行"
+    assert "CSV 表头没有内容(text)列" in error.reason
     assert "'备注'" in error.reason
     assert "内容" in error.reason
 
@@ -372,31 +372,31 @@ def test_csv_conflicting_agent_id_names_both_rows() -> None:
     text = "call_id,speaker,text,agent_id\n1,agent,您好,12345\n2,agent,您好,9\n1,customer,嗯,54321\n"
     items = parse_text(text, "calls.csv")
     error = items[0].error
-    assert error.position == "row 3 (line 4)"
+    assert error.position == "第 3 条记录(第 4 行)"
     assert "agent_id" in error.reason
     assert "'54321'" in error.reason
-    assert "'12345' in row 1 (line 2)" in error.reason
+    assert "第 1 条记录(第 2 行)却是 '12345'" in error.reason
     assert items[1].transcript.id == "2"
 
 
 def test_csv_bad_speaker_and_bad_time_point_at_the_row() -> None:
     error = only_error(parse_text('speaker,text\nagent,"a\nb"\n经理,x\n', "calls.csv"))
-    assert error.position == "row 2 (line 4)"
+    assert error.position == "第 2 条记录(第 4 行)"
     assert "未知的说话人 '经理'" in error.reason
     error = only_error(parse_text("speaker,text,start\nagent,a,soon\n", "calls.csv"))
-    assert error.position == "row 1 (line 2)"
-    assert "start" in error.reason
+    assert error.position == "第 1 条记录(第 2 行)"
+    assert "开始时间(start):'soon' 不是时间" in error.reason
 
 
 def test_text_line_before_any_speaker() -> None:
     error = only_error(parse_text("\n您好,请问\n客服: 你好\n", "call.txt"))
-    assert error.position == "line 2"
-    assert "no speaker" in error.reason
+    assert error.position == "第 2 行"
+    assert "这一行没有说话人" in error.reason
 
 
 def test_text_timestamp_with_unknown_speaker() -> None:
     error = only_error(parse_text("客服: 你好\n[00:01.0-00:02.0] 经理: 嗯\n", "call.txt"))
-    assert error.position == "line 2"
+    assert error.position == "第 2 行"
     assert "未知的说话人 '经理'" in error.reason
 
 
@@ -412,20 +412,20 @@ def test_text_timestamp_with_unknown_speaker() -> None:
 def test_zero_turns(text: str, source: str, position: str) -> None:
     error = only_error(parse_text(text, source))
     assert error.position == position
-    assert "no turns" in error.reason
+    assert "没有对话内容" in error.reason
 
 
 def test_empty_input() -> None:
     error = only_error(parse_bytes(b"", "empty.json"))
-    assert str(error).startswith("empty.json: the file is empty")
+    assert str(error).startswith("empty.json: 文件是空的")
 
 
 @pytest.mark.parametrize(
     ("text", "source", "position"),
     [
-        ('{"turns": [{"speaker": "agent", "start": 5, "end": 3}]}', "call.json", "turns[0]"),
-        ("speaker,text,start,end\nagent,a,0,1\ncustomer,b,5,3\n", "calls.csv", "row 2 (line 3)"),
-        ("客服: a\n[00:05.0-00:03.0] 客户: b\n", "call.txt", "line 2"),
+        ('{"turns": [{"speaker": "agent", "start": 5, "end": 3}]}', "call.json", "第 1 句"),
+        ("speaker,text,start,end\nagent,a,0,1\ncustomer,b,5,3\n", "calls.csv", "第 2 条记录(第 3 行)"),
+        ("客服: a\n[00:05.0-00:03.0] 客户: b\n", "call.txt", "第 2 行"),
     ],
 )
 def test_end_before_start(text: str, source: str, position: str) -> None:
@@ -441,30 +441,30 @@ def test_overlapping_turns_are_fine() -> None:
 
 def test_bad_call_field_in_csv_points_at_its_row() -> None:
     error = only_error(parse_text("speaker,text,channel\nagent,a,\nagent,b,phone\n", "c.csv"))
-    assert error.position == "row 2 (line 3)"
-    assert "channel should be 'voice' or 'chat'" in error.reason
+    assert error.position == "第 2 条记录(第 3 行)"
+    assert "渠道(channel)应为 'voice' 或 'chat' 之一,这里是 'phone'" in error.reason
 
 
 def test_unknown_json_field_lists_the_accepted_ones() -> None:
     error = only_error(parse_text('{"turns": [{"speaker": "agent"}], "caller": "x"}', "c.json"))
     assert error.position == "caller"
-    assert "unknown field 'caller'" in error.reason
+    assert "不认识的字段 'caller'" in error.reason
     assert "agent_id" in error.reason
 
 
 def test_parse_file_problems_are_items(tmp_path: Path) -> None:
-    assert "cannot read" in only_error(parse_file(tmp_path / "missing.json")).reason
-    assert "folder" in only_error(parse_file(tmp_path)).reason
+    assert only_error(parse_file(tmp_path / "missing.json")).reason == "无法读取文件:文件不存在"
+    assert only_error(parse_file(tmp_path)).reason == "这是文件夹,不是转写文件"
 
 
 def test_transcript_error_is_one_line_and_picklable() -> None:
     import pickle
 
-    error = TranscriptError("a\nb.txt", "line 3", "bad\nthing")
-    assert str(error) == "a b.txt:line 3: bad thing"
+    error = TranscriptError("a\nb.txt", "第 3 行", "bad\nthing")
+    assert str(error) == "a b.txt:第 3 行: bad thing"
     copy = pickle.loads(pickle.dumps(error))
-    assert (copy.source, copy.position, copy.reason) == ("a\nb.txt", "line 3", "bad\nthing")
-    assert str(TranscriptError("x.json", "", "no such file or folder")) == ("x.json: no such file or folder")
+    assert (copy.source, copy.position, copy.reason) == ("a\nb.txt", "第 3 行", "bad\nthing")
+    assert str(TranscriptError("x.json", "", "文件或文件夹不存在")) == "x.json: 文件或文件夹不存在"
 
 
 # ---------------------------------------------------------------------------- folders
@@ -487,7 +487,7 @@ def test_iter_paths_walks_folders_sorted_and_keeps_files_as_given(tmp_path: Path
     found = list(iter_paths([tmp_path, single]))
     expected = sorted(tmp_path / n for n in ["b/c.json", "a.txt", "b/d/e.csv", "z.jsonl", "B2.CSV"])
     assert found == [*expected, single]
-    with pytest.raises(TranscriptError, match="no such file"):
+    with pytest.raises(TranscriptError, match="文件或文件夹不存在"):
         list(iter_paths([tmp_path / "nope"]))
 
 
@@ -612,7 +612,7 @@ def assert_well_formed(items: list[ParsedItem]) -> None:
     for item in items:
         assert (item.transcript is None) != (item.error is None)
         if item.error is not None:
-            assert "internal error" not in item.error.reason
+            assert "内部错误" not in item.error.reason
             assert "\n" not in str(item.error)
 
 

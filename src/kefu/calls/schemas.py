@@ -39,6 +39,8 @@ _ALIASES: dict[str, dict[str, str]] = {
         "用户": "customer",
     },
 }
+
+
 def check_times(ring_at: datetime | None, answered_at: datetime | None, ended_at: datetime | None) -> None:
     """Ring, answer, end in this order (equal is fine); ``ValueError`` in Chinese otherwise."""
     if ring_at and answered_at and answered_at < ring_at:
@@ -50,39 +52,6 @@ def check_times(ring_at: datetime | None, answered_at: datetime | None, ended_at
 
 
 # ---------------------------------------------------------------------------- transcripts
-
-_REASONS_ZH = (
-    ("no turns", "没有对话内容,应为「客服: …」「客户: …」这样的行,或 SPEC 格式的 JSON"),
-    ("this line has no speaker", "这一行没有说话人,应为「客服: …」或「客户: …」"),
-    ("a timestamp must be followed by a speaker", "时间戳后面应是说话人,如「[00:01.0-00:04.1] 客服: …」"),
-    ("invalid JSON: nested too deeply", "JSON 嵌套过深"),
-    ("invalid JSON", "JSON 格式错误"),
-    ("speaker is missing", "缺少说话人(speaker)"),
-    ("start should be a finite number", "开始时间应为有限的秒数"),
-    ("end should be a finite number", "结束时间应为有限的秒数"),
-    ("text: contains a NUL character", "内容含有空字符(NUL)"),
-)
-
-
-def _where(position: str) -> str:
-    where = re.sub(r"turns\[(\d+)\]", lambda m: f"第 {int(m[1]) + 1} 句", position)
-    where = re.sub(r"\bline (\d+)", r"第 \1 行", where)
-    where = re.sub(r"\bcolumn (\d+)", r"第 \1 列", where)
-    return where.replace(", ", "").replace(".", " ").strip()
-
-
-def _reason_zh(reason: str) -> str:
-    order = re.match(r"end (\S+) is before start (\S+)", reason)
-    if order:
-        return f"结束时间 {order[1]} 秒早于开始时间 {order[2]} 秒"
-    speaker = re.match(r"unknown speaker ('[^']*'|\S+)", reason)
-    if speaker:
-        return f"未知的说话人 {speaker[1]},应为 客服/坐席/话务员/agent 或 客户/用户/customer"
-    for english, chinese in _REASONS_ZH:
-        if reason.startswith(english):
-            rest = reason[len(english) :].strip(": ")
-            return f"{chinese}({rest})" if rest and english == "invalid JSON" else chinese
-    return reason
 
 
 def parse_transcript(value: Any) -> list[dict[str, Any]] | None:
@@ -112,8 +81,10 @@ def parse_transcript(value: Any) -> list[dict[str, Any]] | None:
         raise ValueError(f"转写应只包含一通电话,这里有 {len(items)} 通")
     item = items[0]
     if item.error is not None:
-        where = _where(item.error.position)
-        raise ValueError(f"转写{where + ':' if where else ''}{_reason_zh(item.error.reason)}")
+        where = item.error.position  # 「第 3 行」「第 2 句的 speaker」, or a key of the call: 「turns」
+        if where and not where.startswith("第"):
+            where = f"的 {where}"
+        raise ValueError(f"转写{where + ':' if where else ''}{item.error.reason}")
     assert item.transcript is not None
     turns = item.transcript.turns
     if len(turns) > MAX_TURNS:

@@ -1,13 +1,15 @@
 """Read call transcripts from JSON, JSON Lines, CSV and plain text (SPEC §2 "Transcript input").
 
 Nothing here raises on bad input: every transcript or problem comes back as a ``ParsedItem``,
-and a problem says where it is (line, column, CSV row, JSON path) and what was expected.
+and a problem says, in Chinese, where it is (line, column, CSV row, call and turn, with the JSON key
+as it is written) and what was expected.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import errno
 import io
 import json
 import re
@@ -21,12 +23,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from kefu.core.validation import message
 from kefu.inspection.transcript import SPEAKER_ALIASES, Transcript, Turn
 from kefu.rulebook.vocabulary import SPEAKERS_EXPECTED
 
 FORMATS = ("json", "jsonl", "csv", "text")
 TRANSCRIPT_SUFFIXES = (".json", ".jsonl", ".csv", ".txt")
-ACCEPTED_ENCODINGS = "UTF-8 (with or without BOM), UTF-16 with BOM, GB18030/GBK"
+ACCEPTED_ENCODINGS = "UTF-8(带或不带 BOM)、带 BOM 的 UTF-16、GB18030/GBK"
 
 _SUFFIX_FORMAT = {".json": "json", ".jsonl": "jsonl", ".csv": "csv", ".txt": "text"}
 
@@ -36,8 +39,8 @@ Loc = tuple[int | str, ...]
 class TranscriptError(Exception):
     """A transcript that cannot be read; ``str(err)`` is ``<source>:<position>: <reason>``.
 
-    ``position`` is empty when the problem concerns the whole file (empty file, missing path);
-    the line is then ``<source>: <reason>``.
+    ``position`` (e.g. 「第 3 行」「第 3 行第 2 句的 speaker」「第 2 条记录(第 4 行)」) is empty when the
+    problem concerns the whole file (empty file, missing path); the line is then ``<source>: <reason>``.
     """
 
     def __init__(self, source: str, position: str, reason: str) -> None:
@@ -84,7 +87,7 @@ def iter_paths(paths: Iterable[Path]) -> Iterator[Path]:
         elif path.exists():
             yield path
         else:
-            raise TranscriptError(str(path), "", "no such file or folder")
+            raise TranscriptError(str(path), "", "文件或文件夹不存在")
 
 
 def parse_file(path: Path, fmt: str | None = None) -> list[ParsedItem]:
@@ -92,9 +95,14 @@ def parse_file(path: Path, fmt: str | None = None) -> list[ParsedItem]:
     try:
         data = Path(path).read_bytes()
     except IsADirectoryError:
-        return [_fail(source, "", "is a folder, not a transcript file")]
+        return [_fail(source, "", "这是文件夹,不是转写文件")]
+    except FileNotFoundError:
+        return [_fail(source, "", "无法读取文件:文件不存在")]
+    except PermissionError:
+        return [_fail(source, "", "无法读取文件:没有读取权限")]
     except OSError as err:
-        return [_fail(source, "", f"cannot read the file: {err.strerror or err}")]
+        code = errno.errorcode.get(err.errno or 0)
+        return [_fail(source, "", f"无法读取文件(系统错误 {code})" if code else "无法读取文件")]
     return parse_bytes(data, source, fmt)
 
 
@@ -120,8 +128,8 @@ def decode(data: bytes, source: str) -> str:
                 raise TranscriptError(
                     source,
                     _byte_position(data, err.start + len(bom)),
-                    f"the file starts with a {name} byte-order mark but is not valid {name} "
-                    f"({err.reason}); accepted encodings: {ACCEPTED_ENCODINGS}",
+                    f"文件以 {name} 的字节序标记(BOM)开头,内容却不是有效的 {name}{_codec_reason(err)};"
+                    f"可接受的编码:{ACCEPTED_ENCODINGS}",
                 ) from None
             return _check_nul(text, source)
     try:
@@ -139,19 +147,34 @@ def decode(data: bytes, source: str) -> str:
         else:
             if _plausible(text):
                 return text
-        reason = "the encoding is not recognised"
+        reason = "无法识别文件的编码"
     else:
-        reason = f"the file looks like UTF-8 but has an invalid byte sequence ({utf8_error.reason})"
+        reason = f"文件看起来是 UTF-8,但含有无效的字节序列{_codec_reason(utf8_error)}"
     raise TranscriptError(
         source,
         _byte_position(data, utf8_error.start),
-        f"{reason}; accepted encodings: {ACCEPTED_ENCODINGS}",
+        f"{reason};可接受的编码:{ACCEPTED_ENCODINGS}",
     )
+
+
+_CODEC_REASONS = {
+    "invalid start byte": "无效的起始字节",
+    "invalid continuation byte": "无效的后续字节",
+    "unexpected end of data": "数据在字符中间结束",
+    "truncated data": "数据在字符中间结束",
+    "illegal encoding": "非法的编码",
+    "illegal UTF-16 surrogate": "非法的 UTF-16 代理字符",
+}
+
+
+def _codec_reason(err: UnicodeDecodeError) -> str:
+    reason = _CODEC_REASONS.get(err.reason)
+    return f"({reason})" if reason else ""
 
 
 def _byte_position(data: bytes, offset: int) -> str:
     line = data.count(b"\n", 0, offset) + 1
-    return f"line {line} (byte offset {offset})"
+    return f"第 {line} 行(第 {offset + 1} 字节)"
 
 
 def _check_nul(text: str, source: str) -> str:
@@ -159,9 +182,8 @@ def _check_nul(text: str, source: str) -> str:
     if at >= 0:
         raise TranscriptError(
             source,
-            f"line {text.count(chr(10), 0, at) + 1}",
-            "the file contains NUL characters: it is binary, or UTF-16 without a byte-order "
-            f"mark; accepted encodings: {ACCEPTED_ENCODINGS}",
+            f"第 {text.count(chr(10), 0, at) + 1} 行",
+            f"文件含有空字符(NUL):它是二进制文件,或是没有字节序标记(BOM)的 UTF-16;可接受的编码:{ACCEPTED_ENCODINGS}",
         )
     return text
 
@@ -188,9 +210,9 @@ def _plausible(text: str) -> bool:
 def parse_text(text: str, source: str = "<text>", fmt: str | None = None) -> list[ParsedItem]:
     text = text.removeprefix("\ufeff")
     if fmt is not None and fmt not in FORMATS:
-        return [_fail(source, "", f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")]
+        return [_fail(source, "", f"未知的格式 {fmt!r},应为 {'、'.join(FORMATS)} 之一")]
     if not text.strip():
-        return [_fail(source, "", "the file is empty; expected a transcript as JSON, CSV or text lines")]
+        return [_fail(source, "", "文件是空的,应为 JSON、CSV 或文本行形式的转写")]
     stem = "" if source.startswith("<") else Path(source).stem
     try:
         fmt = fmt or _detect(text, source)
@@ -202,7 +224,7 @@ def parse_text(text: str, source: str = "<text>", fmt: str | None = None) -> lis
             return _parse_csv(text, source, stem)
         return _parse_text_lines(text, source, stem)
     except Exception as err:  # parse_* never raise; a bug must still surface as an error item
-        return [_fail(source, "", f"internal error while parsing: {type(err).__name__}: {err}")]
+        return [_fail(source, "", f"解析时出现内部错误:{type(err).__name__}: {err}")]
 
 
 def _detect(text: str, source: str) -> str:
@@ -244,8 +266,34 @@ def _lines(text: str) -> list[str]:
 # ---------------------------------------------------------------------------- validation
 
 
-_CALL_KEYS = ", ".join(Transcript.model_fields)
-_TURN_KEYS = ", ".join(Turn.model_fields)
+_CALL_KEYS = "、".join(Transcript.model_fields)
+_TURN_KEYS = "、".join(Turn.model_fields)
+# What each key of a call or turn is called, so a reason reads 「缺少说话人(speaker)」.
+_LABELS = {
+    "speaker": "说话人",
+    "text": "内容",
+    "start": "开始时间",
+    "end": "结束时间",
+    "turns": "对话",
+    "id": "通话编号",
+    "channel": "渠道",
+    "direction": "呼叫方向",
+    "agent_id": "工号",
+    "agent_name": "客服姓名",
+    "company": "企业",
+    "ring_at": "振铃时间",
+    "answered_at": "接听时间",
+    "ended_at": "挂机时间",
+    "hangup_by": "挂机方",
+    "turn": "这一句",
+    "call": "通话",
+}
+NO_TURNS = "没有对话内容,应为「客服: …」「客户: …」这样的行,或带 turns 列表的 JSON"
+
+
+def _named(name: str) -> str:
+    label = _LABELS.get(name)
+    return name if label is None else label if name in ("turn", "call") else f"{label}({name})"
 
 
 def _build(data: dict[str, Any], source: str, locate: Callable[[Loc], str], default_id: str) -> ParsedItem:
@@ -257,30 +305,34 @@ def _build(data: dict[str, Any], source: str, locate: Callable[[Loc], str], defa
         problems = err.errors(include_url=False)
         reason = _describe(problems[0])
         if len(problems) > 1:
-            more = len(problems) - 1
-            reason += f" (and {more} more problem{'s' if more > 1 else ''})"
+            reason += f"(另有 {len(problems) - 1} 处问题)"
         return _fail(source, locate(tuple(problems[0]["loc"])), reason)
 
 
 def _describe(problem: Any) -> str:
-    loc, kind, msg = tuple(problem["loc"]), problem["type"], problem["msg"]
+    loc, kind = tuple(problem["loc"]), problem["type"]
     in_turn = len(loc) >= 2 and loc[0] == "turns" and isinstance(loc[1], int)
     name = (
         "turn" if in_turn and len(loc) == 2 else next((part for part in reversed(loc) if isinstance(part, str)), "call")
     )
     got = _short(problem.get("input"))
     if loc[:1] == ("turns",) and (kind == "too_short" or (kind == "missing" and len(loc) == 1)):
-        return "no turns"
+        return NO_TURNS
     if kind == "missing":
-        return f"{name} is missing"
+        return f"缺少{_named(name)}"
     if kind == "extra_forbidden":
-        return f"unknown field {name!r} (accepted: {_TURN_KEYS if in_turn else _CALL_KEYS})"
+        return f"不认识的字段 {name!r}(可用的字段:{_TURN_KEYS if in_turn else _CALL_KEYS})"
     if kind == "value_error":
-        text = msg.removeprefix("Value error, ")
-        return text if name in ("speaker", "turn", "text") else f"{name}: {text}"
-    if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return f"{name} should be an object {{…}}, got {got}"
-    return f"{name} {msg.removeprefix('Input ')}, got {got}"
+        text = message(problem)
+        return text if name in ("speaker", "turn", "text") else f"{_named(name)}:{text}"
+    if kind in ("enum", "literal_error"):  # Pydantic lists the choices as "'a' or 'b'"
+        expected = str((problem.get("ctx") or {}).get("expected", "")).replace(" or ", " 或 ")
+        return f"{_named(name)}应为 {expected} 之一,这里是 {got}"
+    text = message(problem)
+    if name in ("start", "end"):  # a turn's times are seconds
+        text = text.replace("数字", "秒数")
+    joint = "" if text.startswith(("应", "不能", "至少", "最多")) else ":"
+    return f"{_named(name)}{joint}{text},这里是 {got}"
 
 
 def _short(value: Any, limit: int = 40) -> str:
@@ -288,15 +340,18 @@ def _short(value: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _json_path(loc: Loc) -> str:
-    path = ""
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else f".{part}" if path else str(part)
-    return path
-
-
-def _join(*parts: str) -> str:
-    return ", ".join(part for part in parts if part)
+def _json_path(loc: Loc, at: str = "") -> str:
+    """Where in a call: 「第 2 通第 3 句的 speaker」, 「channel」; ``at`` is a position before it (a line)."""
+    ordinals, keys = at, ""
+    parts = list(loc)
+    if parts and isinstance(parts[0], int):  # a call in a list of calls
+        ordinals += f"第 {parts.pop(0) + 1} 通"
+    if len(parts) >= 2 and parts[0] == "turns" and isinstance(parts[1], int):
+        ordinals += f"第 {parts[1] + 1} 句"
+        parts = parts[2:]
+    for part in parts:
+        keys += f"[{part}]" if isinstance(part, int) else f".{part}" if keys else str(part)
+    return f"{ordinals}的 {keys}" if ordinals and keys else ordinals or keys
 
 
 # ---------------------------------------------------------------------------- JSON
@@ -306,27 +361,47 @@ def _parse_json(text: str, source: str, stem: str) -> list[ParsedItem]:
     try:
         value = json.loads(text, strict=False)
     except json.JSONDecodeError as err:
-        reason = f"invalid JSON: {err.msg}"
+        reason = _json_reason(err)
         if err.msg == "Extra data":
-            reason += " after the first value (one call object per line is JSON Lines: .jsonl)"
-        return [_fail(source, f"line {err.lineno}, column {err.colno}", reason)]
+            reason += ";每行一个通话对象的文件是 JSON Lines,扩展名应为 .jsonl"
+        return [_fail(source, f"第 {err.lineno} 行第 {err.colno} 列", reason)]
     except RecursionError:
-        return [_fail(source, "", "invalid JSON: nested too deeply")]
+        return [_fail(source, "", JSON_TOO_DEEP)]
     if isinstance(value, dict):
         return [_build(value, source, _json_path, stem)]
     if not isinstance(value, list):
-        return [_fail(source, "", f"expected a call object {{…}} or a list of them, got {_short(value)}")]
+        return [_fail(source, "", f"应为通话对象 {{…}} 或由它们组成的列表,这里是 {_short(value)}")]
     if not value:
-        return [_fail(source, "", "the list holds no calls")]
+        return [_fail(source, "", "列表里没有通话")]
     items = []
     for index, call in enumerate(value):
-        where = f"[{index}]"
         if isinstance(call, dict):
             locate = _array_locator(index)
             items.append(_build(call, source, locate, f"{stem}-{index + 1}" if stem else ""))
         else:
-            items.append(_fail(source, where, f"expected a call object {{…}}, got {_short(call)}"))
+            items.append(_fail(source, _json_path((index,)), f"应为通话对象 {{…}},这里是 {_short(call)}"))
     return items
+
+
+JSON_TOO_DEEP = "JSON 嵌套过深"
+# The messages of Python's json module, which are all it can say.
+_JSON_REASONS = {
+    "Expecting value": "此处应有一个值",
+    "Extra data": "第一个值之后还有多余的内容",
+    "Expecting ',' delimiter": "此处缺少逗号 ,",
+    "Expecting ':' delimiter": "此处缺少冒号 :",
+    "Expecting property name enclosed in double quotes": "此处应为用双引号括起的键名",
+    "Unterminated string starting at": "字符串没有结束的引号",
+    "Invalid \\escape": "无效的转义符 \\",
+    "Invalid \\uXXXX escape": "无效的 \\uXXXX 转义",
+    "Illegal trailing comma before end of object": "对象结尾多了一个逗号",
+    "Illegal trailing comma before end of array": "列表结尾多了一个逗号",
+}
+
+
+def _json_reason(err: json.JSONDecodeError) -> str:
+    detail = _JSON_REASONS.get(err.msg)
+    return f"JSON 格式错误({detail})" if detail else "JSON 格式错误"
 
 
 def _array_locator(index: int) -> Callable[[Loc], str]:
@@ -338,24 +413,24 @@ def _parse_jsonl(text: str, source: str, stem: str) -> list[ParsedItem]:
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
-        where = f"line {number}"
+        where = f"第 {number} 行"
         try:
             call = json.loads(line, strict=False)
         except json.JSONDecodeError as err:
-            items.append(_fail(source, f"{where}, column {err.colno}", f"invalid JSON: {err.msg}"))
+            items.append(_fail(source, f"{where}第 {err.colno} 列", _json_reason(err)))
             continue
         except RecursionError:
-            items.append(_fail(source, where, "invalid JSON: nested too deeply"))
+            items.append(_fail(source, where, JSON_TOO_DEEP))
             continue
         if not isinstance(call, dict):
-            items.append(_fail(source, where, f"expected a call object {{…}}, got {_short(call)}"))
+            items.append(_fail(source, where, f"应为通话对象 {{…}},这里是 {_short(call)}"))
             continue
         items.append(_build(call, source, _line_locator(where), f"{stem}-{number}" if stem else ""))
-    return items or [_fail(source, "", "no calls in the file")]
+    return items or [_fail(source, "", "文件里没有通话")]
 
 
 def _line_locator(where: str) -> Callable[[Loc], str]:
-    return lambda loc: _join(where, _json_path(loc))
+    return lambda loc: _json_path(loc, where)
 
 
 # ---------------------------------------------------------------------------- CSV and text
@@ -416,17 +491,20 @@ _STAMPED_LINE = re.compile(rf"\s*{_STAMP}\s*(?P<rest>.*)", re.DOTALL)
 _HEADER_LINE = re.compile(r"\s*(?P<key>[^\s:\uff1a][^:\uff1a]{0,30}?)\s*[:\uff1a]\s*(?P<value>.*)", re.DOTALL)
 
 
+_TIME_FORMS = ",应为秒数(4.5)、分:秒(00:04.5)或时:分:秒(00:00:04)"
+
+
 def _seconds(value: str) -> float:
     """'4.5', '00:04.5' (mm:ss) or '00:00:04' (hh:mm:ss) as seconds; ValueError otherwise."""
     value = value.strip()
     if not re.fullmatch(_TIME, value):
-        raise ValueError(f"{value!r} is not a time in seconds, mm:ss.s or hh:mm:ss")
+        raise ValueError(f"{value!r} 不是时间{_TIME_FORMS}")
     total = Decimal(0)
     try:
         for part in value.split(":"):
             total = total * 60 + Decimal(part)
     except InvalidOperation:
-        raise ValueError(f"{value!r} is not a time in seconds, mm:ss.s or hh:mm:ss") from None
+        raise ValueError(f"{value!r} 不是时间{_TIME_FORMS}") from None
     return float(total)
 
 
@@ -445,7 +523,7 @@ class _Call:
             self.fields[name] = (value, where)
         elif self.fields[name][0] != value:
             first, first_where = self.fields[name]
-            self.error = (where, f"{name} is {value!r} here but {first!r} in {first_where}")
+            self.error = (where, f"{_named(name)}这里是 {value!r},{first_where}却是 {first!r}")
 
     def fail(self, where: str, reason: str) -> None:
         if self.error is None:
@@ -502,7 +580,13 @@ def _parse_csv(text: str, source: str, stem: str) -> list[ParsedItem]:
     try:
         return _read_csv(text, source, stem)
     except csv.Error as err:
-        return [_fail(source, "", f"unreadable CSV: {err}")]
+        return [_fail(source, "", f"CSV 格式错误{_csv_reason(err)}")]
+
+
+def _csv_reason(err: csv.Error) -> str:
+    if str(err).startswith("field larger than field limit"):
+        return f"(有单元格超过 {csv.field_size_limit()} 字的上限)"
+    return ""
 
 
 def _read_csv(text: str, source: str, stem: str) -> list[ParsedItem]:
@@ -512,7 +596,7 @@ def _read_csv(text: str, source: str, stem: str) -> list[ParsedItem]:
         delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
         first = _first_record(text, delimiter)
         if first is None:
-            return [_fail(source, "", "the CSV has no header row naming speaker and text columns")]
+            return [_fail(source, "", "CSV 没有表头行,表头应有说话人(speaker)和内容(text)两列")]
         header_line, header = first
     else:
         delimiter, header_line, header = found
@@ -531,20 +615,20 @@ def _read_csv(text: str, source: str, stem: str) -> list[ParsedItem]:
             return [
                 _fail(
                     source,
-                    f"line {header_line}",
-                    f"columns {earlier!r} and {name!r} both give the {fieldname}; keep one",
+                    f"第 {header_line} 行",
+                    f"{earlier!r} 和 {name!r} 两列都是{_named(fieldname)},请只保留一列",
                 )
             ]
         columns[fieldname] = index
     for needed in ("speaker", "text"):
         if needed not in columns:
-            names = ", ".join(repr(cell) for cell in header)
+            names = "、".join(repr(cell) for cell in header)
             return [
                 _fail(
                     source,
-                    f"line {header_line}",
-                    f"the CSV header has no {needed} column (found {names}); expected one of "
-                    + ", ".join(_TURN_COLUMNS[needed]),
+                    f"第 {header_line} 行",
+                    f"CSV 表头没有{_named(needed)}列(现有 {names}),列名应为以下之一:"
+                    + "、".join(_TURN_COLUMNS[needed]),
                 )
             ]
 
@@ -554,7 +638,7 @@ def _read_csv(text: str, source: str, stem: str) -> list[ParsedItem]:
         if line <= header_line or not any(cell.strip() for cell in cells):
             continue
         data_row += 1
-        where = f"row {data_row} (line {line})"
+        where = f"第 {data_row} 条记录(第 {line} 行)"
 
         def cell(name: str, cells: list[str] = cells) -> str:
             index = columns.get(name)
@@ -563,25 +647,25 @@ def _read_csv(text: str, source: str, stem: str) -> list[ParsedItem]:
         call_id = cell("id").strip() if "id" in columns else stem
         call = calls.setdefault(call_id, _Call(call_id))
         if "id" in columns and not call_id:
-            call.fail(where, f"the {header[columns['id']]!r} column (call id) is empty")
+            call.fail(where, f"{header[columns['id']]!r} 列(通话编号)是空的")
         if len(cells) > len(header) and any(c.strip() for c in cells[len(header) :]):
-            call.fail(where, f"the row has {len(cells)} cells but the header has {len(header)}")
+            call.fail(where, f"这一行有 {len(cells)} 个单元格,表头却只有 {len(header)} 个")
         for name in _CALL_COLUMNS:
             if name != "id" and name in columns:
                 call.set(name, cell(name).strip(), where)
         turn: dict[str, Any] = {"speaker": cell("speaker").strip(), "text": cell("text")}
         if not turn["speaker"]:
-            call.fail(where, "the speaker cell is empty; expected agent/客服 or customer/客户")
+            call.fail(where, f"说话人(speaker)是空的,{SPEAKERS_EXPECTED}")
         for name in ("start", "end"):
             if cell(name).strip():
                 try:
                     turn[name] = _seconds(cell(name))
                 except ValueError as err:
-                    call.fail(where, f"{name}: {err}")
+                    call.fail(where, f"{_named(name)}:{err}")
         call.turns.append(turn)
         call.turn_positions.append(where)
     if not calls:
-        return [_fail(source, "", "no turns: the CSV has a header but no rows")]
+        return [_fail(source, "", "没有对话内容:CSV 只有表头,没有数据行")]
     return [call.build(source) for call in calls.values()]
 
 
@@ -590,7 +674,7 @@ def _parse_text_lines(text: str, source: str, stem: str) -> list[ParsedItem]:
     for number, line in enumerate(_lines(text), start=1):
         if not line.strip():
             continue
-        where = f"line {number}"
+        where = f"第 {number} 行"
         turn_line = _TURN_LINE.fullmatch(line)
         if turn_line is not None:
             turn: dict[str, Any] = {
@@ -609,7 +693,7 @@ def _parse_text_lines(text: str, source: str, stem: str) -> list[ParsedItem]:
             reason = (
                 f"未知的说话人 {label!r},{SPEAKERS_EXPECTED}"
                 if label and label != stamped["rest"].strip()
-                else "a timestamp must be followed by a speaker, as in '[00:01.0-00:04.1] 客服: …'"
+                else "时间戳后面应是说话人,如「[00:01.0-00:04.1] 客服: …」"
             )
             return [_fail(source, where, reason)]
         if call.turns:
@@ -622,8 +706,7 @@ def _parse_text_lines(text: str, source: str, stem: str) -> list[ParsedItem]:
                 _fail(
                     source,
                     where,
-                    "this line has no speaker and there is no turn before it to continue; "
-                    "expected lines like '客服: …' or '客户: …'",
+                    "这一行没有说话人,前面也没有可以接续的对话;应为「客服: …」或「客户: …」这样的行",
                 )
             ]
         value = header["value"].strip()
@@ -632,5 +715,5 @@ def _parse_text_lines(text: str, source: str, stem: str) -> list[ParsedItem]:
         else:
             call.set(name, value, where)
     if not call.turns:
-        return [_fail(source, "", "no turns; expected lines like '客服: …' or '客户: …'")]
+        return [_fail(source, "", NO_TURNS)]
     return [call.build(source)]
