@@ -1,0 +1,188 @@
+"""The KPIs of a contact centre, each defined once, as pure functions over records.
+
+Every figure is a ``Ratio`` or a ``Mean`` that keeps what it was computed from (numerator and
+denominator, or the count), so a page can show "412 / 480" beside "85.8%" and an agent can see
+what their figure is made of. Nothing here reads the database: the platform and ``kefu kpi``
+give the same records and get the same figures.
+
+Definitions (README "Performance"):
+
+- **Service level** — offered calls answered within ``within`` seconds of ringing, over the
+  offered calls that count (``AbandonPolicy``). Target of seed 003 (中国联通服务标准): 85% within 20 s.
+- **Abandonment rate** — offered calls never answered, over offered calls (short abandons under
+  ``short_seconds`` left out of both when the policy says so).
+- **ASA** (average speed of answer) — mean seconds from ring to answer of answered calls.
+- **Average handling time** — mean of talk + hold + after-call work of answered calls (hold and
+  after-call work where known).
+- **First-contact resolution** — answered contacts after which the same customer did not contact
+  the centre again about the same reason within ``days`` days (default 7), over answered contacts
+  whose customer is known (anonymous callers cannot be followed).
+- **CSAT** — satisfied answers (4–5 of 5, or 满意) over survey answers.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+# Seed 003 中国联通服务标准: 85% of calls answered within 20 seconds.
+SERVICE_LEVEL_SECONDS = 20.0
+SERVICE_LEVEL_TARGET = 0.85
+FCR_DAYS = 7
+
+
+@dataclass(frozen=True)
+class Ratio:
+    numerator: int
+    denominator: int
+
+    @property
+    def value(self) -> float | None:
+        """None when nothing counts (no offered calls): not 0%, not 100%."""
+        return self.numerator / self.denominator if self.denominator else None
+
+
+@dataclass(frozen=True)
+class Mean:
+    total: float
+    count: int
+
+    @property
+    def value(self) -> float | None:
+        return self.total / self.count if self.count else None
+
+
+@dataclass(frozen=True)
+class CallFact:
+    """One offered call as the KPIs need it (a call record, a row of a switch's CDR export).
+
+    ``answered_at`` None: never answered — ``ended_at`` is then when the caller gave up."""
+
+    call_id: str
+    ring_at: datetime
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+    agent: str | None = None
+    team: str | None = None
+    customer: str | None = None
+    reason: str | None = None
+    hold_seconds: float = 0.0
+    wrap_seconds: float | None = None  # after-call work, when the switch reports it
+
+    @property
+    def answered(self) -> bool:
+        return self.answered_at is not None
+
+    @property
+    def wait_seconds(self) -> float | None:
+        """Ring to answer, or ring to giving up; None when not known."""
+        end = self.answered_at or self.ended_at
+        return None if end is None else max(0.0, (end - self.ring_at).total_seconds())
+
+    @property
+    def handling_seconds(self) -> float | None:
+        if self.answered_at is None or self.ended_at is None:
+            return None
+        talk = max(0.0, (self.ended_at - self.answered_at).total_seconds())
+        return talk + self.hold_seconds + (self.wrap_seconds or 0.0)
+
+
+class AbandonMode(StrEnum):
+    """How calls abandoned in the queue count in the service level; centres disagree."""
+
+    FAILURES = "failures"  # every abandoned call is a call not answered in time
+    IGNORED = "ignored"  # abandoned calls are left out: the service level of the calls answered
+    SHORT_IGNORED = "short_ignored"  # failures, except callers who gave up within ``short_seconds``
+
+
+@dataclass(frozen=True)
+class AbandonPolicy:
+    mode: AbandonMode = AbandonMode.SHORT_IGNORED
+    short_seconds: float = 5.0
+
+    def counts(self, call: CallFact) -> bool:
+        """Whether ``call`` is among the offered calls of the service level."""
+        if call.answered or self.mode is AbandonMode.FAILURES:
+            return True
+        if self.mode is AbandonMode.IGNORED:
+            return False
+        wait = call.wait_seconds
+        return wait is None or wait >= self.short_seconds
+
+    def describe(self) -> str:
+        """Shown beside the figure."""
+        if self.mode is AbandonMode.FAILURES:
+            return "放弃的来电计为未及时接听"
+        if self.mode is AbandonMode.IGNORED:
+            return "放弃的来电不计入"
+        return f"放弃的来电计为未及时接听({self.short_seconds:g} 秒内挂断的不计入)"
+
+
+def service_level(
+    calls: Iterable[CallFact], within: float = SERVICE_LEVEL_SECONDS, policy: AbandonPolicy | None = None
+) -> Ratio:
+    policy = policy or AbandonPolicy()
+    counted = [c for c in calls if policy.counts(c)]
+    fast = sum(1 for c in counted if c.answered and (c.wait_seconds or 0.0) <= within)
+    return Ratio(fast, len(counted))
+
+
+def abandonment_rate(calls: Iterable[CallFact], policy: AbandonPolicy | None = None) -> Ratio:
+    policy = policy or AbandonPolicy()
+    short = policy.mode is AbandonMode.SHORT_IGNORED
+    offered = [c for c in calls if not (short and not c.answered and not policy.counts(c))]
+    return Ratio(sum(1 for c in offered if not c.answered), len(offered))
+
+
+def average_speed_of_answer(calls: Iterable[CallFact]) -> Mean:
+    waits = [c.wait_seconds for c in calls if c.answered and c.wait_seconds is not None]
+    return Mean(sum(waits), len(waits))
+
+
+def average_handling_time(calls: Iterable[CallFact]) -> Mean:
+    times = [t for c in calls if (t := c.handling_seconds) is not None]
+    return Mean(sum(times), len(times))
+
+
+def first_contact_resolution(calls: Sequence[CallFact], days: int = FCR_DAYS) -> Ratio:
+    """Answered contacts with a known customer that were not followed by another contact of the
+    same customer about the same reason within ``days`` days (answered or not: calling back is
+    the sign). Give the calls of ``days`` after the period too, or its last days look resolved."""
+    window = timedelta(days=days)
+    by_topic: dict[tuple[str, str | None], list[datetime]] = defaultdict(list)
+    for call in calls:
+        if call.customer is not None:
+            by_topic[(call.customer, call.reason)].append(call.ring_at)
+    for times in by_topic.values():
+        times.sort()
+    resolved = total = 0
+    for call in calls:
+        if not call.answered or call.customer is None:
+            continue
+        total += 1
+        later = by_topic[(call.customer, call.reason)]
+        if not any(call.ring_at < t <= call.ring_at + window for t in later):
+            resolved += 1
+    return Ratio(resolved, total)
+
+
+SATISFIED_WORDS = frozenset({"满意", "非常满意", "很满意", "滿意", "非常滿意", "很滿意"})
+KNOWN_WORDS = SATISFIED_WORDS | {"一般", "不满意", "不滿意", "很不满意", "很不滿意", "非常不满意", "非常不滿意"}
+
+
+def is_satisfied(answer: int | str) -> bool | None:
+    """A survey answer: 1–5 (4 and 5 satisfied) or 满意/一般/不满意; None when unreadable."""
+    if isinstance(answer, int) and not isinstance(answer, bool):
+        return answer >= 4 if 1 <= answer <= 5 else None
+    text = str(answer).strip()
+    if text.isdigit():
+        return is_satisfied(int(text))
+    return text in SATISFIED_WORDS if text in KNOWN_WORDS else None
+
+
+def csat(answers: Iterable[int | str]) -> Ratio:
+    read = [s for s in map(is_satisfied, answers) if s is not None]
+    return Ratio(sum(read), len(read))
