@@ -7,7 +7,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
-from kefu.core.clock import on_centre_clock
 from kefu.core.fields import CentreTime, Offset, Version
 from kefu.knowledge.models import ArticleCategory, ArticleStatus
 from kefu.knowledge.search import MAX_QUERY, mark
@@ -201,10 +200,6 @@ class LatestChanges(BaseModel):
     items: list[ArticleChange]
     total: int
     since: CentreTime | None
-
-    def clock(self, moment: datetime | None) -> str:
-        """A time of the card on the centre's clock, to the minute (the workbench template's)."""
-        return "" if moment is None else on_centre_clock(moment).strftime("%Y-%m-%d %H:%M")
 
 
 class ArticleSummary(Labelled):

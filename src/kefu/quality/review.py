@@ -8,7 +8,6 @@ Also: an inspector's task list and the agreement between the machine and the ins
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -570,11 +569,3 @@ def review_view(session: Session, review: Review, reader: Reader) -> ReviewDetai
         }
     )
 
-
-def count_open(session: Session, inspector_ids: Sequence[int]) -> dict[int, int]:
-    """Open tasks per inspector (for the sampling page)."""
-    counts = dict.fromkeys(inspector_ids, 0)
-    for review in session.scalars(select(Review).where(Review.status == ReviewStatus.OPEN)):
-        if review.inspector_id in counts:
-            counts[review.inspector_id] += 1
-    return counts
