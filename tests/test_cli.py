@@ -457,3 +457,47 @@ def test_check_traditional_characters() -> None:
     result = kefu("check", "你聽錯了")
     assert result.returncode == 1
     assert "可能我的表达不够清楚" in result.stdout
+
+
+CDR = """通话编号,振铃时间,接听时间,挂机时间,工号,班组,主叫号码,来电原因,保持时长
+A1,2026-11-03 09:00:00,2026-11-03 09:00:08,2026-11-03 09:03:08,10001,一组,13800000001,账单,10
+A2,2026-11-03 09:10:00,2026-11-03 09:10:30,2026-11-03 09:14:00,10002,二组,13800000002,宽带,
+A3,2026-11-03 09:20:00,,2026-11-03 09:20:03,,,13800000003,账单,
+A4,2026-11-04 10:00:00,,2026-11-04 10:00:50,,,13800000004,账单,
+A5,2026-11-05 10:00:00,2026-11-05 10:00:05,2026-11-05 10:02:05,10001,一组,13800000001,账单,
+A6,2026-12-02 10:00:00,2026-12-02 10:00:05,2026-12-02 10:02:05,10002,二组,13800000002,宽带,
+"""
+
+
+def test_kefu_kpi_computes_a_month_from_a_switch_export(tmp_path: Path) -> None:
+    """November: A1–A5. Service level 2 of 4 (A3 gave up within 5 s and does not count, A4 after
+    50 s is a failure, A2 answered after 30 s); abandonment 1 of 4; ASA (8 + 30 + 5) / 3; handling
+    (180 + 10 + 210 + 120) / 3; first-contact resolution 2 of 3 (A1's customer called again about
+    the bill two days later; A2's call back falls in December, after the seven days)."""
+    cdr = tmp_path / "话单.csv"
+    cdr.write_text(CDR, encoding="utf-8")
+    done = kefu("kpi", cdr, "--month", "2026-11", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    centre = json.loads(done.stdout)["全中心"]
+    assert centre["offered"] == 5 and centre["answered"] == 3
+    assert (centre["service_level"]["numerator"], centre["service_level"]["denominator"]) == (2, 4)
+    assert (centre["abandonment"]["numerator"], centre["abandonment"]["denominator"]) == (1, 4)
+    assert centre["asa"]["value"] == pytest.approx(43 / 3) and centre["handling"]["value"] == pytest.approx(520 / 3)
+    assert (centre["fcr"]["numerator"], centre["fcr"]["denominator"]) == (2, 3)
+    teams = json.loads(kefu("kpi", cdr, "--month", "2026-11", "--by", "team", "--format", "json").stdout)
+    assert sorted(teams) == ["(未填)", "一组", "二组"] and teams["一组"]["service_level"]["value"] == 1.0
+    table = kefu("kpi", cdr, "--month", "2026-11")
+    assert "全中心" in table.stdout and "50.0%(2/4)" in table.stdout and "5 秒内挂断的不计入" in table.stdout
+
+
+def test_kefu_kpi_names_every_bad_row(tmp_path: Path) -> None:
+    cdr = tmp_path / "bad.csv"
+    cdr.write_text(
+        "振铃时间,接听时间,保持时长\n2026-11-03 09:00,明天,x\n,2026-11-03 09:00,\n2026-11-03 09:00,2026-11-03 08:59,\n",
+        encoding="utf-8",
+    )
+    done = kefu("kpi", cdr)
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    for problem in ("第 2 行:接听时间:时间格式不正确", "第 2 行:保持时长:应为秒数", "第 3 行:振铃时间:不能为空",
+                    "第 4 行:接听时间:接听时间早于振铃时间"):  # fmt: skip
+        assert problem in done.stderr, done.stderr

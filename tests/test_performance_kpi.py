@@ -120,3 +120,4 @@ def test_grade_boundaries(total: float, grade: str) -> None:
 def test_scales_clamp_and_run_either_way() -> None:
     assert Scale(480, 180).score(120) == 100 and Scale(480, 180).score(600) == 0 and Scale(480, 180).score(330) == 50
     assert Scale(0.6, 0.95).score(0.5) == 0
+

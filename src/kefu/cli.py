@@ -314,6 +314,105 @@ def check(
     raise typer.Exit(1)
 
 
+# ---------------------------------------------------------------- performance
+
+
+KPI_GROUPS = {"centre": "中心", "team": "班组", "agent": "工号"}
+
+
+@app.command(cls=Command)
+def kpi(
+    files: Annotated[list[Path], typer.Argument(metavar="文件", help="话单(CDR):CSV 或 Excel,每行一通来电")],
+    month: Annotated[
+        str | None, typer.Option("--month", metavar="月份", help="只算这个月(如 2026-11,中心时区);默认全部")
+    ] = None,
+    by: Annotated[str, typer.Option("--by", metavar="维度", help="centre(中心)、team(班组)或 agent(工号)")] = "centre",
+    within: Annotated[float, typer.Option("--within", metavar="秒", help="服务水平的接听时限")] = 20.0,
+    abandon: Annotated[
+        str, typer.Option("--abandon", metavar="口径", help="放弃来电:short_ignored、failures 或 ignored")
+    ] = "short_ignored",
+    short: Annotated[float, typer.Option("--short", metavar="秒", help="短时放弃:这么多秒内挂断不计")] = 5.0,
+    fcr_days: Annotated[int, typer.Option("--fcr-days", metavar="天", help="一次解决率:几天内再来电算未解决")] = 7,
+    output: Annotated[str, typer.Option("--format", metavar="格式", help="table 或 json")] = "table",
+) -> None:
+    """从话单计算服务水平、放弃率、平均应答、平均处理时长和一次解决率(不需要平台)。"""
+    import json
+    from dataclasses import asdict
+    from datetime import date, timedelta
+
+    from kefu.core.clock import on_centre_clock
+    from kefu.core.errors import KefuError
+    from kefu.dataio.cdr import read_cdr
+    from kefu.performance import kpi as kpis
+
+    if by not in KPI_GROUPS:
+        fail(f"--by 应为 centre、team 或 agent,而不是「{by}」")
+    if output not in ("table", "json"):
+        fail(f"--format 应为 table 或 json,而不是「{output}」")
+    try:
+        policy = kpis.AbandonPolicy(kpis.AbandonMode(abandon), short)
+    except ValueError:
+        fail(f"--abandon 应为 short_ignored、failures 或 ignored,而不是「{abandon}」")
+    calls: list[kpis.CallFact] = []
+    for path in files:
+        try:
+            calls += read_cdr(path.read_bytes(), path.name)
+        except OSError as error:
+            fail(f"{path}:{os_reason(error)}")
+        except KefuError as error:
+            fail(f"{path}:{error}")
+    later: list[kpis.CallFact] = []
+    if month is not None:
+        try:
+            first = date.fromisoformat(f"{month}-01")
+        except ValueError:
+            fail(f"--month 应为 年-月,如 2026-11,而不是「{month}」")
+        after = (first + timedelta(days=32)).replace(day=1)
+        day = {c.call_id: on_centre_clock(c.ring_at).date() for c in calls}
+        later = [c for c in calls if after <= day[c.call_id] < after + timedelta(days=fcr_days)]
+        calls = [c for c in calls if first <= day[c.call_id] < after]
+
+    def key(call: kpis.CallFact) -> str:
+        return "全中心" if by == "centre" else (getattr(call, by) or "(未填)")
+
+    groups: dict[str, list[kpis.CallFact]] = {}
+    for call in calls:
+        groups.setdefault(key(call), []).append(call)
+    rows = {
+        name: kpis.figures(group, within=within, policy=policy, fcr_days=fcr_days, later=later)
+        for name, group in sorted(groups.items())
+    }
+    if output == "json":
+
+        def plain(figure: kpis.Figures) -> dict[str, Any]:
+            return {
+                name: {**asdict(value), "value": value.value} if isinstance(value, kpis.Ratio | kpis.Mean) else value
+                for name, value in vars(figure).items()
+            }
+
+        out.print_json(json.dumps({name: plain(f) for name, f in rows.items()}, ensure_ascii=False))
+        return
+    table = Table(title=f"话单指标({KPI_GROUPS[by]})", title_justify="left")
+    table.add_column(KPI_GROUPS[by])
+    for header in ("来电", "接听", f"服务水平({within:g} 秒)", "放弃率", "平均应答", "平均处理", "一次解决率"):
+        table.add_column(header, justify="right")
+
+    def share(ratio: kpis.Ratio) -> str:
+        return "—" if ratio.value is None else f"{ratio.value:.1%}({ratio.numerator}/{ratio.denominator})"
+
+    def seconds(mean: kpis.Mean) -> str:
+        return "—" if mean.value is None else f"{mean.value:.1f} 秒"
+
+    for name, f in rows.items():
+        table.add_row(
+            name, str(f.offered), str(f.answered), share(f.service_level), share(f.abandonment),
+            seconds(f.asa), seconds(f.handling), share(f.fcr),
+        )  # fmt: skip
+    out.print(table)
+    target = f"服务水平目标 ≥ {kpis.SERVICE_LEVEL_TARGET:.0%}({within:g} 秒内接听)"
+    out.print(f"{target};{policy.describe()}。", highlight=False)
+
+
 # ---------------------------------------------------------------- serve and escalate
 
 

@@ -147,13 +147,16 @@ def average_handling_time(calls: Iterable[CallFact]) -> Mean:
     return Mean(sum(times), len(times))
 
 
-def first_contact_resolution(calls: Sequence[CallFact], days: int = FCR_DAYS) -> Ratio:
+def first_contact_resolution(
+    calls: Sequence[CallFact], days: int = FCR_DAYS, later: Sequence[CallFact] = ()
+) -> Ratio:
     """Answered contacts with a known customer that were not followed by another contact of the
     same customer about the same reason within ``days`` days (answered or not: calling back is
-    the sign). Give the calls of ``days`` after the period too, or its last days look resolved."""
+    the sign). ``later``: the calls after the period, searched for repeats only — without them
+    the period's last days look resolved."""
     window = timedelta(days=days)
     by_topic: dict[tuple[str, str | None], list[datetime]] = defaultdict(list)
-    for call in calls:
+    for call in [*calls, *later]:
         if call.customer is not None:
             by_topic[(call.customer, call.reason)].append(call.ring_at)
     for times in by_topic.values():
@@ -186,3 +189,36 @@ def is_satisfied(answer: int | str) -> bool | None:
 def csat(answers: Iterable[int | str]) -> Ratio:
     read = [s for s in map(is_satisfied, answers) if s is not None]
     return Ratio(sum(read), len(read))
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The call KPIs of one agent, team or the centre."""
+
+    offered: int
+    answered: int
+    service_level: Ratio
+    abandonment: Ratio
+    asa: Mean
+    handling: Mean
+    fcr: Ratio
+
+
+def figures(
+    calls: Sequence[CallFact],
+    *,
+    within: float = SERVICE_LEVEL_SECONDS,
+    policy: AbandonPolicy | None = None,
+    fcr_days: int = FCR_DAYS,
+    later: Sequence[CallFact] = (),
+) -> Figures:
+    """``later``: the calls after the period, which only tell whether a contact was repeated."""
+    return Figures(
+        offered=len(calls),
+        answered=sum(1 for c in calls if c.answered),
+        service_level=service_level(calls, within, policy),
+        abandonment=abandonment_rate(calls, policy),
+        asa=average_speed_of_answer(calls),
+        handling=average_handling_time(calls),
+        fcr=first_contact_resolution(calls, fcr_days, later),
+    )
