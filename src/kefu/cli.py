@@ -368,9 +368,9 @@ def kpi(
         except ValueError:
             fail(f"--month 应为 年-月,如 2026-11,而不是「{month}」")
         after = (first + timedelta(days=32)).replace(day=1)
-        day = {c.call_id: on_centre_clock(c.ring_at).date() for c in calls}
-        later = [c for c in calls if after <= day[c.call_id] < after + timedelta(days=fcr_days)]
-        calls = [c for c in calls if first <= day[c.call_id] < after]
+        dated = [(on_centre_clock(c.ring_at).date(), c) for c in calls]
+        later = [c for day, c in dated if after <= day < after + timedelta(days=fcr_days)]
+        calls = [c for day, c in dated if first <= day < after]
 
     def key(call: kpis.CallFact) -> str:
         return "全中心" if by == "centre" else (getattr(call, by) or "(未填)")

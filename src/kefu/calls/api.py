@@ -21,7 +21,7 @@ from kefu.core.fields import Id, Offset
 from kefu.core.security import Permission
 from kefu.flows import intake
 from kefu.http.deps import DB, CustomerReader, require
-from kefu.quality.card import ScorecardOut, scorecard
+from kefu.quality.card import CallScorecardOut, scorecard
 
 router = APIRouter(prefix="/api/calls", tags=["calls"])
 
@@ -116,7 +116,7 @@ def workorder_draft(call_id: Id, reader: CustomerReader, session: DB) -> WorkOrd
 
 
 @router.get("/{call_id:int}/inspection", dependencies=[require(Permission.CUSTOMER_VIEW)])
-def inspection(call_id: Id, reader: CustomerReader, session: DB) -> ScorecardOut:
+def inspection(call_id: Id, reader: CustomerReader, session: DB) -> CallScorecardOut:
     """The stored scorecard of the call: its current inspection, the rulebook version that
     produced it and its findings (never re-inspected here). ``applicable`` is false for a call
     without a transcript; ``status`` failed: the inspection failed and waits for 重新质检."""

@@ -22,6 +22,7 @@ Definitions (README "Performance"):
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -103,14 +104,21 @@ class AbandonPolicy:
     mode: AbandonMode = AbandonMode.SHORT_IGNORED
     short_seconds: float = 5.0
 
+    def short_abandon(self, call: CallFact) -> bool:
+        """A caller who gave up within ``short_seconds``, left out of every figure by this policy."""
+        wait = call.wait_seconds
+        return (
+            self.mode is AbandonMode.SHORT_IGNORED
+            and not call.answered
+            and wait is not None
+            and wait < self.short_seconds
+        )
+
     def counts(self, call: CallFact) -> bool:
         """Whether ``call`` is among the offered calls of the service level."""
-        if call.answered or self.mode is AbandonMode.FAILURES:
+        if call.answered:
             return True
-        if self.mode is AbandonMode.IGNORED:
-            return False
-        wait = call.wait_seconds
-        return wait is None or wait >= self.short_seconds
+        return self.mode is not AbandonMode.IGNORED and not self.short_abandon(call)
 
     def describe(self) -> str:
         """Shown beside the figure."""
@@ -132,8 +140,7 @@ def service_level(
 
 def abandonment_rate(calls: Iterable[CallFact], policy: AbandonPolicy | None = None) -> Ratio:
     policy = policy or AbandonPolicy()
-    short = policy.mode is AbandonMode.SHORT_IGNORED
-    offered = [c for c in calls if not (short and not c.answered and not policy.counts(c))]
+    offered = [c for c in calls if not policy.short_abandon(c)]
     return Ratio(sum(1 for c in offered if not c.answered), len(offered))
 
 
@@ -147,9 +154,7 @@ def average_handling_time(calls: Iterable[CallFact]) -> Mean:
     return Mean(sum(times), len(times))
 
 
-def first_contact_resolution(
-    calls: Sequence[CallFact], days: int = FCR_DAYS, later: Sequence[CallFact] = ()
-) -> Ratio:
+def first_contact_resolution(calls: Sequence[CallFact], days: int = FCR_DAYS, later: Sequence[CallFact] = ()) -> Ratio:
     """Answered contacts with a known customer that were not followed by another contact of the
     same customer about the same reason within ``days`` days (answered or not: calling back is
     the sign). ``later``: the calls after the period, searched for repeats only — without them
@@ -166,8 +171,9 @@ def first_contact_resolution(
         if not call.answered or call.customer is None:
             continue
         total += 1
-        later = by_topic[(call.customer, call.reason)]
-        if not any(call.ring_at < t <= call.ring_at + window for t in later):
+        times = by_topic[(call.customer, call.reason)]
+        after = bisect_right(times, call.ring_at)  # the topic's first contact after this one
+        if after == len(times) or times[after] > call.ring_at + window:
             resolved += 1
     return Ratio(resolved, total)
 

@@ -40,11 +40,13 @@ class Card:
     findings: list[dict[str, Any]] = field(default_factory=list)
     turns: dict[int, list[Mark]] = field(default_factory=dict)  # turn index → marked runs
 
-    def public(self) -> ScorecardOut:
+    def public(self) -> CallScorecardOut:
         inspection = self.inspection
         call_id = self.call_id
         if inspection is None:
-            return ScorecardOut(call_id=call_id, applicable=self.applicable, status=self.status, message=self.message)
+            return CallScorecardOut(
+                call_id=call_id, applicable=self.applicable, status=self.status, message=self.message
+            )
         report = None
         if inspection.status == InspectionStatus.DONE:
             report = ScorecardReport(
@@ -58,7 +60,7 @@ class Card:
                 not_applicable=inspection.not_applicable or [],
                 findings=self.findings,
             )
-        return ScorecardOut(
+        return CallScorecardOut(
             call_id=call_id,
             applicable=self.applicable,
             status=self.status,
@@ -85,7 +87,7 @@ class ScorecardReport(BaseModel):
     findings: list[dict[str, Any]]
 
 
-class ScorecardOut(BaseModel):
+class CallScorecardOut(BaseModel):
     """A call's stored scorecard (``report`` None: no transcript, or the inspection failed)."""
 
     call_id: int

@@ -59,8 +59,7 @@ def present_event(event: WorkOrderEvent) -> EventOut:
     )
 
 
-def _fields(order: WorkOrder, reader: Reader, now: datetime) -> dict[str, Any]:
-    deadlines = sla.deadlines(order, now)
+def _fields(order: WorkOrder, reader: Reader, now: datetime, deadlines: list[sla.Deadline]) -> dict[str, Any]:
     return {
         "id": order.id,
         "number": order.number,
@@ -97,24 +96,21 @@ def _fields(order: WorkOrder, reader: Reader, now: datetime) -> dict[str, Any]:
         "next_due": sla.earliest_due(deadlines),
         # The actions the status allows, if the reader may change this order at all.
         "allowed_actions": service.allowed_actions(order) if service.may_write(reader.user, order) else [],
-        "_deadlines": deadlines,
     }
 
 
 def summary(order: WorkOrder, reader: Reader, now: datetime | None = None) -> WorkOrderSummary:
     """An order in a list."""
-    fields = _fields(order, reader, now or utcnow())
-    del fields["_deadlines"]
-    return WorkOrderSummary(**fields)
+    now = now or utcnow()
+    return WorkOrderSummary(**_fields(order, reader, now, sla.deadlines(order, now)))
 
 
 def present(order: WorkOrder, reader: Reader, now: datetime | None = None) -> WorkOrderOut:
     """One order with its deadlines and timeline."""
     now = now or utcnow()
-    fields = _fields(order, reader, now)
-    deadlines = fields.pop("_deadlines")
+    deadlines = sla.deadlines(order, now)
     return WorkOrderOut(
-        **fields,
+        **_fields(order, reader, now, deadlines),
         deadlines=[present_deadline(d, now) for d in deadlines],
         timeline=[present_event(e) for e in service.timeline(order)],
     )

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
-from kefu.core import audit_log, validation
+from kefu.core import audit_log
 from kefu.core.audit import AuditAction, AuditEntity
 from kefu.core.audit_log import AuditFilter
 from kefu.core.errors import Invalid
@@ -16,7 +16,7 @@ from kefu.core.security import Permission
 from kefu.core.spreadsheets import MEDIA_TYPES, export_filename, export_rows
 from kefu.http.deps import DB, CurrentUser, require
 from kefu.overviews import audit_trail
-from kefu.web.pages.common import form_body, form_int, render
+from kefu.web.pages.common import form_body, form_int, form_problems, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -46,11 +46,7 @@ def _filters(request: Request) -> tuple[dict[str, str], AuditFilter, str | None]
     try:
         return form, form_body(AuditFilter, form), None
     except ValidationError as problem:
-        reasons = [
-            f"{FILTER_LABELS.get(str(e['loc'][0]), '') + ':' if e['loc'] else ''}{validation.message(e)}"
-            for e in problem.errors()
-        ]
-        return form, AuditFilter(), ";".join(reasons)
+        return form, AuditFilter(), form_problems(problem, FILTER_LABELS)
 
 
 @router.get("/audit", dependencies=[require(Permission.AUDIT_VIEW)])

@@ -7,8 +7,9 @@ from typing import Any, TypeVar, get_origin
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
+from kefu.core import validation
 from kefu.core.fields import MAX_ID
 from kefu.web.templating import page_context, templates
 
@@ -51,6 +52,13 @@ def form_body(model: type[Body], form: Mapping[str, Any]) -> Body:
             if values:
                 data[name] = values
     return model.model_validate(data)
+
+
+def form_problems(problem: ValidationError, labels: Mapping[str, str]) -> str:
+    """What is wrong with a form, one 「字段:原因」 per problem, joined by ;."""
+    return ";".join(
+        (labels.get(str(e["loc"][0]), "") + ":" if e["loc"] else "") + validation.message(e) for e in problem.errors()
+    )
 
 
 def safe_next(target: str | None) -> str:

@@ -8,7 +8,6 @@ from pydantic import ValidationError
 
 from kefu.accounts import service as accounts
 from kefu.calls import service as calls
-from kefu.core import validation
 from kefu.core.db import attempt
 from kefu.core.errors import Invalid
 from kefu.core.fields import Id
@@ -19,7 +18,7 @@ from kefu.quality import calibration as service
 from kefu.quality.calibration import CalibrationIn
 from kefu.quality.models import ReviewStatus
 from kefu.quality.service import recently_inspected
-from kefu.web.pages.common import form_body, redirect, render
+from kefu.web.pages.common import form_body, form_problems, redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[require(Permission.QA_REVIEW)])
 
@@ -65,11 +64,6 @@ def calibration_page(request: Request, calibration_id: Id, reader: CustomerReade
 FIELDS = {"name": "名称", "call_ids": "通话", "inspector_ids": "质检员", "reference_id": "基准质检员"}
 
 
-def _problem(problem: ValidationError) -> str:
-    first = problem.errors()[0]
-    return FIELDS.get(str(first["loc"][0]) if first["loc"] else "", "") + ":" + validation.message(first)
-
-
 @router.post("/quality/calibration")
 async def create_form(request: Request, user: CurrentUser, session: DB) -> RedirectResponse:
     form = await request.form()
@@ -80,7 +74,7 @@ async def create_form(request: Request, user: CurrentUser, session: DB) -> Redir
                 session, user.id, body.name, body.call_ids, body.inspector_ids, body.reference_id
             )
     except ValidationError as problem:
-        return redirect("/quality/calibration", f"未创建:{_problem(problem)}", request)
+        return redirect("/quality/calibration", f"未创建:{form_problems(problem, FIELDS)}", request)
     except Invalid as error:
         return redirect("/quality/calibration", f"未创建:{error}", request)
     return redirect(

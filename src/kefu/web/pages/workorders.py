@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from kefu.calls import service as calls
 from kefu.calls.schemas import WorkOrderDraft
-from kefu.core import validation
 from kefu.core.db import attempt, utcnow
 from kefu.core.errors import KefuError, NotFound
 from kefu.core.fields import Id
@@ -22,7 +21,7 @@ from kefu.core.privacy import Reader
 from kefu.core.security import Permission
 from kefu.customers import service as customers
 from kefu.http.deps import DB, CustomerReader, require
-from kefu.web.pages.common import form_body, form_int, redirect, render
+from kefu.web.pages.common import form_body, form_int, form_problems, redirect, render
 from kefu.workorders import service
 from kefu.workorders.models import OrderType, Priority, Status
 from kefu.workorders.presenting import present, summary
@@ -47,12 +46,7 @@ FORM_FIELDS = (
 
 
 def _message(problem: Exception) -> str:
-    if isinstance(problem, ValidationError):
-        return ";".join(
-            (service.FIELD_LABELS.get(str(e["loc"][0]), "") + ":" if e["loc"] else "") + validation.message(e)
-            for e in problem.errors()
-        )
-    return str(problem)
+    return form_problems(problem, service.FIELD_LABELS) if isinstance(problem, ValidationError) else str(problem)
 
 
 def _templates() -> dict[str, dict[str, list[str]]]:
