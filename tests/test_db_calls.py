@@ -14,7 +14,7 @@ from kefu.accounts import service as accounts
 from kefu.calls import service as calls
 from kefu.calls.demo import DEMOS, seed_demo
 from kefu.calls.models import Direction, is_night_service
-from kefu.calls.reasons import DEFAULT_REASONS, CallReason, load_reasons, use_reasons
+from kefu.calls.reasons import DEFAULT_REASONS, UNANSWERED, CallReason, current_reasons, load_reasons, use_reasons
 from kefu.calls.schemas import CallCreate, CallFilter, CallUpdate
 from kefu.core import audit
 from kefu.core.clock import centre_tz
@@ -83,9 +83,12 @@ def test_every_call_needs_a_known_reason() -> None:
     for missing in ({"reason": None}, {"reason": ""}, {"reason": "  "}):
         with pytest.raises(ValidationError, match="每个来电都要选择来电原因"):
             new_call(**missing)
-    without = {"direction": "inbound", "ring_at": at(22, 8)}
+    without = {"direction": "inbound", "ring_at": at(22, 8), "answered_at": at(22, 8, 5)}
     with pytest.raises(ValidationError, match="来电原因"):
         CallCreate.model_validate(without)
+    # Nobody answered: nothing to click; stored as 未接通 (the abandoned calls of SPEC §7).
+    abandoned = CallCreate.model_validate({"direction": "inbound", "ring_at": at(22, 8)})
+    assert abandoned.reason == UNANSWERED and current_reasons().label(UNANSWERED) == "未接通"
     with pytest.raises(ValidationError, match=r"未知的来电原因“天气”.*咨询-资费"):
         new_call(reason="天气")
     assert new_call(reason="故障申告").reason == "fault"  # the label an agent clicks …

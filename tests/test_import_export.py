@@ -354,15 +354,37 @@ def test_calls_already_in_the_database_and_unknown_customers(centre) -> None:  #
     ]
 
 
-def test_a_call_file_needs_direction_ring_time_and_reason_columns(centre) -> None:  # type: ignore[no-untyped-def]
+def test_a_call_file_needs_a_ring_time_column(centre) -> None:  # type: ignore[no-untyped-def]
     sessions, agent, _ = centre
     data = "工号,小结\n12345,没有必需的列\n".encode()
     problems = rejected(lambda: _import_calls(sessions, agent, data, "c.csv"))
-    assert [p.split("(")[0] for p in problems] == [
-        "第 1 行:表头:缺少必需的列“呼叫方向”",
-        "第 1 行:表头:缺少必需的列“振铃时间”",
-        "第 1 行:表头:缺少必需的列“来电原因”",
-    ]
+    assert [p.split("(")[0] for p in problems] == ["第 1 行:表头:缺少必需的列“振铃时间”"]
+
+
+def test_a_switch_cdr_without_direction_or_reason_imports_abandoned_calls(centre) -> None:  # type: ignore[no-untyped-def]
+    """SPEC §7: the offered calls nobody answered are what service level and abandonment are
+    made of; a switch's 话单 has neither direction nor reason, and says what was assumed."""
+    sessions, agent, _ = centre
+    data = "\n".join(
+        [
+            "流水号,主叫号码,振铃时间,接听时间,挂机时间,坐席工号,保持时长,话后处理时长",
+            "Q-1,13800000001,2026-11-20 09:00:00,2026-11-20 09:00:12,2026-11-20 09:04:12,12345,30,45",
+            "Q-2,13800000002,2026-11-20 09:01:00,,2026-11-20 09:01:40,,,",
+        ]
+    ).encode()
+    with transaction(sessions) as session:
+        checked = import_calls(session, agent, data, "cdr.csv", dry_run=True)
+    assert checked.created == 0 and "全部记为呼入" in checked.message and "未接来电记为“未接通”" in checked.message
+    result = _import_calls(sessions, agent, data, "cdr.csv")
+    with sessions() as session:
+        answered, abandoned = (calls.get_call(session, i) for i in result.ids)
+        assert (answered.direction.value, answered.reason, answered.hold_seconds, answered.wrap_seconds) == (
+            "inbound", "other", 30, 45,
+        )  # fmt: skip
+        assert abandoned.answered_at is None and abandoned.reason == "abandoned" and abandoned.agent_id is None
+    wrong = "振铃时间,接听时间,来电原因\n2026-11-20 09:00:00,2026-11-20 09:00:05,abandoned\n".encode()
+    problems = rejected(lambda: _import_calls(sessions, agent, wrong, "c.csv"))
+    assert problems == ["第 2 行:来电原因:已接听的来电要选择来电原因"]
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])

@@ -6,6 +6,16 @@ from kefu.core.audit import AuditEntry
 from kefu.customers.models import Customer
 from kefu.jobs.models import Job  # noqa: F401
 from kefu.knowledge.models import Article, ArticleVersion, ReaderVisit  # noqa: F401
+from kefu.performance.models import (  # noqa: F401
+    AgentEvaluation,
+    Attendance,
+    BusinessError,
+    CoachingPlan,
+    EvaluationComment,
+    PublishedMonth,
+    Sale,
+    Survey,
+)
 from kefu.quality.models import (  # noqa: F401
     Appeal,
     CalibrationSession,

@@ -56,6 +56,8 @@ class CallRecord(Versioned, Timestamped, Base):
     ring_at: Mapped[datetime] = mapped_column(index=True)  # the call came in / was dialled / chat opened
     answered_at: Mapped[datetime | None]  # None: never answered (abandoned)
     ended_at: Mapped[datetime | None]
+    hold_seconds: Mapped[float | None]  # from the switch, when it reports them
+    wrap_seconds: Mapped[float | None]  # after-call work (话后处理)
     hangup_by: Mapped[HangupBy | None] = mapped_column(enum_column(HangupBy))
     reason: Mapped[str] = mapped_column(String(32), index=True)  # 来电原因 code, see kefu.calls.reasons
     summary: Mapped[str | None] = mapped_column(Text)

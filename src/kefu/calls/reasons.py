@@ -63,6 +63,8 @@ class ReasonCatalogue(BaseModel):
     def label(self, code: str) -> str:
         """The label of a stored code; an unknown (e.g. since removed) code shows as itself."""
         reason = self.get(code)
+        if reason is None and code == UNANSWERED:
+            return UNANSWERED_LABEL
         return reason.label if reason else code
 
     def resolve(self, value: str) -> CallReason:
@@ -125,6 +127,10 @@ DEFAULT_REASONS = ReasonCatalogue(
         _r("other", "其他", "其他", "002 4.2(6)(每个来电都要有原因)"),
     ]
 )
+# A call nobody answered (abandoned in the queue, an outbound call not picked up) has no reason an
+# agent could click; it is stored under this code, whatever the centre's list.
+UNANSWERED = "abandoned"
+UNANSWERED_LABEL = "未接通"
 
 _current: ReasonCatalogue | None = None
 

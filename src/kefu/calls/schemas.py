@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from kefu.calls.models import Channel, Direction, HangupBy
-from kefu.calls.reasons import current_reasons
+from kefu.calls.reasons import UNANSWERED, current_reasons
 from kefu.core.clock import utc_for_storing
 from kefu.core.fields import CentreTime, Id, Version, typed_time
 from kefu.core.turns import stored_turn
@@ -139,6 +139,8 @@ class CallFields(BaseModel):
     ring_at: datetime | None = None
     answered_at: datetime | None = None
     ended_at: datetime | None = None
+    hold_seconds: float | None = Field(default=None, ge=0, le=86_400, description="保持时长(秒),交换机提供时")
+    wrap_seconds: float | None = Field(default=None, ge=0, le=86_400, description="话后处理时长(秒)")
     hangup_by: HangupBy | None = None
     reason: str | None = Field(default=None, description="来电原因: code or label")
     summary: str | None = Field(default=None, max_length=2000)
@@ -179,11 +181,15 @@ class CallFields(BaseModel):
 
     @field_validator("reason")
     @classmethod
-    def _reason(cls, value: str | None) -> str | None:
+    def _reason(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             return None
         if not value:
             raise ValueError("每个来电都要选择来电原因")
+        if value == UNANSWERED:
+            if info.data.get("answered_at") is not None:
+                raise ValueError("已接听的来电要选择来电原因")
+            return value
         return current_reasons().resolve(value).code
 
     @field_validator("transcript", mode="before")
@@ -220,6 +226,14 @@ class CallCreate(CallFields):
     ring_at: datetime
     # Always a code after validation; the default only lets a missing reason get the same message.
     reason: str | None = Field(default=None, validate_default=True, description="来电原因 (seed 002: every call)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unanswered(cls, data: Any) -> Any:
+        """A call nobody answered has no reason to click (SPEC §7: abandoned calls count too)."""
+        if isinstance(data, dict) and not data.get("answered_at") and not str(data.get("reason") or "").strip():
+            return {**data, "reason": UNANSWERED}
+        return data
 
     @field_validator("reason", mode="before")
     @classmethod
@@ -334,6 +348,8 @@ class CallOut(BaseModel):
     night_service: bool
     ring_seconds: float | None
     talk_seconds: float | None
+    hold_seconds: float | None = None
+    wrap_seconds: float | None = None
     qa_score: float | None
     qa_passed: bool | None
 

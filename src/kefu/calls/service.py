@@ -104,6 +104,8 @@ def present(call: CallRecord, reader: Reader) -> CallOut:
         night_service=call.night_service,
         ring_seconds=call.ring_seconds,
         talk_seconds=call.talk_seconds,
+        hold_seconds=call.hold_seconds,
+        wrap_seconds=call.wrap_seconds,
         qa_score=call.qa_score,
         qa_passed=call.qa_passed,
     )

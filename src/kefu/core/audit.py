@@ -63,6 +63,7 @@ class AuditAction(ChoiceSet, title="操作"):
     LEAD_OPINION = "lead_opinion", "班组长意见"
     DECIDE = "decide", "裁定"
     PUBLISH = "publish", "发布", "success"
+    REVISE = "revise", "发布修订版", "warning"
 
 
 class AuditEntity(ChoiceSet, title="对象类型"):
@@ -81,6 +82,12 @@ class AuditEntity(ChoiceSet, title="对象类型"):
     CALIBRATION = "calibration", "校准会"
     JOB = "job", "导入导出任务"
     AUDIT_LOG = "audit_log", "审计日志"
+    SURVEY = "survey", "满意度调查"
+    SALE = "sale", "销售记录"
+    BUSINESS_ERROR = "business_error", "业务差错"
+    ATTENDANCE = "attendance", "出勤"
+    EVALUATION = "evaluation", "月度绩效"
+    COACHING = "coaching", "辅导计划"
 
 
 class AuditEntry(Base):

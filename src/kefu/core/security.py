@@ -86,6 +86,7 @@ class Permission(StrEnum):
     QA_REPORT = "quality.report"  # everyone's scorecards and the quality reports
     APPEAL_LEAD = "quality.appeal_lead"  # the team lead's opinion on an appeal
     APPEAL_DECIDE = "quality.appeal_decide"  # QA's decision on an appeal
+    PERFORMANCE_PUBLISH = "performance.publish"  # publish (and correct) a month's evaluation
 
 
 _FRONT_LINE = {Permission.CUSTOMER_VIEW, Permission.CUSTOMER_EDIT, Permission.WORKORDER_EDIT, Permission.CALL_EDIT}
@@ -119,6 +120,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.QA_REPORT,
             Permission.APPEAL_LEAD,
             Permission.APPEAL_DECIDE,
+            Permission.PERFORMANCE_PUBLISH,
         }
     ),
     Role.ADMIN: frozenset(Permission),

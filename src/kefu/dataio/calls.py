@@ -51,7 +51,7 @@ from kefu.quality.service import Scorecard
 
 CALL_COLUMNS: tuple[Column, ...] = (
     Column("external_id", "通话编号", ("call_id", "通话id", "呼叫编号", "流水号")),
-    Column("direction", "呼叫方向", ("方向", "呼入呼出"), required=True),
+    Column("direction", "呼叫方向", ("方向", "呼入呼出")),  # a switch's CDR of a queue: all 呼入
     Column("channel", "渠道", ()),
     Column("agent_no", "工号", ("客服工号", "坐席工号", "agent_id", "agent")),
     Column("agent_name", "客服姓名", ("坐席姓名",), export_only=True),
@@ -61,9 +61,11 @@ CALL_COLUMNS: tuple[Column, ...] = (
     Column("caller_number", "来电号码", ("主叫号码", "客户号码", "客户电话", "联系电话", "电话", "号码", "phone")),
     Column("ring_at", "振铃时间", ("来电时间", "呼叫时间", "开始时间"), required=True),
     Column("answered_at", "接听时间", ("应答时间",)),
-    Column("ended_at", "结束时间", ("挂机时间", "通话结束时间")),
+    Column("ended_at", "结束时间", ("挂机时间", "通话结束时间", "放弃时间")),
+    Column("hold_seconds", "保持时长(秒)", ("保持时长", "保持秒数", "hold")),
+    Column("wrap_seconds", "话后处理时长(秒)", ("话后处理时长", "话后时长", "整理时长", "acw")),
     Column("hangup_by", "挂机方", ("挂断方",)),
-    Column("reason", "来电原因", ("原因", "来电类型"), required=True),
+    Column("reason", "来电原因", ("原因", "来电类型", "业务类型")),
     Column("summary", "小结", ("通话小结", "摘要", "内容摘要")),
     Column("transcript", "转写", ("通话转写", "转写文本", "对话", "对话内容", "通话内容")),
     Column("night_service", "夜间服务", (), export_only=True),
@@ -72,7 +74,20 @@ CALL_COLUMNS: tuple[Column, ...] = (
     Column("qa_score", "质检得分", (), export_only=True),
 )
 _TEXT_FIELDS = ("external_id", "agent_no", "customer_id", "account_id", "caller_number", "summary", "transcript")
-_AS_IS = ("direction", "channel", "ring_at", "answered_at", "ended_at", "hangup_by", "reason")
+_AS_IS = (
+    "direction",
+    "channel",
+    "ring_at",
+    "answered_at",
+    "ended_at",
+    "hangup_by",
+    "reason",
+    "hold_seconds",
+    "wrap_seconds",
+)
+# A switch's call detail records (话单) carry no direction and no reason: what is taken instead.
+ASSUMED_DIRECTION = "文件没有“呼叫方向”列:全部记为呼入"
+ASSUMED_REASON = "文件没有“来电原因”列:已接来电记为“其他”,未接来电记为“未接通”"
 
 
 def check_calls(session: Session, data: bytes, filename: str, *, progress: Progress | None = None) -> Checked:
@@ -94,8 +109,17 @@ def check_calls(session: Session, data: bytes, filename: str, *, progress: Progr
     )
     errors: list[RowError] = []
     valid: list[tuple[int, CallCreate]] = []
+    assumed = []
+    if "direction" not in table.headers:
+        assumed.append(ASSUMED_DIRECTION)
+    if "reason" not in table.headers:
+        assumed.append(ASSUMED_REASON)
     for done, (row, (values, problems)) in enumerate(zip(table.rows, texts, strict=True), start=1):
         fields: dict[str, Any] = {k: row.values.get(k) for k in _AS_IS if row.values.get(k) is not None}
+        if "direction" not in table.headers:
+            fields["direction"] = "inbound"
+        if "reason" not in table.headers and fields.get("answered_at") is not None:
+            fields["reason"] = "other"
         fields |= {k: values[k] for k in ("external_id", "caller_number", "summary", "transcript") if k in values}
         if "agent_no" in values:
             if values["agent_no"] in agents:
@@ -119,7 +143,7 @@ def check_calls(session: Session, data: bytes, filename: str, *, progress: Progr
         errors.append(RowError(valid[index][0], label(name), _row_wording(message, valid)))
     if errors:
         raise ImportRejected(errors)
-    return Checked("call", table.source, len(table.rows), items, table.ignored_columns)
+    return Checked("call", table.source, len(table.rows), items, table.ignored_columns, assumed)
 
 
 def score_calls(session: Session, checked: Checked, *, progress: Progress | None = None) -> list[Scorecard | None]:

@@ -435,6 +435,7 @@ class ImportResult:
     ids: list[int] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
     dry_run: bool = False
+    assumed: list[str] = field(default_factory=list)  # what was taken for a column the file lacks
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -445,6 +446,7 @@ class ImportResult:
             "ids": self.ids,
             "ignored_columns": self.ignored_columns,
             "dry_run": self.dry_run,
+            "assumed": self.assumed,
             "message": self.message,
         }
 
@@ -452,7 +454,8 @@ class ImportResult:
     def message(self) -> str:
         done = "检查通过,可以导入" if self.dry_run else f"已导入 {self.created} 条"
         ignored = f";已忽略无法识别的列:{'、'.join(self.ignored_columns)}" if self.ignored_columns else ""
-        return f"{self.source}:共 {self.rows} 行,{done}{ignored}"
+        assumed = "".join(f";{note}" for note in self.assumed)
+        return f"{self.source}:共 {self.rows} 行,{done}{ignored}{assumed}"
 
 
 @dataclass
@@ -465,10 +468,18 @@ class Checked:
     rows: int
     items: list[Any]
     ignored_columns: list[str] = field(default_factory=list)
+    assumed: list[str] = field(default_factory=list)
 
     def result(self, ids: Sequence[int] = (), *, dry_run: bool = False) -> ImportResult:
         return ImportResult(
-            self.entity, self.source, self.rows, len(ids), list(ids), list(self.ignored_columns), dry_run
+            self.entity,
+            self.source,
+            self.rows,
+            len(ids),
+            list(ids),
+            list(self.ignored_columns),
+            dry_run,
+            list(self.assumed),
         )
 
 

@@ -154,11 +154,17 @@ def average_handling_time(calls: Iterable[CallFact]) -> Mean:
     return Mean(sum(times), len(times))
 
 
-def first_contact_resolution(calls: Sequence[CallFact], days: int = FCR_DAYS, later: Sequence[CallFact] = ()) -> Ratio:
-    """Answered contacts with a known customer that were not followed by another contact of the
-    same customer about the same reason within ``days`` days (answered or not: calling back is
-    the sign). ``later``: the calls after the period, searched for repeats only — without them
-    the period's last days look resolved."""
+def contacts_resolved(
+    calls: Sequence[CallFact], days: int = FCR_DAYS, later: Sequence[CallFact] = ()
+) -> list[bool | None]:
+    """For each call of ``calls``: whether it was a first-contact resolution — an answered contact
+    with a known customer not followed by another contact of the same customer about the same
+    reason within ``days`` days (answered or not: calling back is the sign); None when it does not
+    count (not answered, anonymous caller). ``later``: the calls after the period, searched for
+    repeats only — without them the period's last days look resolved.
+
+    Computed once over all calls, whoever took the repeat: a customer who calls again about the
+    same thing was not helped, whichever agent takes the second call."""
     window = timedelta(days=days)
     by_topic: dict[tuple[str, str | None], list[datetime]] = defaultdict(list)
     for call in [*calls, *later]:
@@ -166,16 +172,24 @@ def first_contact_resolution(calls: Sequence[CallFact], days: int = FCR_DAYS, la
             by_topic[(call.customer, call.reason)].append(call.ring_at)
     for times in by_topic.values():
         times.sort()
-    resolved = total = 0
+    resolved: list[bool | None] = []
     for call in calls:
         if not call.answered or call.customer is None:
+            resolved.append(None)
             continue
-        total += 1
         times = by_topic[(call.customer, call.reason)]
         after = bisect_right(times, call.ring_at)  # the topic's first contact after this one
-        if after == len(times) or times[after] > call.ring_at + window:
-            resolved += 1
-    return Ratio(resolved, total)
+        resolved.append(after == len(times) or times[after] > call.ring_at + window)
+    return resolved
+
+
+def first_contact_resolution(calls: Sequence[CallFact], days: int = FCR_DAYS, later: Sequence[CallFact] = ()) -> Ratio:
+    return resolution_ratio(contacts_resolved(calls, days, later))
+
+
+def resolution_ratio(resolved: Iterable[bool | None]) -> Ratio:
+    counted = [r for r in resolved if r is not None]
+    return Ratio(sum(counted), len(counted))
 
 
 SATISFIED_WORDS = frozenset({"满意", "非常满意", "很满意", "滿意", "非常滿意", "很滿意"})
@@ -217,8 +231,10 @@ def figures(
     policy: AbandonPolicy | None = None,
     fcr_days: int = FCR_DAYS,
     later: Sequence[CallFact] = (),
+    resolved: Sequence[bool | None] | None = None,
 ) -> Figures:
-    """``later``: the calls after the period, which only tell whether a contact was repeated."""
+    """``later``: the calls after the period, which only tell whether a contact was repeated;
+    ``resolved``: ``contacts_resolved`` of ``calls`` when already known (a group of a larger set)."""
     return Figures(
         offered=len(calls),
         answered=sum(1 for c in calls if c.answered),
@@ -226,5 +242,5 @@ def figures(
         abandonment=abandonment_rate(calls, policy),
         asa=average_speed_of_answer(calls),
         handling=average_handling_time(calls),
-        fcr=first_contact_resolution(calls, fcr_days, later),
+        fcr=resolution_ratio(resolved if resolved is not None else contacts_resolved(calls, fcr_days, later)),
     )

@@ -40,6 +40,7 @@ def routers() -> list[APIRouter]:
     from kefu.dataio.api import router as dataio_api
     from kefu.jobs.api import router as jobs_api
     from kefu.knowledge.api import router as knowledge_api
+    from kefu.performance.api import router as performance_api
     from kefu.quality.api import appeals as quality_appeals_api
     from kefu.quality.api import calibration as quality_calibration_api
     from kefu.quality.api import reports as quality_reports_api
@@ -69,6 +70,7 @@ def routers() -> list[APIRouter]:
         calls_api,
         workorders_api,
         knowledge_api,
+        performance_api,
         audit_api.router,
         auth.router,
         session_pages.router,
