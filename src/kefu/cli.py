@@ -458,7 +458,7 @@ def serve(
         fail("规则库有误:\n" + str(error))
     except Exception as error:  # the database is the usual suspect: say which one
         fail(f"无法打开数据库 {settings.database}:{error}")
-    seeded = demo and seed_demo(application.state.sessions)
+    seeded = demo and seed_demo(application.state.sessions, centre=True)
     out.print(f"kefu 客服 正在运行:[bold]http://{host}:{port}/[/bold]  (API 文档 /api/docs)", highlight=False)
     out.print(f"数据库:{settings.database}", highlight=False, markup=False)
     if seeded:

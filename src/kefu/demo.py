@@ -8,11 +8,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kefu.accounts import service as accounts
 from kefu.accounts.models import User
-from kefu.core.db import transaction
-from kefu.core.security import Role
+from kefu.core.db import transaction, utcnow
+from kefu.core.security import Role, hash_password
 from kefu.customers import service as customers
 from kefu.customers.schemas import CustomerCreate
-from kefu.flows import intake
+from kefu.flows import demo_centre, intake
 from kefu.knowledge.demo import seed_demo as seed_knowledge
 from kefu.quality.sampling import ensure_default_plan
 from kefu.workorders import demo as workorders_demo
@@ -52,15 +52,19 @@ def is_empty(session: Session) -> bool:
     return session.scalar(select(User.id).limit(1)) is None
 
 
-def seed_demo(factory: sessionmaker[Session], *, activity: bool = True, must_change_password: bool = True) -> bool:
+def seed_demo(
+    factory: sessionmaker[Session], *, activity: bool = True, must_change_password: bool = True, centre: bool = False
+) -> bool:
     """Fill an empty database; False when there was already data. ``activity=False`` gives only
-    the logins and customers (tests that count what they create start from there).
+    the logins and customers (tests that count what they create start from there); ``centre``
+    adds six weeks of a 25-agent centre (kefu.flows.demo_centre) for the performance pages.
 
     Everyone knows the demo password, so each demo account must change it at its first login;
     ``must_change_password=False`` is for tests that log in as the demo users over and over."""
     with transaction(factory) as session:
         if not is_empty(session):
             return False
+        hashed = hash_password(DEMO_PASSWORD)
         users = [
             accounts.do_create_user(
                 session,
@@ -71,6 +75,7 @@ def seed_demo(factory: sessionmaker[Session], *, activity: bool = True, must_cha
                 password=DEMO_PASSWORD,
                 team=team,
                 must_change_password=must_change_password,
+                password_hash=hashed,
             )
             for no, name, role, team in DEMO_USERS
         ]
@@ -86,4 +91,9 @@ def seed_demo(factory: sessionmaker[Session], *, activity: bool = True, must_cha
             readers=[u.id for u in agents],
         )
         ensure_default_plan(session)  # seed 004's weekly sample (also made at app startup)
+        if centre:
+            by_role = {user.role: user for user in users}
+            demo_centre.seed_centre(
+                session, by_role[Role.SUPERVISOR], by_role[Role.TEAM_LEAD], agents, (DEMO_PASSWORD, hashed), utcnow()
+            )
     return True

@@ -70,9 +70,12 @@ def do_create_user(
     password: str,
     team: str | None = None,
     must_change_password: bool | None = None,
+    password_hash: str | None = None,
 ) -> User:
     """A new account. An initial password chosen by someone else (``actor_id``, an admin) must
-    be changed at the first login; ``must_change_password`` says so explicitly (demo data)."""
+    be changed at the first login; ``must_change_password`` says so explicitly (demo data).
+    ``password_hash``: the hash of ``password`` made already (the demo's thirty accounts share
+    one known password, and hashing it thirty times would slow the first start by seconds)."""
     agent_no = agent_no.strip()
     if not agent_no:
         raise Invalid("工号不能为空")
@@ -85,7 +88,7 @@ def do_create_user(
         name=name,
         role=role,
         team=team,
-        password_hash=hash_password(password),
+        password_hash=password_hash or hash_password(password),
         must_change_password=must_change,
     )
     session.add(user)

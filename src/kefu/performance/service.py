@@ -15,6 +15,7 @@ from kefu.calls.models import CallRecord
 from kefu.core import access
 from kefu.core.access import Record, Scope
 from kefu.core.audit import AuditAction, AuditEntity, record
+from kefu.core.bulk import insert_rows
 from kefu.core.changes import check_version, save
 from kefu.core.clock import centre_tz, on_centre_clock
 from kefu.core.db import get_or_404, utcnow
@@ -174,11 +175,8 @@ def published(session: Session, month: str) -> m.PublishedMonth | None:
 
 
 def _comments(session: Session, month: str) -> dict[int, str]:
-    return dict(
-        session.execute(
-            select(m.EvaluationComment.agent_id, m.EvaluationComment.text).where(m.EvaluationComment.month == month)
-        ).tuples()
-    )
+    query = select(m.EvaluationComment.agent_id, m.EvaluationComment.text).where(m.EvaluationComment.month == month)
+    return {agent_id: text for agent_id, text in session.execute(query)}
 
 
 def _basis(settings: Settings) -> dict[str, object]:
@@ -530,3 +528,30 @@ def open_coaching_count(session: Session, agent_ids: Sequence[int]) -> int:
         )
         or 0
     )
+
+
+# ---------------------------------------------------------------- many records at once
+
+
+@dataclass
+class RecordRows:
+    """Rows of the records beside the calls, as their tables' columns (an import, the demo)."""
+
+    surveys: list[dict[str, object]]
+    sales: list[dict[str, object]]
+    errors: list[dict[str, object]]
+    attendance: list[dict[str, object]]
+
+
+def do_import_records(session: Session, actor_id: int | None, rows: RecordRows, source: str) -> None:
+    """Each kind in one statement, with one audit entry saying how many."""
+    kinds = (
+        (m.Survey, rows.surveys, AuditEntity.SURVEY),
+        (m.Sale, rows.sales, AuditEntity.SALE),
+        (m.BusinessError, rows.errors, AuditEntity.BUSINESS_ERROR),
+        (m.Attendance, rows.attendance, AuditEntity.ATTENDANCE),
+    )
+    for model, values, entity in kinds:
+        if values:
+            insert_rows(session, model.__table__, values)  # type: ignore[arg-type]
+            record(session, actor_id, AuditAction.IMPORT, entity, None, detail=f"{source}:{len(values)} 条")
