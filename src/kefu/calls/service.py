@@ -459,3 +459,8 @@ __all__ = [
     "reason_statistics",
     "work_order_draft",
 ]
+
+
+def latest_ring(session: Session, before: datetime) -> datetime | None:
+    """When the last call before ``before`` rang."""
+    return session.scalar(select(func.max(CallRecord.ring_at)).where(CallRecord.ring_at < before))

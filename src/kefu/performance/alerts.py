@@ -76,9 +76,32 @@ def _check_counts(periods: Sequence[tuple[str, int, int]]) -> None:
             raise ValueError(f"{label}:成功数应在 0 到样本数之间(成功 {successes},样本 {trials})")
 
 
-def _p_limits(centre: float, trials: int, width: float = 3.0) -> tuple[float, float]:
-    half = width * math.sqrt(centre * (1 - centre) / trials)
-    return max(0.0, centre - half), min(1.0, centre + half)
+# The one-sided tail beyond a 3σ limit under the normal curve; the p-chart's limits are the
+# binomial quantiles with this tail (Montgomery's "probability limits"). The normal approximation
+# p̄ ± 3·sqrt(p̄(1−p̄)/n) is far too tight near 100%: at p̄ = 95% and n = 60 it alarms about one
+# series in forty instead of one in seven hundred, and satisfaction sits near 100%.
+TAIL = 0.00135
+
+
+def _binomial_limits(centre: float, trials: int) -> tuple[int, int]:
+    """(lowest, highest) successes out of ``trials`` that are not beyond the limits: fewer than
+    ``lowest`` has probability below ``TAIL``, and so has more than ``highest``."""
+    log_p, log_q = math.log(centre), math.log1p(-centre)
+    whole = math.lgamma(trials + 1)
+    below, lowest, highest = 0.0, None, trials
+    for k in range(trials + 1):
+        below += math.exp(whole - math.lgamma(k + 1) - math.lgamma(trials - k + 1) + k * log_p + (trials - k) * log_q)
+        if lowest is None and below >= TAIL:
+            lowest = k
+        if 1.0 - below <= TAIL:
+            highest = k
+            break
+    return (lowest if lowest is not None else trials), highest
+
+
+def _p_limits(centre: float, trials: int) -> tuple[float, float]:
+    lowest, highest = _binomial_limits(centre, trials)
+    return lowest / trials, highest / trials
 
 
 def p_chart(
@@ -91,9 +114,10 @@ def p_chart(
     """p-chart with variable sample size over ``(label, successes, trials)`` periods.
 
     Centre line p̄ = Σ successes / Σ trials over the baseline. Each period's point has its own
-    limits p̄ ± 3·sqrt(p̄(1−p̄)/n_i), clipped to [0, 1]. The judgement pools the recent window
-    (Σ successes / Σ trials over the last ``recent`` periods) and alerts when that share is below
-    LCL = p̄ − 3·sqrt(p̄(1−p̄)/n_recent). No judgement when the baseline has fewer than
+    limits: the binomial(n_i, p̄) quantiles with a tail of ``TAIL`` on each side (the exact
+    counterpart of p̄ ± 3σ). The judgement pools the recent window (Σ successes / Σ trials over
+    the last ``recent`` periods) and alerts when its successes are fewer than the lower quantile
+    of binomial(n_recent, p̄): P(X ≤ x) < ``TAIL``. No judgement when the baseline has fewer than
     ``min_baseline`` trials, when the recent window has no trials, or when the baseline is 100%
     (no spread to set limits from: any single miss would alert).
     """
@@ -115,7 +139,7 @@ def p_chart(
     if recent_trials == 0:
         return ChartResult(points, None, f"{metric}近 {recent} 天没有数据,暂不判断")
     recent_share = sum(successes for _, successes, _ in window) / recent_trials
-    lcl = centre - 3.0 * math.sqrt(centre * (1 - centre) / recent_trials)
+    lcl = _p_limits(centre, recent_trials)[0]
     if recent_share >= lcl:
         return ChartResult(points, None, None)
     message = (

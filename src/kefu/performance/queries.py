@@ -195,20 +195,29 @@ def load_records(
     fcr_days: int = 7,
     first_day: date,
     last_day: date,
+    only: Collection[str] | None = None,
 ) -> Records:
     """The records of [start, end) (UTC; the days ``first_day``…``last_day`` on the centre's
     calendar for attendance), of ``agent_ids`` only when given, with the calls of the
     ``fcr_days`` after the period for first-contact resolution (a call of the period that is also
-    among ``later`` is not its own repeat: only a later ring time counts)."""
+    among ``later`` is not its own repeat: only a later ring time counts). ``only``: the kinds
+    of records wanted (``Records`` field names), when not all are."""
+
+    def wanted(kind: str) -> bool:
+        return only is None or kind in only
+
+    calls = wanted("calls")
     return Records(
-        calls=_calls(session, start, end, agent_ids),
-        qa=_qa(session, start, end, agent_ids),
-        surveys=_surveys(session, start, end, agent_ids),
-        sales=_sales(session, start, end, agent_ids),
-        errors=_errors(session, start, end, agent_ids),
-        attendance=_attendance(session, first_day, last_day, agent_ids),
+        calls=_calls(session, start, end, agent_ids) if calls else [],
+        qa=_qa(session, start, end, agent_ids) if wanted("qa") else [],
+        surveys=_surveys(session, start, end, agent_ids) if wanted("surveys") else [],
+        sales=_sales(session, start, end, agent_ids) if wanted("sales") else [],
+        errors=_errors(session, start, end, agent_ids) if wanted("errors") else [],
+        attendance=_attendance(session, first_day, last_day, agent_ids) if wanted("attendance") else [],
         # Repeats are looked for among everyone's calls: a customer who calls again about the same
         # thing was not helped, whichever agent takes the second call.
-        later=_calls(session, start if agent_ids is not None else end, end + timedelta(days=fcr_days), None),
+        later=_calls(session, start if agent_ids is not None else end, end + timedelta(days=fcr_days), None)
+        if calls
+        else [],
         people={u.agent_no: Person(u.agent_no, u.name, u.team) for u in people(session, agent_ids).values()},
     )

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kefu.accounts.models import User
@@ -329,6 +329,11 @@ def my_reviews(session: Session, inspector_id: int, status: ReviewStatus | str |
         reverse=True,
     )
     return open_ + done
+
+
+def count_reviews(session: Session, status: ReviewStatus) -> int:
+    """Review tasks in ``status``, everyone's (the supervisor's board: what QA has waiting)."""
+    return session.scalar(select(func.count(Review.id)).where(Review.status == status)) or 0
 
 
 # ---------------------------------------------------------------- agreement

@@ -52,6 +52,7 @@ def routers() -> list[APIRouter]:
     from kefu.web.pages import audit as audit_pages
     from kefu.web.pages import auth, calls, customers, imports, workbench, workorders
     from kefu.web.pages import knowledge as knowledge_pages
+    from kefu.web.pages import performance as performance_pages
     from kefu.web.pages import quality_appeals as quality_appeals_pages
     from kefu.web.pages import quality_calibration as quality_calibration_pages
     from kefu.web.pages import quality_reports as quality_reports_pages
@@ -80,6 +81,7 @@ def routers() -> list[APIRouter]:
         imports.router,
         workorders.router,
         knowledge_pages.router,
+        performance_pages.router,
         audit_pages.router,
         assist_api,
         assist_pages.router,

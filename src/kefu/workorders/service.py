@@ -9,12 +9,12 @@ saw): a stale one is refused instead of overwriting someone's change.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -970,3 +970,11 @@ def open_orders_by_deadline(
     orders = list_orders(session, involving=user_id, open_only=True, limit=1000)
     dated = [(order, sla.next_due(order, now, policy)) for order in orders]
     return sorted(dated, key=lambda pair: (pair[1] is None, pair[1] or now, pair[0].id))
+
+
+def awaiting_callback(session: Session, owner_ids: Collection[int]) -> int:
+    """Resolved orders of these owners (首问负责人) not yet closed: the callbacks (回访) waiting."""
+    query = select(func.count(WorkOrder.id)).where(
+        WorkOrder.status == Status.RESOLVED, WorkOrder.owner_id.in_(owner_ids)
+    )
+    return session.scalar(query) or 0

@@ -1,0 +1,218 @@
+"""绩效 pages: the team lead's / supervisor's board, the month's evaluation (comment, publish,
+export), one agent's month down to the calls behind it with the trend against the team, and
+coaching plans. Each form posts the API's body to the same service function."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from kefu.core.access import Record, scope_of, within
+from kefu.core.clock import on_centre_clock
+from kefu.core.db import attempt, utcnow
+from kefu.core.errors import Conflict, Forbidden, Invalid, NotFound
+from kefu.core.fields import Id
+from kefu.core.security import Permission, allowed
+from kefu.http.deps import DB, CurrentUser
+from kefu.inspection.charts import interval_columns, trend_lines
+from kefu.overviews import performance_board as boards
+from kefu.performance import service
+from kefu.performance.evaluation import DIMENSIONS, GRADES
+from kefu.performance.kpi import SERVICE_LEVEL_TARGET
+from kefu.performance.queries import people
+from kefu.performance.schemas import CoachingCloseIn, CoachingIn, CommentIn, ErrorIn, PublishIn
+from kefu.quality.models import Inspection
+from kefu.web.pages.common import form_body, form_problems, redirect, render
+
+router = APIRouter(include_in_schema=False)
+SHOWN_INSPECTIONS = 500  # the scorecards listed under an agent's month, lowest score first
+
+LABELS = {"text": "评语", "reason": "修订原因", "note": "差错内容", "occurred_at": "发生时间", "goals": "改进目标",
+          "actions": "辅导措施", "review_on": "复查日期", "outcome": "辅导结果", "call_id": "通话编号"}  # fmt: skip
+
+
+def _parse_day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        raise Invalid(f"日期应为 年-月-日,而不是「{value}」") from None
+
+
+@router.get("/performance")
+def board_page(request: Request, user: CurrentUser, session: DB, day: str | None = None) -> Response:
+    """The board for those who see a team or more; an agent goes to their own month."""
+    scope = scope_of(user, Record.PERFORMANCE)
+    if scope is None:
+        raise Forbidden(f"{user.role.label}无权查看绩效")
+    today = service.today()
+    if scope.value == "own":
+        return RedirectResponse(f"/performance/months/{today:%Y-%m}/agents/{user.id}", status_code=303)
+    chosen = _parse_day(day) or today
+    board = boards.board(session, user, chosen)
+    latest = boards.latest_day_with_calls(session, utcnow()) if not board.day_figures else None
+    chart = interval_columns(board.intervals, SERVICE_LEVEL_TARGET, label=f"{chosen:%m-%d} 各半小时服务水平")
+    return render(
+        request, "performance_board.html", user, board=board, chart=chart, latest=latest, today=today,
+        previous=chosen - timedelta(days=1), following=chosen + timedelta(days=1),
+    )  # fmt: skip
+
+
+@router.get("/performance/months/{month}")
+def month_page(request: Request, month: str, user: CurrentUser, session: DB) -> HTMLResponse:
+    view = service.month_view(session, user, month)
+    first = date.fromisoformat(f"{month}-01")
+    return render(
+        request, "performance_month.html", user, view=view, dimensions=DIMENSIONS, grades=GRADES,
+        may_publish=allowed(user.role, Permission.PERFORMANCE_PUBLISH),
+        may_comment=scope_of(user, Record.PERFORMANCE, write=True) is not None,
+        month_over=(first.replace(day=28) + timedelta(days=4)).replace(day=1) <= service.today(),
+        previous=service.previous_month(month), following=(first + timedelta(days=32)).strftime("%Y-%m"),
+        quarter=(first.year, (first.month - 1) // 3 + 1),
+    )  # fmt: skip
+
+
+@router.get("/performance/months/{month}/agents/{agent_id}")
+def agent_page(request: Request, month: str, agent_id: Id, user: CurrentUser, session: DB) -> HTMLResponse:
+    agent = service.readable_agent(session, user, agent_id)
+    try:
+        row = service.agent_month(session, user, month, agent_id)
+    except Invalid as error:
+        row, empty = None, str(error)
+    else:
+        empty = None
+    inspections = service.qa_behind(session, user, month, agent_id)
+    shown = select(Inspection).where(Inspection.id.in_(inspections[:SHOWN_INSPECTIONS]))
+    scored = list(session.scalars(shown.order_by(Inspection.final_score))) if inspections else []
+    return render(
+        request, "performance_agent.html", user, agent=agent, month=month, row=row, empty=empty,
+        scored=scored, scored_total=len(inspections), dimensions=DIMENSIONS,
+        published=service.published(session, month),
+        trend=_trend(session, user, agent), plans=service.coaching_plans(session, user, agent.id),
+        may_write=_may_write(user, agent), default_review=service.today() + timedelta(days=14),
+    )  # fmt: skip
+
+
+def _may_write(user: Any, agent: Any) -> bool:
+    return within(user, scope_of(user, Record.PERFORMANCE, write=True), [agent])
+
+
+def _trend(session: DB, user: Any, agent: Any) -> dict[str, Any]:
+    """The last five weeks: the agent's daily QA score (EWMA with its limits) against the team's
+    daily mean, and the daily satisfaction with its p-chart limits."""
+    # The team's mean only (no colleague's own figures), so an agent sees it too.
+    team = [a.id for a in people(session).values() if a.team == agent.team] or [agent.id]
+    first, records = boards.trend_records(session, team, service.today())
+    labels, scores, answers = boards.daily_series(records, agent.agent_no, first, boards.TREND_DAYS)
+    team_scores: list[list[float]] = [[] for _ in labels]
+    for q in records.qa:
+        index = (on_centre_clock(q.at).date() - first).days
+        if 0 <= index < len(labels):
+            team_scores[index].append(q.score)
+    quality, csat = boards.charts_of(labels, scores, answers)
+
+    def mean(values: list[float]) -> float | None:
+        return round(sum(values) / len(values), 1) if values else None
+
+    def limits(points: list[Any], attr: str) -> list[float | None]:
+        by_label = {p.label: getattr(p, attr) for p in points}
+        return [by_label.get(label) for label in labels]
+
+    series = [
+        (agent.name, [mean(v) for v in scores], "series-agent"),
+        ("班组平均", [mean(v) for v in team_scores], "series-team"),
+    ]
+    quality_chart = trend_lines(
+        labels,
+        series,
+        label="每日质检得分", lower=limits(quality.points, "lower"), upper=limits(quality.points, "upper"),
+    )  # fmt: skip
+    csat_chart = trend_lines(
+        labels, [(agent.name, [a / n if n else None for a, n in answers], "series-agent")], label="每日满意度",
+        lower=limits(csat.points, "lower"), upper=limits(csat.points, "upper"), percent=True,
+    )  # fmt: skip
+    return {"quality": quality, "csat": csat, "quality_chart": quality_chart, "csat_chart": csat_chart}
+
+
+async def _post(request: Request, back: str, model: type[Any]) -> Any:
+    form = await request.form()
+    try:
+        return form_body(model, form)
+    except ValidationError as problem:
+        request.session["flash"] = "没有保存:" + form_problems(problem, LABELS)
+        return None
+
+
+def _done(request: Request, back: str, action: Any, message: str, session: DB) -> RedirectResponse:
+    try:
+        with attempt(session):
+            action()
+    except (Invalid, Conflict, Forbidden, NotFound) as error:
+        return redirect(back, str(error), request)
+    return redirect(back, message, request)
+
+
+@router.post("/performance/months/{month}/agents/{agent_id}/comment")
+async def comment_form(request: Request, month: str, agent_id: Id, user: CurrentUser, session: DB) -> RedirectResponse:
+    back = f"/performance/months/{month}/agents/{agent_id}"
+    body = await _post(request, back, CommentIn)
+    if body is None:
+        return redirect(back)
+    return _done(
+        request, back, lambda: service.do_comment(session, user, month, agent_id, body.text), "评语已保存", session
+    )
+
+
+@router.post("/performance/months/{month}/publish")
+async def publish_form(request: Request, month: str, user: CurrentUser, session: DB) -> RedirectResponse:
+    back = f"/performance/months/{month}"
+    body = await _post(request, back, PublishIn)
+    if body is None:
+        return redirect(back)
+    done = "已发布修订版" if service.published(session, month) else "已发布,本月考核结果已冻结"
+    return _done(request, back, lambda: service.do_publish_month(session, user, month, body.reason), done, session)
+
+
+@router.post("/performance/errors")
+async def error_form(request: Request, user: CurrentUser, session: DB) -> RedirectResponse:
+    form = await request.form()
+    back = str(form.get("back") or "/performance")
+    back = back if back.startswith("/performance/") else "/performance"
+    try:
+        body = form_body(ErrorIn, {k: v for k, v in form.items() if k != "back"})
+    except ValidationError as problem:
+        return redirect(back, "没有保存:" + form_problems(problem, LABELS), request)
+    return _done(request, back, lambda: service.do_record_error(session, user, body), "业务差错已记录", session)
+
+
+@router.post("/performance/coaching")
+async def coaching_form(request: Request, user: CurrentUser, session: DB) -> RedirectResponse:
+    form = await request.form()
+    back = str(form.get("back") or "/performance/coaching")
+    back = back if back.startswith("/performance/") else "/performance/coaching"
+    try:
+        body = form_body(CoachingIn, {k: v for k, v in form.items() if k != "back"})
+    except ValidationError as problem:
+        return redirect(back, "没有保存:" + form_problems(problem, LABELS), request)
+    return _done(request, back, lambda: service.do_create_coaching(session, user, body), "辅导计划已建立", session)
+
+
+@router.get("/performance/coaching")
+def coaching_page(request: Request, user: CurrentUser, session: DB) -> HTMLResponse:
+    plans = service.coaching_plans(session, user)
+    return render(request, "performance_coaching.html", user, plans=plans, may_write=lambda a: _may_write(user, a))
+
+
+@router.post("/performance/coaching/{plan_id}/close")
+async def close_coaching_form(request: Request, plan_id: Id, user: CurrentUser, session: DB) -> RedirectResponse:
+    back = "/performance/coaching"
+    body = await _post(request, back, CoachingCloseIn)
+    if body is None:
+        return redirect(back)
+    return _done(
+        request, back, lambda: service.do_close_coaching(session, user, plan_id, body), "辅导计划已结束", session
+    )
