@@ -159,9 +159,10 @@ def contacts_resolved(
 ) -> list[bool | None]:
     """For each call of ``calls``: whether it was a first-contact resolution — an answered contact
     with a known customer not followed by another contact of the same customer about the same
-    reason within ``days`` days (answered or not: calling back is the sign); None when it does not
-    count (not answered, anonymous caller). ``later``: the calls after the period, searched for
-    repeats only — without them the period's last days look resolved.
+    reason within ``days`` days (answered or not: calling back is the sign; a contact without a
+    reason, such as a call abandoned in the queue, counts as a repeat of any reason); None when it
+    does not count (not answered, anonymous caller). ``later``: the calls after the period,
+    searched for repeats only — without them the period's last days look resolved.
 
     Computed once over all calls, whoever took the repeat: a customer who calls again about the
     same thing was not helped, whichever agent takes the second call."""
@@ -172,14 +173,19 @@ def contacts_resolved(
             by_topic[(call.customer, call.reason)].append(call.ring_at)
     for times in by_topic.values():
         times.sort()
+
+    def repeated(times: list[datetime], call: CallFact) -> bool:
+        after = bisect_right(times, call.ring_at)  # the first contact after this one
+        return after < len(times) and times[after] <= call.ring_at + window
+
     resolved: list[bool | None] = []
     for call in calls:
         if not call.answered or call.customer is None:
             resolved.append(None)
             continue
-        times = by_topic[(call.customer, call.reason)]
-        after = bisect_right(times, call.ring_at)  # the topic's first contact after this one
-        resolved.append(after == len(times) or times[after] > call.ring_at + window)
+        same = by_topic.get((call.customer, call.reason), [])
+        unknown = by_topic.get((call.customer, None), [])
+        resolved.append(not (repeated(same, call) or repeated(unknown, call)))
     return resolved
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, aliased
 
 from kefu.accounts.models import User
 from kefu.calls.models import CallRecord
+from kefu.calls.reasons import UNANSWERED
 from kefu.core.security import Role
 from kefu.inspection.transcript import Direction
 from kefu.performance import models as m
@@ -60,7 +61,7 @@ def _calls(session: Session, start: datetime, end: datetime, agent_ids: Collecti
             agent=row.agent_no,
             team=row.team,
             customer=f"c{row.customer_id}" if row.customer_id is not None else row.caller_number,
-            reason=row.reason,
+            reason=None if row.reason == UNANSWERED else row.reason,  # an abandoned call's topic is unknown
             hold_seconds=row.hold_seconds or 0.0,
             wrap_seconds=row.wrap_seconds,
         )

@@ -116,11 +116,13 @@ def kpis(session: Session, user: User, period: Period, by: By, settings: Setting
     """The KPIs of the agents ``user`` may see, per agent, team or the centre (of those agents)."""
     settings = settings or Settings()
     agents = visible_agents(session, user)
+    # Everyone's: the queue's unanswered calls too (they belong to no agent).
+    everyone = access.scope_of(user, Record.PERFORMANCE) is Scope.ALL
     records = load_records(
         session,
         period.start,
         period.end,
-        agent_ids=list(agents),
+        agent_ids=None if everyone else list(agents),
         fcr_days=settings.fcr_days,
         first_day=period.first,
         last_day=period.last,
