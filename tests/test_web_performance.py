@@ -137,3 +137,26 @@ def test_a_team_lead_sees_the_team_and_an_agent_their_own_month(page, centre) ->
     page.goto("/performance")
     page.wait_for_url("**/performance/months/*/agents/*")
     assert "10001" in page.locator("h1").inner_text()
+
+
+def test_a_team_lead_records_attendance_and_an_error_from_the_agents_page(page, centre) -> None:  # type: ignore[no-untyped-def]
+    application, url = centre
+    with application.state.sessions() as session:
+        agent = session.scalars(select(User).where(User.agent_no == "10002")).one()
+    login(page, url, "20001")
+    month = service.today().strftime("%Y-%m")
+    page.goto(f"/performance/months/{month}/agents/{agent.id}")
+    form = page.locator("#record-attendance form")
+    form.get_by_label("日期").fill(str(service.today()))
+    form.get_by_label("出勤分钟").fill("9999")  # more than a day: the browser will not send it
+    assert form.evaluate("f => f.checkValidity()") is False
+    form.get_by_label("出勤分钟").fill("470")
+    with page.expect_navigation():
+        form.get_by_role("button", name="保存").click()
+    assert page.locator(".flash").inner_text() == "出勤已记录"
+    error = page.locator("#record-error form")
+    error.get_by_label("发生时间").fill(f"{service.today()}T09:30")
+    error.get_by_label("差错内容").fill("套餐变更规则解释错误")
+    with page.expect_navigation():
+        error.get_by_role("button", name="记录").click()
+    assert "套餐变更规则解释错误" in page.locator("#errors").inner_text()

@@ -318,71 +318,209 @@ def check(
 
 
 KPI_GROUPS = {"centre": "中心", "team": "班组", "agent": "工号"}
+KPI_FORMATS = ("table", "json", "xlsx")
+KPI_STATUS = "由 kefu kpi 从导出文件计算"
+
+if TYPE_CHECKING:
+    from kefu.dataio.performance import RecordFile
+    from kefu.performance.awards import Candidate
+    from kefu.performance.kpi import CallFact, Mean, Ratio
+    from kefu.performance.records import Records
+    from kefu.performance.schemas import EvaluationRow, PartOut
+    from kefu.performance.summary import By
+    from kefu.performance.summary import Settings as KpiSettings
 
 
 @app.command(cls=Command)
 def kpi(
-    files: Annotated[list[Path], typer.Argument(metavar="文件", help="话单(CDR):CSV 或 Excel,每行一通来电")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="文件",
+            help="导出的记录,CSV 或 Excel,按表头识别:话单(CDR)、质检得分、满意度、销售、业务差错、出勤、人员名单",
+        ),
+    ],
     month: Annotated[
-        str | None, typer.Option("--month", metavar="月份", help="只算这个月(如 2026-11,中心时区);默认全部")
+        str | None,
+        typer.Option("--month", metavar="月份", help="只算这个月(如 2026-11,中心时区);有话单以外的记录时必填"),
     ] = None,
-    by: Annotated[str, typer.Option("--by", metavar="维度", help="centre(中心)、team(班组)或 agent(工号)")] = "centre",
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by",
+            metavar="维度",
+            help="centre(中心)、team(班组)或 agent(工号)。只有话单时默认 centre;月度考核时给出则改为列出各项指标",
+        ),
+    ] = None,
     within: Annotated[float, typer.Option("--within", metavar="秒", help="服务水平的接听时限")] = 20.0,
     abandon: Annotated[
         str, typer.Option("--abandon", metavar="口径", help="放弃来电:short_ignored、failures 或 ignored")
     ] = "short_ignored",
     short: Annotated[float, typer.Option("--short", metavar="秒", help="短时放弃:这么多秒内挂断不计")] = 5.0,
     fcr_days: Annotated[int, typer.Option("--fcr-days", metavar="天", help="一次解决率:几天内再来电算未解决")] = 7,
-    output: Annotated[str, typer.Option("--format", metavar="格式", help="table 或 json")] = "table",
+    output_format: Annotated[
+        str, typer.Option("--format", metavar="格式", help="table、json 或 xlsx(xlsx 只用于月度考核,需 --output)")
+    ] = "table",
+    output: Annotated[
+        Path | None, typer.Option("--output", metavar="文件", help="写入这个文件(json 或 xlsx),而不是屏幕")
+    ] = None,
 ) -> None:
-    """从话单计算服务水平、放弃率、平均应答、平均处理时长和一次解决率(不需要平台)。"""
-    import json
-    from dataclasses import asdict
-    from datetime import date, timedelta
+    """从导出文件计算话务指标与月度考核(不需要平台,与平台同一套算法)。
 
-    from kefu.core.clock import on_centre_clock
-    from kefu.core.errors import KefuError
-    from kefu.dataio.cdr import read_cdr
+    只有话单时:服务水平、放弃率、平均应答、平均处理时长和一次解决率,按 --by 分组。
+
+    有话单以外的记录(质检得分、满意度、销售、业务差错、出勤、人员名单,或带“质检得分”列的话单)时须给出 --month,
+    输出每位话务员的月度考核:通话质量 30%、客户满意度 25%、工作效率 20%、业务准确率 15%、销售业绩 10%
+    的得分(括号内为实际值)、总分、等级,以及月度之星候选;再给 --by 则改为列出该维度的各项指标,不评分。
+    月份之外的记录不计入(按中心日历),月后 --fcr-days 天内的来电只用来判断一次解决。
+
+    例:kefu kpi 话单.csv 质检.xlsx 满意度.csv 销售.csv 差错.csv 出勤.xlsx 人员.csv --month 2026-11
+
+    例(写给人事的 Excel):kefu kpi 导出/*.csv --month 2026-11 --format xlsx --output 2026-11绩效.xlsx
+    """
+    from kefu.dataio.performance import combined
     from kefu.performance import kpi as kpis
+    from kefu.performance.summary import By
+    from kefu.performance.summary import Settings as KpiSettings
 
-    if by not in KPI_GROUPS:
-        fail(f"--by 应为 centre、team 或 agent,而不是「{by}」")
-    if output not in ("table", "json"):
-        fail(f"--format 应为 table 或 json,而不是「{output}」")
+    _check_kpi_options(month, by, output_format, output)
     try:
         policy = kpis.AbandonPolicy(kpis.AbandonMode(abandon), short)
     except ValueError:
         fail(f"--abandon 应为 short_ignored、failures 或 ignored,而不是「{abandon}」")
-    calls: list[kpis.CallFact] = []
-    for path in files:
-        try:
-            calls += read_cdr(path.read_bytes(), path.name)
-        except OSError as error:
-            fail(f"{path}:{os_reason(error)}")
-        except KefuError as error:
-            fail(f"{path}:{error}")
-    later: list[kpis.CallFact] = []
+    read = _kpi_files(files)
+    evaluated = any(file.beyond_calls for file in read)
+    if evaluated and month is None:
+        fail("质检、满意度等考核记录按月计算,请用 --month 指定月份,如 --month 2026-11")
+    if output_format == "xlsx" and not (evaluated and by is None):
+        fail("--format xlsx 输出月度考核表:需要话单以外的考核记录和 --month,且不与 --by 同用")
+    records = combined(read)
+    if month is not None:
+        records = _within(records, month, fcr_days)
+    settings = KpiSettings(within=within, policy=policy, fcr_days=fcr_days)
+    if not evaluated:
+        _call_kpis(records.calls, records.later, by or "centre", settings, output_format, output)
+    elif by is not None:
+        _kpi_summary(records, By(by), settings, output_format, output)
+    else:
+        if not any(file.kind.key == "errors" for file in read):
+            _note("没有业务差错文件:业务准确率按没有差错计算")
+        _month_evaluation(records, month or "", settings, [f.source for f in read], output_format, output)
+
+
+def _check_kpi_options(month: str | None, by: str | None, output_format: str, output: Path | None) -> None:
+    from kefu.core.errors import KefuError
+    from kefu.dataio.performance import month_days
+
+    if by is not None and by not in KPI_GROUPS:
+        fail(f"--by 应为 centre、team 或 agent,而不是「{by}」")
+    if output_format not in KPI_FORMATS:
+        fail(f"--format 应为 table、json 或 xlsx,而不是「{output_format}」")
+    if output_format == "table" and output is not None:
+        fail("--output 只用于 --format json 或 xlsx")
+    if output_format == "xlsx" and output is None:
+        fail("--format xlsx 需要用 --output 指定写入的文件")
     if month is not None:
         try:
-            first = date.fromisoformat(f"{month}-01")
-        except ValueError:
+            month_days(month)
+        except KefuError:
             fail(f"--month 应为 年-月,如 2026-11,而不是「{month}」")
-        after = (first + timedelta(days=32)).replace(day=1)
-        dated = [(on_centre_clock(c.ring_at).date(), c) for c in calls]
-        later = [c for day, c in dated if after <= day < after + timedelta(days=fcr_days)]
-        calls = [c for day, c in dated if first <= day < after]
 
-    def key(call: kpis.CallFact) -> str:
+
+def _kpi_files(files: list[Path]) -> list[RecordFile]:
+    """Every file read and recognised, each said on stderr; every problem of every file at once."""
+    from kefu.core.errors import KefuError
+    from kefu.dataio.performance import read_record_files
+
+    contents: list[tuple[bytes, str]] = []
+    for path in files:
+        try:
+            contents.append((path.read_bytes(), path.name))
+        except OSError as error:
+            fail(f"{path}:{os_reason(error)}")
+    try:
+        read = read_record_files(contents)
+    except KefuError as error:
+        fail(str(error))
+    for file in read:
+        _note(file.describe())
+    return read
+
+
+def _within(records: Records, month: str, fcr_days: int) -> Records:
+    """The month's records (the centre's calendar), saying how many were left out."""
+    from kefu.dataio.performance import record_count, within_month
+
+    inside = within_month(records, month, fcr_days)
+    left_out = record_count(records) - record_count(inside)
+    if left_out:
+        _note(f"不在 {month} 的记录 {left_out} 条,未计入")
+    return inside
+
+
+def _note(message: str) -> None:
+    """What the command read or left out, on stderr: json on stdout stays clean."""
+    err.print(message, highlight=False, soft_wrap=True, markup=False)
+
+
+def _share(ratio: Ratio) -> str:
+    return "—" if ratio.value is None else f"{ratio.value:.1%}({ratio.numerator}/{ratio.denominator})"
+
+
+def _mean(mean: Mean, unit: str = " 秒") -> str:
+    return "—" if mean.value is None else f"{mean.value:.1f}{unit}"
+
+
+def _emit(data: Any, output: Path | None) -> None:
+    """JSON on stdout, or into ``output``."""
+    import json
+
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    if output is None:
+        out.print_json(text)
+    else:
+        _write(output, (text + "\n").encode("utf-8"))
+
+
+def _write(output: Path, data: bytes) -> None:
+    try:
+        output.write_bytes(data)
+    except OSError as error:
+        fail(f"无法写入 {output}:{os_reason(error)}")
+    _note(f"已写入 {output}")
+
+
+def _call_kpis(
+    calls: list[CallFact],
+    later: list[CallFact],
+    by: str,
+    settings: KpiSettings,
+    output_format: str,
+    output: Path | None,
+) -> None:
+    """The call KPIs of a switch's export, per centre, team or agent."""
+    from dataclasses import asdict
+
+    from kefu.performance import kpi as kpis
+
+    def key(call: CallFact) -> str:
         return "全中心" if by == "centre" else (getattr(call, by) or "(未填)")
 
-    groups: dict[str, list[kpis.CallFact]] = {}
-    for call in calls:
-        groups.setdefault(key(call), []).append(call)
+    # A repeat counts whoever took it (kefu.performance.kpi): resolved over all calls, then grouped.
+    resolved = kpis.contacts_resolved(calls, settings.fcr_days, later)
+    groups: dict[str, list[int]] = {}
+    for index, call in enumerate(calls):
+        groups.setdefault(key(call), []).append(index)
     rows = {
-        name: kpis.figures(group, within=within, policy=policy, fcr_days=fcr_days, later=later)
-        for name, group in sorted(groups.items())
+        name: kpis.figures(
+            [calls[i] for i in indexes],
+            within=settings.within,
+            policy=settings.policy,
+            resolved=[resolved[i] for i in indexes],
+        )
+        for name, indexes in sorted(groups.items())
     }
-    if output == "json":
+    if output_format == "json":
 
         def plain(figure: kpis.Figures) -> dict[str, Any]:
             return {
@@ -390,27 +528,145 @@ def kpi(
                 for name, value in vars(figure).items()
             }
 
-        out.print_json(json.dumps({name: plain(f) for name, f in rows.items()}, ensure_ascii=False))
+        _emit({name: plain(f) for name, f in rows.items()}, output)
         return
     table = Table(title=f"话单指标({KPI_GROUPS[by]})", title_justify="left")
     table.add_column(KPI_GROUPS[by])
-    for header in ("来电", "接听", f"服务水平({within:g} 秒)", "放弃率", "平均应答", "平均处理", "一次解决率"):
+    for header in ("来电", "接听", f"服务水平({settings.within:g} 秒)", "放弃率", "平均应答", "平均处理", "一次解决率"):
         table.add_column(header, justify="right")
-
-    def share(ratio: kpis.Ratio) -> str:
-        return "—" if ratio.value is None else f"{ratio.value:.1%}({ratio.numerator}/{ratio.denominator})"
-
-    def seconds(mean: kpis.Mean) -> str:
-        return "—" if mean.value is None else f"{mean.value:.1f} 秒"
-
     for name, f in rows.items():
         table.add_row(
-            name, str(f.offered), str(f.answered), share(f.service_level), share(f.abandonment),
-            seconds(f.asa), seconds(f.handling), share(f.fcr),
+            escape(name), str(f.offered), str(f.answered), _share(f.service_level), _share(f.abandonment),
+            _mean(f.asa), _mean(f.handling), _share(f.fcr),
         )  # fmt: skip
     out.print(table)
-    target = f"服务水平目标 ≥ {kpis.SERVICE_LEVEL_TARGET:.0%}({within:g} 秒内接听)"
-    out.print(f"{target};{policy.describe()}。", highlight=False)
+    target = f"服务水平目标 ≥ {kpis.SERVICE_LEVEL_TARGET:.0%}({settings.within:g} 秒内接听)"
+    out.print(f"{target};{settings.policy.describe()}。", highlight=False)
+
+
+def _kpi_summary(records: Records, by: By, settings: KpiSettings, output_format: str, output: Path | None) -> None:
+    """Every KPI of the month per centre, team or agent (``summarise``), without the grading."""
+    from kefu.performance.schemas import KpiOut
+    from kefu.performance.summary import By, summarise
+
+    found = summarise(records, by, settings)
+    if output_format == "json":
+        _emit({k.key: KpiOut.of(k).model_dump(mode="json") for k in found}, output)
+        return
+    table = Table(title=f"各项指标({by.label})", title_justify="left")
+    table.add_column(by.label)
+    if by is By.AGENT:
+        table.add_column("姓名")
+        table.add_column("班组")
+    headers = ("来电", "接听", f"服务水平({settings.within:g} 秒)", "放弃率", "平均应答", "平均处理", "一次解决率")
+    for header in (*headers, "质检均分", "满意度", "推荐成功率", "业务准确率", "出勤率"):
+        table.add_column(header, justify="right")
+    for k in found:
+        c = k.calls
+        who = [escape(k.key), *([escape(k.name or ""), escape(k.team or "")] if by is By.AGENT else [])]
+        table.add_row(
+            *who, str(c.offered), str(c.answered), _share(c.service_level), _share(c.abandonment), _mean(c.asa),
+            _mean(c.handling), _share(c.fcr), _mean(k.quality, " 分"), _share(k.csat), _share(k.conversion),
+            _share(k.accuracy), _share(k.attendance),
+        )  # fmt: skip
+    out.print(table)
+    out.print(f"服务水平:{settings.within:g} 秒内接听;{settings.policy.describe()}。", highlight=False)
+
+
+def _month_evaluation(
+    records: Records,
+    month: str,
+    settings: KpiSettings,
+    sources: list[str],
+    output_format: str,
+    output: Path | None,
+) -> None:
+    """Each agent's month as the platform evaluates it (``evaluate_month``), with the stars."""
+    from kefu.performance import awards
+    from kefu.performance.export import month_workbook
+    from kefu.performance.schemas import EvaluationRow
+    from kefu.performance.summary import evaluate_month
+
+    rows = [
+        EvaluationRow.of(result, agent_id=None, name=result.kpis.name, team=result.kpis.team)
+        for result in evaluate_month(records, settings)
+    ]
+    if output_format == "json":
+        _emit([row.model_dump(mode="json") for row in rows], output)
+        return
+    if output_format == "xlsx":
+        basis = {
+            "服务水平口径": f"{settings.within:g} 秒内接听;{settings.policy.describe()}",
+            "一次解决率": f"{settings.fcr_days} 天内同一客户同一原因未再来电",
+            "月度之星门槛": f"接听至少 {awards.MIN_CALLS} 通;总分按接听量向班组平均收缩(先验 {awards.PRIOR_CALLS} 通)",
+            "数据来源": "、".join(sources),
+        }
+        assert output is not None  # xlsx without --output is refused with the options
+        _write(output, month_workbook(month, rows, status=KPI_STATUS, basis=basis))
+        return
+    out.print(_evaluation_table(month, rows))
+    _missing_dimensions(rows)
+    entries = [awards.Entry(r.agent_no, r.name, r.team, r.total, r.calls, r.grade) for r in rows if r.total is not None]
+    _stars(awards.star_candidates(entries)[:5])
+
+
+def _evaluation_table(month: str, rows: list[EvaluationRow]) -> Table:
+    from kefu.performance.evaluation import DIMENSIONS, GRADES
+
+    grades = "、".join(f"{g} {label} ≥ {low:g}" for g, label, low in GRADES[:-1])
+    table = Table(title=f"{month} 月度考核(括号内为实际值;等级:{grades})", title_justify="left")
+    for header in ("工号", "姓名", "班组"):
+        table.add_column(header)
+    table.add_column("接听", justify="right")
+    for dimension in DIMENSIONS:
+        table.add_column(f"{dimension.label} {dimension.weight:.0%}", justify="right")
+    table.add_column("总分", justify="right")
+    table.add_column("等级")
+    for row in rows:
+        parts = {p.key: p for p in row.parts}
+        table.add_row(
+            escape(row.agent_no),
+            escape(row.kpis.name or ""),
+            escape(row.team or ""),
+            str(row.calls),
+            *(_part(parts.get(d.key), d.key) for d in DIMENSIONS),
+            "—" if row.total is None else f"{row.total:.2f}",
+            f"{row.grade} {row.grade_label}" if row.grade else "—",
+        )
+    return table
+
+
+def _part(part: PartOut | None, key: str) -> str:
+    from kefu.performance.export import RAW_FORMAT
+
+    return "—" if part is None else f"{part.score:g}({RAW_FORMAT[key].format(part.raw)})"
+
+
+def _missing_dimensions(rows: list[EvaluationRow]) -> None:
+    """The dimensions left out of totals for want of data, with whose."""
+    agents: dict[tuple[str, ...], list[str]] = {}
+    for row in rows:
+        if row.missing:
+            agents.setdefault(tuple(row.missing), []).append(row.agent_no)
+    for missing, whose in agents.items():
+        who = "全部话务员" if len(whose) == len(rows) else "、".join(whose)
+        line = f"没有数据、不计入总分(其余维度按权重放大):{'、'.join(missing)} — {who}"
+        out.print(line, highlight=False, markup=False)
+
+
+def _stars(stars: list[Candidate]) -> None:
+    from kefu.performance import awards
+
+    if not stars:
+        out.print(f"月度之星候选:无(接听至少 {awards.MIN_CALLS} 通才参评)", highlight=False)
+        return
+    rule = f"接听至少 {awards.MIN_CALLS} 通;按接听量向班组平均收缩后的总分排序,先验 {awards.PRIOR_CALLS} 通"
+    out.print(f"月度之星候选({rule}):", highlight=False)
+    for rank, star in enumerate(stars, start=1):
+        who = star.agent + (f" {star.name}" if star.name and star.name != star.agent else "")
+        team = f"({star.team})" if star.team else ""
+        line = f"  {rank}. {who}{team} 总分 {star.total:g},收缩后 {star.adjusted:g},接听 {star.calls} 通"
+        out.print(line, highlight=False, markup=False)
 
 
 # ---------------------------------------------------------------- serve and escalate

@@ -24,16 +24,28 @@ from kefu.overviews import performance_board as boards
 from kefu.performance import service
 from kefu.performance.evaluation import DIMENSIONS, GRADES
 from kefu.performance.kpi import SERVICE_LEVEL_TARGET
-from kefu.performance.queries import people
-from kefu.performance.schemas import CoachingCloseIn, CoachingIn, CommentIn, ErrorIn, PublishIn
+from kefu.performance.queries import load_records, people
+from kefu.performance.schemas import AttendanceIn, CoachingCloseIn, CoachingIn, CommentIn, ErrorIn, PublishIn
 from kefu.quality.models import Inspection
 from kefu.web.pages.common import form_body, form_problems, redirect, render
 
 router = APIRouter(include_in_schema=False)
 SHOWN_INSPECTIONS = 500  # the scorecards listed under an agent's month, lowest score first
 
-LABELS = {"text": "评语", "reason": "修订原因", "note": "差错内容", "occurred_at": "发生时间", "goals": "改进目标",
-          "actions": "辅导措施", "review_on": "复查日期", "outcome": "辅导结果", "call_id": "通话编号"}  # fmt: skip
+LABELS = {
+    "text": "评语",
+    "reason": "修订原因",
+    "day": "日期",
+    "scheduled_minutes": "排班分钟",
+    "present_minutes": "出勤分钟",
+    "note": "差错内容",
+    "occurred_at": "发生时间",
+    "goals": "改进目标",
+    "actions": "辅导措施",
+    "review_on": "复查日期",
+    "outcome": "辅导结果",
+    "call_id": "通话编号",
+}
 
 
 def _parse_day(value: str | None) -> date | None:
@@ -86,6 +98,11 @@ def agent_page(request: Request, month: str, agent_id: Id, user: CurrentUser, se
     else:
         empty = None
     inspections = service.qa_behind(session, user, month, agent_id)
+    period = service.Period.month(month)
+    errors = load_records(
+        session, period.start, period.end, agent_ids=[agent.id], first_day=period.first, last_day=period.last,
+        only={"errors"},
+    ).errors  # fmt: skip
     shown = select(Inspection).where(Inspection.id.in_(inspections[:SHOWN_INSPECTIONS]))
     scored = list(session.scalars(shown.order_by(Inspection.final_score))) if inspections else []
     return render(
@@ -93,7 +110,7 @@ def agent_page(request: Request, month: str, agent_id: Id, user: CurrentUser, se
         scored=scored, scored_total=len(inspections), dimensions=DIMENSIONS,
         published=service.published(session, month),
         trend=_trend(session, user, agent), plans=service.coaching_plans(session, user, agent.id),
-        may_write=_may_write(user, agent), default_review=service.today() + timedelta(days=14),
+        may_write=_may_write(user, agent), default_review=service.today() + timedelta(days=14), errors=errors,
     )  # fmt: skip
 
 
@@ -177,11 +194,16 @@ async def publish_form(request: Request, month: str, user: CurrentUser, session:
     return _done(request, back, lambda: service.do_publish_month(session, user, month, body.reason), done, session)
 
 
+def _back(form: Any, default: str) -> str:
+    """Where a form came from: a performance page of this site, nothing else."""
+    back = str(form.get("back") or "")
+    return back if back.startswith("/performance/") and "//" not in back else default
+
+
 @router.post("/performance/errors")
 async def error_form(request: Request, user: CurrentUser, session: DB) -> RedirectResponse:
     form = await request.form()
-    back = str(form.get("back") or "/performance")
-    back = back if back.startswith("/performance/") else "/performance"
+    back = _back(form, "/performance")
     try:
         body = form_body(ErrorIn, {k: v for k, v in form.items() if k != "back"})
     except ValidationError as problem:
@@ -189,11 +211,21 @@ async def error_form(request: Request, user: CurrentUser, session: DB) -> Redire
     return _done(request, back, lambda: service.do_record_error(session, user, body), "业务差错已记录", session)
 
 
+@router.post("/performance/attendance")
+async def attendance_form(request: Request, user: CurrentUser, session: DB) -> RedirectResponse:
+    form = await request.form()
+    back = _back(form, "/performance")
+    try:
+        body = form_body(AttendanceIn, {k: v for k, v in form.items() if k != "back"})
+    except ValidationError as problem:
+        return redirect(back, "没有保存:" + form_problems(problem, LABELS), request)
+    return _done(request, back, lambda: service.do_record_attendance(session, user, body), "出勤已记录", session)
+
+
 @router.post("/performance/coaching")
 async def coaching_form(request: Request, user: CurrentUser, session: DB) -> RedirectResponse:
     form = await request.form()
-    back = str(form.get("back") or "/performance/coaching")
-    back = back if back.startswith("/performance/") else "/performance/coaching"
+    back = _back(form, "/performance/coaching")
     try:
         body = form_body(CoachingIn, {k: v for k, v in form.items() if k != "back"})
     except ValidationError as problem:
