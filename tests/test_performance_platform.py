@@ -264,3 +264,57 @@ def test_the_api_and_the_hr_workbook(app_factory: AppFactory) -> None:
     assert book["计算说明"]["A3"].value == "状态" and "未发布" in book["计算说明"]["B3"].value
     with app.state.sessions() as session:
         assert session.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action == "export")) == 1
+
+
+def test_kefu_kpi_on_the_exported_records_gives_the_platforms_figures(month, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A centre whose calls live elsewhere computes the same month from files: the platform's own
+    call export (with 质检得分, 保持时长, 话后处理时长) and the other records as CSV."""
+    import csv
+    import json
+
+    from typer.testing import CliRunner
+
+    from kefu.cli import app
+    from kefu.core.privacy import Reader
+    from kefu.dataio.calls import export_calls
+
+    sessions, ids, _ = month
+    with transaction(sessions) as session:
+        boss = user(session, ids, "boss")
+        (tmp_path / "calls.csv").write_bytes(export_calls(session, Reader(session, boss)))
+        platform = {r.agent_no: r for r in service.month_view(session, boss, MONTH).rows}
+        records = service.load_month_records(session, MONTH)
+
+    def write(name: str, header: list[str], rows: list[list[object]]) -> None:
+        with (tmp_path / name).open("w", newline="", encoding="utf-8") as out:
+            csv.writer(out).writerows([header, *rows])
+
+    write(
+        "满意度.csv",
+        ["工号", "时间", "满意度", "通话编号"],
+        [[s.agent, s.at.isoformat(), s.answer, s.call_id] for s in records.surveys],
+    )
+    write(
+        "销售.csv",
+        ["工号", "时间", "是否成交", "金额"],
+        [[s.agent, s.at.isoformat(), "是" if s.converted else "否", s.amount] for s in records.sales],
+    )
+    write(
+        "差错.csv",
+        ["工号", "时间", "通话编号", "说明"],
+        [[e.agent, e.at.isoformat(), e.call_id, e.note] for e in records.errors],
+    )
+    write(
+        "出勤.csv",
+        ["工号", "日期", "排班分钟", "出勤分钟"],
+        [[a.agent, a.day.isoformat(), a.scheduled_minutes, a.present_minutes] for a in records.attendance],
+    )
+    names = ["calls.csv", "满意度.csv", "销售.csv", "差错.csv", "出勤.csv"]
+    result = CliRunner().invoke(app, ["kpi", *[str(tmp_path / n) for n in names], "--month", MONTH, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    files = {r["agent_no"]: r for r in json.loads(result.stdout)}
+    assert set(files) == set(platform)
+    for agent, row in platform.items():
+        assert files[agent]["parts"] == [p.model_dump() for p in row.parts], agent
+        assert (files[agent]["total"], files[agent]["grade"]) == (row.total, row.grade), agent
+        assert files[agent]["kpis"]["fcr"] == row.kpis.fcr.model_dump()

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from kefu.calls.models import Channel, Direction, HangupBy
-from kefu.calls.reasons import UNANSWERED, current_reasons
+from kefu.calls.reasons import UNANSWERED, UNANSWERED_LABEL, current_reasons
 from kefu.core.clock import utc_for_storing
 from kefu.core.fields import CentreTime, Id, Version, typed_time
 from kefu.core.turns import stored_turn
@@ -186,10 +186,10 @@ class CallFields(BaseModel):
             return None
         if not value:
             raise ValueError("每个来电都要选择来电原因")
-        if value == UNANSWERED:
+        if value in (UNANSWERED, UNANSWERED_LABEL):  # as stored, or as exported
             if info.data.get("answered_at") is not None:
                 raise ValueError("已接听的来电要选择来电原因")
-            return value
+            return UNANSWERED
         return current_reasons().resolve(value).code
 
     @field_validator("transcript", mode="before")

@@ -254,6 +254,8 @@ def call_row(call: CallRecord, reader: Reader) -> dict[str, Any]:
         "ring_at": utc_as_stored(call.ring_at),
         "answered_at": utc_as_stored(call.answered_at) if call.answered_at else None,
         "ended_at": utc_as_stored(call.ended_at) if call.ended_at else None,
+        "hold_seconds": call.hold_seconds,
+        "wrap_seconds": call.wrap_seconds,
         "hangup_by": call.hangup_by,
         "reason": current_reasons().label(call.reason),
         "summary": reader.text(cid, call.summary),

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from kefu.calls.reasons import UNANSWERED, UNANSWERED_LABEL
 from kefu.core.clock import on_centre_clock, utc_for_storing
 from kefu.core.fields import typed_time
 from kefu.dataio.tables import Column, ImportRejected, Row, RowError, Table, read_table, text_values
@@ -33,6 +34,8 @@ CDR_COLUMNS = [
     Column("wrap_seconds", "话后处理时长", ("话后时长", "整理时长", "wrap", "acw")),
     Column("qa_score", "质检得分", ("质检分数", "qa score")),
 ]
+# An unanswered call's reason as the platform stores or exports it: no topic (kefu.performance.kpi).
+UNKNOWN_REASONS = (UNANSWERED, UNANSWERED_LABEL)
 TEXT_FIELDS = ("call_id", "agent", "team", "customer_id", "customer", "reason")
 INBOUND = frozenset({"呼入", "来电", "inbound", "in"})
 OUTBOUND = frozenset({"呼出", "去电", "外呼", "outbound", "out"})
@@ -169,7 +172,7 @@ def _call(row: Row, table: Table) -> tuple[CallFact | None, list[RowError]]:
         agent=texts.get("agent"),
         team=texts.get("team"),
         customer=customer,
-        reason=texts.get("reason"),
+        reason=None if texts.get("reason") in UNKNOWN_REASONS else texts.get("reason"),
         hold_seconds=seconds.get("hold_seconds") or 0.0,
         wrap_seconds=seconds.get("wrap_seconds"),
     )

@@ -26,6 +26,7 @@ from kefu.performance import models as m
 from kefu.performance.evaluation import EvaluationPolicy
 from kefu.performance.kpi import is_satisfied
 from kefu.performance.queries import load_records, people
+from kefu.performance.records import Records
 from kefu.performance.schemas import (
     MONTH,
     AttendanceIn,
@@ -133,17 +134,25 @@ def kpis(session: Session, user: User, period: Period, by: By, settings: Setting
 # ---------------------------------------------------------------- the month
 
 
-def _rows(session: Session, month: str, agents: dict[int, User], settings: Settings) -> list[tuple[AgentMonth, User]]:
+def load_month_records(
+    session: Session, month: str, agent_ids: list[int] | None = None, settings: Settings | None = None
+) -> Records:
+    """Everything a month's evaluation is computed from (``agent_ids`` None: everyone's)."""
+    settings = settings or Settings()
     period = Period.month(month)
-    records = load_records(
+    return load_records(
         session,
         period.start,
         period.end,
-        agent_ids=list(agents),
+        agent_ids=agent_ids,
         fcr_days=settings.fcr_days,
         first_day=period.first,
         last_day=period.last,
     )
+
+
+def _rows(session: Session, month: str, agents: dict[int, User], settings: Settings) -> list[tuple[AgentMonth, User]]:
+    records = load_month_records(session, month, list(agents), settings)
     by_no = {u.agent_no: u for u in agents.values()}
     return [(r, by_no[r.agent]) for r in evaluate_month(records, settings) if r.agent in by_no]
 
@@ -256,10 +265,7 @@ def qa_behind(session: Session, user: User, month: str, agent_id: int) -> list[i
     if current is not None:
         stored = next((ev for ev in current.evaluations if ev.agent_id == agent.id), None)
         return stored.inspections if stored else []
-    period = Period.month(month)
-    records = load_records(
-        session, period.start, period.end, agent_ids=[agent.id], first_day=period.first, last_day=period.last
-    )
+    records = load_month_records(session, month, [agent.id])
     return [q.inspection for q in records.qa if q.inspection is not None]
 
 
@@ -350,8 +356,7 @@ def do_publish_month(
 
 
 def _inspections_by_agent(session: Session, month: str) -> dict[int, list[int]]:
-    period = Period.month(month)
-    records = load_records(session, period.start, period.end, first_day=period.first, last_day=period.last)
+    records = load_month_records(session, month)
     ids = {u.agent_no: u.id for u in people(session).values()}
     out: dict[int, list[int]] = {}
     for score in records.qa:
