@@ -28,6 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from itertools import chain
 
 # Seed 003 中国联通服务标准: 85% of calls answered within 20 seconds.
 SERVICE_LEVEL_SECONDS = 20.0
@@ -129,29 +130,67 @@ class AbandonPolicy:
         return f"放弃的来电计为未及时接听({self.short_seconds:g} 秒内挂断的不计入)"
 
 
+@dataclass(frozen=True)
+class Queue:
+    """The figures of the queue, from one pass over the calls (a month's evaluation computes
+    them for every agent): each call's wait is taken once."""
+
+    answered: int
+    service_level: Ratio
+    abandonment: Ratio
+    asa: Mean
+    handling: Mean
+
+
+def queue(
+    calls: Iterable[CallFact], within: float = SERVICE_LEVEL_SECONDS, policy: AbandonPolicy | None = None
+) -> Queue:
+    """Service level, abandonment, ASA and handling time — the definitions in the module's
+    docstring, with ``CallFact.wait_seconds`` and ``handling_seconds`` written out for speed."""
+    policy = policy or AbandonPolicy()
+    waits: list[float] = []  # of the answered calls: ``wait_seconds``
+    handling: list[float] = []  # ``handling_seconds``, where known
+    offered = fast = unanswered = short = counted_unanswered = 0  # an answered call always counts
+    for call in calls:
+        offered += 1
+        answered_at = call.answered_at
+        if answered_at is None:
+            unanswered += 1
+            short += policy.short_abandon(call)
+            counted_unanswered += policy.counts(call)
+            continue
+        wait = max(0.0, (answered_at - call.ring_at).total_seconds())
+        waits.append(wait)
+        fast += wait <= within
+        if call.ended_at is not None:
+            talk = max(0.0, (call.ended_at - answered_at).total_seconds())
+            handling.append(talk + call.hold_seconds + (call.wrap_seconds or 0.0))
+    answered = len(waits)
+    return Queue(
+        answered=answered,
+        service_level=Ratio(fast, answered + counted_unanswered),
+        abandonment=Ratio(unanswered - short, offered - short),
+        asa=Mean(sum(waits), answered),
+        handling=Mean(sum(handling), len(handling)),
+    )
+
+
 def service_level(
     calls: Iterable[CallFact], within: float = SERVICE_LEVEL_SECONDS, policy: AbandonPolicy | None = None
 ) -> Ratio:
-    policy = policy or AbandonPolicy()
-    counted = [c for c in calls if policy.counts(c)]
-    fast = sum(1 for c in counted if c.answered and (c.wait_seconds or 0.0) <= within)
-    return Ratio(fast, len(counted))
+    return queue(calls, within, policy).service_level
 
 
 def abandonment_rate(calls: Iterable[CallFact], policy: AbandonPolicy | None = None) -> Ratio:
-    policy = policy or AbandonPolicy()
-    offered = [c for c in calls if not policy.short_abandon(c)]
-    return Ratio(sum(1 for c in offered if not c.answered), len(offered))
+    return queue(calls, policy=policy).abandonment
 
 
 def average_speed_of_answer(calls: Iterable[CallFact]) -> Mean:
-    waits = [c.wait_seconds for c in calls if c.answered and c.wait_seconds is not None]
-    return Mean(sum(waits), len(waits))
+    return queue(calls).asa
 
 
 def average_handling_time(calls: Iterable[CallFact]) -> Mean:
-    times = [t for c in calls if (t := c.handling_seconds) is not None]
-    return Mean(sum(times), len(times))
+    return queue(calls).handling
 
 
 def contacts_resolved(
@@ -166,26 +205,34 @@ def contacts_resolved(
 
     Computed once over all calls, whoever took the repeat: a customer who calls again about the
     same thing was not helped, whichever agent takes the second call."""
+    if not calls:
+        return []  # nothing to resolve: the later calls need no index
     window = timedelta(days=days)
     by_topic: dict[tuple[str, str | None], list[datetime]] = defaultdict(list)
-    for call in [*calls, *later]:
+    for call in chain(calls, later):
         if call.customer is not None:
             by_topic[(call.customer, call.reason)].append(call.ring_at)
     for times in by_topic.values():
         times.sort()
-
-    def repeated(times: list[datetime], call: CallFact) -> bool:
-        after = bisect_right(times, call.ring_at)  # the first contact after this one
-        return after < len(times) and times[after] <= call.ring_at + window
-
+    # Written out rather than with a helper per topic: this runs for every call of a month.
     resolved: list[bool | None] = []
     for call in calls:
-        if not call.answered or call.customer is None:
+        customer = call.customer
+        if call.answered_at is None or customer is None:
             resolved.append(None)
             continue
-        same = by_topic.get((call.customer, call.reason), [])
-        unknown = by_topic.get((call.customer, None), [])
-        resolved.append(not (repeated(same, call) or repeated(unknown, call)))
+        ring, until = call.ring_at, call.ring_at + window
+        same = by_topic[(customer, call.reason)]  # holds the call itself
+        after = bisect_right(same, ring)  # the first contact of the topic after this one
+        if after < len(same) and same[after] <= until:
+            resolved.append(False)
+            continue
+        unknown = by_topic.get((customer, None))  # contacts without a reason repeat any topic
+        if unknown:
+            after = bisect_right(unknown, ring)
+            resolved.append(not (after < len(unknown) and unknown[after] <= until))
+        else:
+            resolved.append(True)
     return resolved
 
 
@@ -241,12 +288,13 @@ def figures(
 ) -> Figures:
     """``later``: the calls after the period, which only tell whether a contact was repeated;
     ``resolved``: ``contacts_resolved`` of ``calls`` when already known (a group of a larger set)."""
+    q = queue(calls, within, policy)
     return Figures(
         offered=len(calls),
-        answered=sum(1 for c in calls if c.answered),
-        service_level=service_level(calls, within, policy),
-        abandonment=abandonment_rate(calls, policy),
-        asa=average_speed_of_answer(calls),
-        handling=average_handling_time(calls),
+        answered=q.answered,
+        service_level=q.service_level,
+        abandonment=q.abandonment,
+        asa=q.asa,
+        handling=q.handling,
         fcr=resolution_ratio(resolved if resolved is not None else contacts_resolved(calls, fcr_days, later)),
     )

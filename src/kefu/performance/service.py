@@ -218,8 +218,14 @@ def month_rows(session: Session, user: User, month: str, settings: Settings | No
 def month_view(session: Session, user: User, month: str, settings: Settings | None = None) -> MonthOut:
     settings = settings or Settings()
     rows = month_rows(session, user, month, settings)
-    previous = {r.agent_no: r for r in month_rows(session, user, previous_month(month), settings)}
-    entries = {e.agent: e for e in _entries(list(previous.values()))}
+    # "Results that stay poor" look back at the previous month as published (a draft would
+    # double the work of the page, and may still change).
+    before = published(session, previous_month(month))
+    agents = visible_agents(session, user)
+    previous = (
+        [_stored_row(ev, EvaluationPolicy()) for ev in before.evaluations if ev.agent_id in agents] if before else []
+    )
+    entries = {e.agent: e for e in _entries(previous)}
     for row in rows:
         if row.total is not None:
             here = awards.Entry(row.agent_no, row.name, row.team, row.total, row.calls, row.grade)

@@ -105,7 +105,11 @@ def summarise(records: Records, by: By = By.AGENT, settings: Settings | None = N
         return agent
 
     resolved = contacts_resolved(records.calls, settings.fcr_days, records.later)
-    calls = _grouped(range(len(records.calls)), lambda i: group(records.calls[i].agent, records.calls[i].team))
+    calls: dict[str, list[int]] = defaultdict(list)  # indexes into records.calls
+    for index, call in enumerate(records.calls):
+        name = group(call.agent, call.team)
+        if name is not None:
+            calls[name].append(index)
     qa = _grouped(records.qa, lambda r: group(r.agent))
     surveys = _grouped(records.surveys, lambda r: group(r.agent))
     sales = _grouped(records.sales, lambda r: group(r.agent))
@@ -131,7 +135,7 @@ def summarise(records: Records, by: By = By.AGENT, settings: Settings | None = N
                 sales_amount=round(sum(s.amount for s in sales.get(key, []) if s.converted), 2),
                 accuracy=_accuracy(call_figures.answered, errors.get(key, [])),
                 attendance=_attendance(attendance.get(key, [])),
-                occupancy=_occupancy(own, attendance.get(key, [])),
+                occupancy=_occupancy(call_figures.handling.total, attendance.get(key, [])),
             )
         )
     return out
@@ -152,11 +156,11 @@ def _attendance(days: list[Attendance]) -> Ratio:
     return Ratio(round(sum(d.present_minutes for d in days)), round(sum(d.scheduled_minutes for d in days)))
 
 
-def _occupancy(calls: list[CallFact], days: list[Attendance]) -> Ratio | None:
+def _occupancy(handling: float, days: list[Attendance]) -> Ratio | None:
+    """``handling``: the seconds of handling time of the calls (``Figures.handling.total``)."""
     present = sum(d.present_minutes for d in days) * 60
     if not present:
         return None
-    handling = sum(t for c in calls if (t := c.handling_seconds) is not None)
     return Ratio(round(handling), round(present))
 
 
