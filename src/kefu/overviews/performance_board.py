@@ -20,7 +20,7 @@ from kefu.core.clock import on_centre_clock
 from kefu.performance import service
 from kefu.performance.alerts import Alert, ChartResult, ewma_chart, p_chart
 from kefu.performance.kpi import SERVICE_LEVEL_TARGET, CallFact, service_level
-from kefu.performance.queries import load_records
+from kefu.performance.queries import load_records, people
 from kefu.performance.records import Records
 from kefu.performance.schemas import KpiOut
 from kefu.performance.summary import By, Settings, summarise
@@ -103,7 +103,7 @@ def _targets(centre: KpiOut | None, teams: list[KpiOut]) -> list[Target]:
         Target("平均应答(秒)", overall.asa.value if overall else None, 20, higher_is_better=False, percent=False),
         Target("一次解决率", _pooled(teams, "fcr"), 0.80),
         Target("满意度", _pooled(teams, "csat"), 0.85),
-        Target("质检平均分", _mean(teams), 85, percent=False),
+        Target("质检平均分", _qa_mean(teams), 85, percent=False),
     ]
 
 
@@ -113,7 +113,7 @@ def _pooled(rows: list[KpiOut], name: str) -> float | None:
     return num / den if den else None
 
 
-def _mean(rows: list[KpiOut]) -> float | None:
+def _qa_mean(rows: list[KpiOut]) -> float | None:
     count = sum(r.quality.count for r in rows)
     return sum(r.quality.total for r in rows) / count if count else None
 
@@ -193,6 +193,44 @@ def _alerts(session: Session, agents: dict[int, User], day: date) -> list[AgentA
         if found:
             out.append(AgentAlerts(agent, found))
     return out
+
+
+@dataclass(frozen=True)
+class Trend:
+    """An agent's last ``TREND_DAYS`` days against the team: the daily QA score (the agent's and
+    the team's mean) and the daily satisfaction, each with its control chart."""
+
+    labels: list[str]
+    scores: list[float | None]
+    team_scores: list[float | None]
+    satisfaction: list[float | None]
+    quality: ChartResult
+    csat: ChartResult
+
+
+def _mean(values: list[float]) -> float | None:
+    return round(sum(values) / len(values), 1) if values else None
+
+
+def agent_trend(session: Session, agent: User, day: date) -> Trend:
+    """The team's mean only (no colleague's own figures), so an agent may see it too."""
+    team = [a.id for a in people(session).values() if a.team == agent.team] or [agent.id]
+    first, records = trend_records(session, team, day)
+    labels, scores, answers = daily_series(records, agent.agent_no, first, TREND_DAYS)
+    team_scores: list[list[float]] = [[] for _ in labels]
+    for q in records.qa:
+        index = (on_centre_clock(q.at).date() - first).days
+        if 0 <= index < len(labels):
+            team_scores[index].append(q.score)
+    quality, csat = charts_of(labels, scores, answers)
+    return Trend(
+        labels=labels,
+        scores=[_mean(v) for v in scores],
+        team_scores=[_mean(v) for v in team_scores],
+        satisfaction=[a / n if n else None for a, n in answers],
+        quality=quality,
+        csat=csat,
+    )
 
 
 def latest_day_with_calls(session: Session, before: datetime) -> date | None:

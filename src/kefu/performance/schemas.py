@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from kefu.core.fields import CentreTime, IncomingTime
+from kefu.core.fields import CentreTime, Id, IncomingTime
 from kefu.performance.evaluation import Evaluation
 from kefu.performance.kpi import Mean, Ratio
 from kefu.performance.summary import AgentMonth, Kpis
@@ -179,14 +179,14 @@ class PublishIn(BaseModel):
 
 class SurveyIn(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
-    call_id: int
+    call_id: Id
     answer: str = Field(min_length=1, max_length=16, description="1–5 或 满意/一般/不满意")
     answered_at: IncomingTime | None = None
 
 
 class SaleIn(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
-    call_id: int
+    call_id: Id
     product: str = Field(min_length=1, max_length=64)
     converted: bool
     amount: float = Field(default=0.0, ge=0, le=10_000_000)
@@ -194,15 +194,15 @@ class SaleIn(BaseModel):
 
 class ErrorIn(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
-    agent_id: int
-    call_id: int | None = None
+    agent_id: Id
+    call_id: Id | None = None
     occurred_at: IncomingTime
     note: str = Field(min_length=1, max_length=500, description="差错内容")
 
 
 class AttendanceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    agent_id: int
+    agent_id: Id
     day: date
     scheduled_minutes: float = Field(ge=0, le=1440)
     present_minutes: float = Field(ge=0, le=1440)
@@ -210,7 +210,7 @@ class AttendanceIn(BaseModel):
 
 class CoachingIn(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
-    agent_id: int
+    agent_id: Id
     month: str | None = None
     reason: str | None = Field(default=None, max_length=200)
     goals: str = Field(min_length=1, max_length=2000, description="改进目标")
@@ -233,7 +233,7 @@ class CoachingCloseIn(BaseModel):
 
 class CoachingOut(BaseModel):
     id: int
-    agent_id: int
+    agent_id: Id
     agent_no: str
     agent_name: str
     month: str | None

@@ -26,6 +26,7 @@ from kefu.performance import models as m
 from kefu.performance.evaluation import EvaluationPolicy
 from kefu.performance.kpi import is_satisfied
 from kefu.performance.queries import load_records, people
+from kefu.performance.records import BusinessError as BusinessErrorRecord
 from kefu.performance.records import Records
 from kefu.performance.schemas import (
     MONTH,
@@ -42,6 +43,7 @@ from kefu.performance.schemas import (
     SurveyIn,
 )
 from kefu.performance.summary import AgentMonth, By, Settings, evaluate_month, summarise
+from kefu.quality.models import Inspection
 
 # ---------------------------------------------------------------- periods on the centre's calendar
 
@@ -264,15 +266,28 @@ def agent_month(session: Session, user: User, month: str, agent_id: int) -> Eval
     raise Invalid(f"{agent.name}({agent.agent_no})在 {month} 没有可考核的记录")
 
 
-def qa_behind(session: Session, user: User, month: str, agent_id: int) -> list[int]:
-    """The inspections behind the 通话质量 figure: as published, or of the live month."""
+def qa_behind(session: Session, user: User, month: str, agent_id: int, shown: int) -> tuple[list[Inspection], int]:
+    """The scorecards behind the 通话质量 figure — as published, or of the live month — the
+    lowest ``shown`` of them first, and how many there are."""
     agent = readable_agent(session, user, agent_id)
     current = published(session, month)
     if current is not None:
         stored = next((ev for ev in current.evaluations if ev.agent_id == agent.id), None)
-        return stored.inspections if stored else []
-    records = load_month_records(session, month, [agent.id])
-    return [q.inspection for q in records.qa if q.inspection is not None]
+        ids = stored.inspections if stored else []
+    else:
+        ids = [q.inspection for q in load_month_records(session, month, [agent.id]).qa if q.inspection is not None]
+    query = select(Inspection).where(Inspection.id.in_(ids)).order_by(Inspection.final_score, Inspection.id)
+    return (list(session.scalars(query.limit(shown))) if ids else []), len(ids)
+
+
+def errors_behind(session: Session, user: User, month: str, agent_id: int) -> list[BusinessErrorRecord]:
+    """The business errors of the agent's month (the 业务准确率 figure), as the records are now."""
+    agent = readable_agent(session, user, agent_id)
+    period = Period.month(month)
+    only = {"errors"}
+    return load_records(
+        session, period.start, period.end, agent_ids=[agent.id], first_day=period.first, last_day=period.last, only=only
+    ).errors
 
 
 def _require_month_over(month: str) -> Period:

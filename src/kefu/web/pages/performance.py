@@ -10,10 +10,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import select
 
 from kefu.core.access import Record, scope_of, within
-from kefu.core.clock import on_centre_clock
 from kefu.core.db import attempt, utcnow
 from kefu.core.errors import Conflict, Forbidden, Invalid, NotFound
 from kefu.core.fields import Id
@@ -24,9 +22,7 @@ from kefu.overviews import performance_board as boards
 from kefu.performance import service
 from kefu.performance.evaluation import DIMENSIONS, GRADES
 from kefu.performance.kpi import SERVICE_LEVEL_TARGET
-from kefu.performance.queries import load_records, people
 from kefu.performance.schemas import AttendanceIn, CoachingCloseIn, CoachingIn, CommentIn, ErrorIn, PublishIn
-from kefu.quality.models import Inspection
 from kefu.web.pages.common import form_body, form_problems, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -97,20 +93,15 @@ def agent_page(request: Request, month: str, agent_id: Id, user: CurrentUser, se
         row, empty = None, str(error)
     else:
         empty = None
-    inspections = service.qa_behind(session, user, month, agent_id)
-    period = service.Period.month(month)
-    errors = load_records(
-        session, period.start, period.end, agent_ids=[agent.id], first_day=period.first, last_day=period.last,
-        only={"errors"},
-    ).errors  # fmt: skip
-    shown = select(Inspection).where(Inspection.id.in_(inspections[:SHOWN_INSPECTIONS]))
-    scored = list(session.scalars(shown.order_by(Inspection.final_score))) if inspections else []
+    scored, scored_total = service.qa_behind(session, user, month, agent_id, SHOWN_INSPECTIONS)
+    trend = boards.agent_trend(session, agent, service.today())
     return render(
         request, "performance_agent.html", user, agent=agent, month=month, row=row, empty=empty,
-        scored=scored, scored_total=len(inspections), dimensions=DIMENSIONS,
-        published=service.published(session, month),
-        trend=_trend(session, user, agent), plans=service.coaching_plans(session, user, agent.id),
-        may_write=_may_write(user, agent), default_review=service.today() + timedelta(days=14), errors=errors,
+        scored=scored, scored_total=scored_total, dimensions=DIMENSIONS,
+        published=service.published(session, month), trend=_trend_charts(agent, trend),
+        plans=service.coaching_plans(session, user, agent.id),
+        errors=service.errors_behind(session, user, month, agent_id),
+        may_write=_may_write(user, agent), default_review=service.today() + timedelta(days=14),
     )  # fmt: skip
 
 
@@ -118,44 +109,24 @@ def _may_write(user: Any, agent: Any) -> bool:
     return within(user, scope_of(user, Record.PERFORMANCE, write=True), [agent])
 
 
-def _trend(session: DB, user: Any, agent: Any) -> dict[str, Any]:
-    """The last five weeks: the agent's daily QA score (EWMA with its limits) against the team's
-    daily mean, and the daily satisfaction with its p-chart limits."""
-    # The team's mean only (no colleague's own figures), so an agent sees it too.
-    team = [a.id for a in people(session).values() if a.team == agent.team] or [agent.id]
-    first, records = boards.trend_records(session, team, service.today())
-    labels, scores, answers = boards.daily_series(records, agent.agent_no, first, boards.TREND_DAYS)
-    team_scores: list[list[float]] = [[] for _ in labels]
-    for q in records.qa:
-        index = (on_centre_clock(q.at).date() - first).days
-        if 0 <= index < len(labels):
-            team_scores[index].append(q.score)
-    quality, csat = boards.charts_of(labels, scores, answers)
-
-    def mean(values: list[float]) -> float | None:
-        return round(sum(values) / len(values), 1) if values else None
-
+def _trend_charts(agent: Any, trend: boards.Trend) -> dict[str, Any]:
     def limits(points: list[Any], attr: str) -> list[float | None]:
         by_label = {p.label: getattr(p, attr) for p in points}
-        return [by_label.get(label) for label in labels]
+        return [by_label.get(label) for label in trend.labels]
 
-    series = [
-        (agent.name, [mean(v) for v in scores], "series-agent"),
-        ("班组平均", [mean(v) for v in team_scores], "series-team"),
-    ]
-    quality_chart = trend_lines(
-        labels,
-        series,
-        label="每日质检得分", lower=limits(quality.points, "lower"), upper=limits(quality.points, "upper"),
+    series = [(agent.name, trend.scores, "series-agent"), ("班组平均", trend.team_scores, "series-team")]
+    quality = trend_lines(
+        trend.labels, series, label="每日质检得分",
+        lower=limits(trend.quality.points, "lower"), upper=limits(trend.quality.points, "upper"),
     )  # fmt: skip
-    csat_chart = trend_lines(
-        labels, [(agent.name, [a / n if n else None for a, n in answers], "series-agent")], label="每日满意度",
-        lower=limits(csat.points, "lower"), upper=limits(csat.points, "upper"), percent=True,
+    csat = trend_lines(
+        trend.labels, [(agent.name, trend.satisfaction, "series-agent")], label="每日满意度",
+        lower=limits(trend.csat.points, "lower"), upper=limits(trend.csat.points, "upper"), percent=True,
     )  # fmt: skip
-    return {"quality": quality, "csat": csat, "quality_chart": quality_chart, "csat_chart": csat_chart}
+    return {"quality": trend.quality, "csat": trend.csat, "quality_chart": quality, "csat_chart": csat}
 
 
-async def _post(request: Request, back: str, model: type[Any]) -> Any:
+async def _post(request: Request, model: type[Any]) -> Any:
     form = await request.form()
     try:
         return form_body(model, form)
@@ -176,7 +147,7 @@ def _done(request: Request, back: str, action: Any, message: str, session: DB) -
 @router.post("/performance/months/{month}/agents/{agent_id}/comment")
 async def comment_form(request: Request, month: str, agent_id: Id, user: CurrentUser, session: DB) -> RedirectResponse:
     back = f"/performance/months/{month}/agents/{agent_id}"
-    body = await _post(request, back, CommentIn)
+    body = await _post(request, CommentIn)
     if body is None:
         return redirect(back)
     return _done(
@@ -187,7 +158,7 @@ async def comment_form(request: Request, month: str, agent_id: Id, user: Current
 @router.post("/performance/months/{month}/publish")
 async def publish_form(request: Request, month: str, user: CurrentUser, session: DB) -> RedirectResponse:
     back = f"/performance/months/{month}"
-    body = await _post(request, back, PublishIn)
+    body = await _post(request, PublishIn)
     if body is None:
         return redirect(back)
     done = "已发布修订版" if service.published(session, month) else "已发布,本月考核结果已冻结"
@@ -242,7 +213,7 @@ def coaching_page(request: Request, user: CurrentUser, session: DB) -> HTMLRespo
 @router.post("/performance/coaching/{plan_id}/close")
 async def close_coaching_form(request: Request, plan_id: Id, user: CurrentUser, session: DB) -> RedirectResponse:
     back = "/performance/coaching"
-    body = await _post(request, back, CoachingCloseIn)
+    body = await _post(request, CoachingCloseIn)
     if body is None:
         return redirect(back)
     return _done(
