@@ -699,6 +699,7 @@ def serve(
     """启动平台:创建或迁移数据库,首次启动写入演示数据,打印地址和演示账号。"""
     from kefu.core.db import transaction
     from kefu.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
+    from kefu.flows.demo_centre import CENTRE_ACCOUNTS
     from kefu.quality.sampling import ensure_default_plan
     from kefu.web import serving
     from kefu.web.app import create_app
@@ -721,6 +722,7 @@ def serve(
         out.print(f"已写入演示数据。演示账号(初始密码均为 {DEMO_PASSWORD},首次登录须修改密码):", highlight=False)
         for agent_no, name, role, _ in DEMO_USERS:
             out.print(f"  {agent_no}  {name}  {role.label}", highlight=False)
+        out.print(f"  另有演示中心的 {CENTRE_ACCOUNTS}(六周话务、满意度、销售、质检抽检,见「绩效」)", highlight=False)
     interval = settings.escalation_interval
     escalation = f"每 {interval:g} 秒一次" if interval else "已关闭(KEFU_ESCALATION_INTERVAL=0)"
     out.print(f"超时工单自动升级:{escalation}", highlight=False, markup=False)
