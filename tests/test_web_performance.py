@@ -160,3 +160,9 @@ def test_a_team_lead_records_attendance_and_an_error_from_the_agents_page(page, 
     with page.expect_navigation():
         error.get_by_role("button", name="记录").click()
     assert "套餐变更规则解释错误" in page.locator("#errors").inner_text()
+    comment = page.locator("#comment-form")
+    comment.get_by_label("评语").fill("本周接通及时,注意结束语。")
+    with page.expect_navigation():
+        comment.get_by_role("button", name="保存评语").click()
+    assert page.locator(".flash").inner_text() == "评语已保存"
+    assert page.locator("#comment").inner_text() == "本周接通及时,注意结束语。"

@@ -4,6 +4,7 @@ coaching plans. Each form posts the API's body to the same service function."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -23,7 +24,7 @@ from kefu.performance import service
 from kefu.performance.evaluation import DIMENSIONS, GRADES
 from kefu.performance.kpi import SERVICE_LEVEL_TARGET
 from kefu.performance.schemas import AttendanceIn, CoachingCloseIn, CoachingIn, CommentIn, ErrorIn, PublishIn
-from kefu.web.pages.common import form_body, form_problems, redirect, render
+from kefu.web.pages.common import Body, form_body, form_problems, redirect, render
 
 router = APIRouter(include_in_schema=False)
 SHOWN_INSPECTIONS = 500  # the scorecards listed under an agent's month, lowest score first
@@ -126,82 +127,72 @@ def _trend_charts(agent: Any, trend: boards.Trend) -> dict[str, Any]:
     return {"quality": trend.quality, "csat": trend.csat, "quality_chart": quality, "csat_chart": csat}
 
 
-async def _post(request: Request, model: type[Any]) -> Any:
-    form = await request.form()
-    try:
-        return form_body(model, form)
-    except ValidationError as problem:
-        request.session["flash"] = "没有保存:" + form_problems(problem, LABELS)
-        return None
-
-
-def _done(request: Request, back: str, action: Any, message: str, session: DB) -> RedirectResponse:
-    try:
-        with attempt(session):
-            action()
-    except (Invalid, Conflict, Forbidden, NotFound) as error:
-        return redirect(back, str(error), request)
-    return redirect(back, message, request)
-
-
-@router.post("/performance/months/{month}/agents/{agent_id}/comment")
-async def comment_form(request: Request, month: str, agent_id: Id, user: CurrentUser, session: DB) -> RedirectResponse:
-    back = f"/performance/months/{month}/agents/{agent_id}"
-    body = await _post(request, CommentIn)
-    if body is None:
-        return redirect(back)
-    return _done(
-        request, back, lambda: service.do_comment(session, user, month, agent_id, body.text), "评语已保存", session
-    )
-
-
-@router.post("/performance/months/{month}/publish")
-async def publish_form(request: Request, month: str, user: CurrentUser, session: DB) -> RedirectResponse:
-    back = f"/performance/months/{month}"
-    body = await _post(request, PublishIn)
-    if body is None:
-        return redirect(back)
-    done = "已发布修订版" if service.published(session, month) else "已发布,本月考核结果已冻结"
-    return _done(request, back, lambda: service.do_publish_month(session, user, month, body.reason), done, session)
-
-
 def _back(form: Any, default: str) -> str:
     """Where a form came from: a performance page of this site, nothing else."""
     back = str(form.get("back") or "")
     return back if back.startswith("/performance/") and "//" not in back else default
 
 
-@router.post("/performance/errors")
-async def error_form(request: Request, user: CurrentUser, session: DB) -> RedirectResponse:
+async def _submit(
+    request: Request, session: DB, model: type[Body], default: str, action: Callable[[Body], object], done: str
+) -> RedirectResponse:
+    """The form as the API's body, given to ``action``; back to the page with what happened."""
     form = await request.form()
-    back = _back(form, "/performance")
+    back = _back(form, default)
     try:
-        body = form_body(ErrorIn, {k: v for k, v in form.items() if k != "back"})
+        body = form_body(model, {k: v for k, v in form.items() if k != "back"})
     except ValidationError as problem:
         return redirect(back, "没有保存:" + form_problems(problem, LABELS), request)
-    return _done(request, back, lambda: service.do_record_error(session, user, body), "业务差错已记录", session)
+    try:
+        with attempt(session):
+            action(body)
+    except (Invalid, Conflict, Forbidden, NotFound) as error:
+        return redirect(back, str(error), request)
+    return redirect(back, done, request)
+
+
+@router.post("/performance/months/{month}/agents/{agent_id}/comment")
+async def comment_form(request: Request, month: str, agent_id: Id, user: CurrentUser, session: DB) -> RedirectResponse:
+    def save(body: CommentIn) -> object:
+        return service.do_comment(session, user, month, agent_id, body.text)
+
+    return await _submit(
+        request, session, CommentIn, f"/performance/months/{month}/agents/{agent_id}", save, "评语已保存"
+    )
+
+
+@router.post("/performance/months/{month}/publish")
+async def publish_form(request: Request, month: str, user: CurrentUser, session: DB) -> RedirectResponse:
+    done = "已发布修订版" if service.published(session, month) else "已发布,本月考核结果已冻结"
+
+    def publish(body: PublishIn) -> object:
+        return service.do_publish_month(session, user, month, body.reason)
+
+    return await _submit(request, session, PublishIn, f"/performance/months/{month}", publish, done)
+
+
+@router.post("/performance/errors")
+async def error_form(request: Request, user: CurrentUser, session: DB) -> RedirectResponse:
+    def record(body: ErrorIn) -> object:
+        return service.do_record_error(session, user, body)
+
+    return await _submit(request, session, ErrorIn, "/performance", record, "业务差错已记录")
 
 
 @router.post("/performance/attendance")
 async def attendance_form(request: Request, user: CurrentUser, session: DB) -> RedirectResponse:
-    form = await request.form()
-    back = _back(form, "/performance")
-    try:
-        body = form_body(AttendanceIn, {k: v for k, v in form.items() if k != "back"})
-    except ValidationError as problem:
-        return redirect(back, "没有保存:" + form_problems(problem, LABELS), request)
-    return _done(request, back, lambda: service.do_record_attendance(session, user, body), "出勤已记录", session)
+    def record(body: AttendanceIn) -> object:
+        return service.do_record_attendance(session, user, body)
+
+    return await _submit(request, session, AttendanceIn, "/performance", record, "出勤已记录")
 
 
 @router.post("/performance/coaching")
 async def coaching_form(request: Request, user: CurrentUser, session: DB) -> RedirectResponse:
-    form = await request.form()
-    back = _back(form, "/performance/coaching")
-    try:
-        body = form_body(CoachingIn, {k: v for k, v in form.items() if k != "back"})
-    except ValidationError as problem:
-        return redirect(back, "没有保存:" + form_problems(problem, LABELS), request)
-    return _done(request, back, lambda: service.do_create_coaching(session, user, body), "辅导计划已建立", session)
+    def create(body: CoachingIn) -> object:
+        return service.do_create_coaching(session, user, body)
+
+    return await _submit(request, session, CoachingIn, "/performance/coaching", create, "辅导计划已建立")
 
 
 @router.get("/performance/coaching")
@@ -212,10 +203,7 @@ def coaching_page(request: Request, user: CurrentUser, session: DB) -> HTMLRespo
 
 @router.post("/performance/coaching/{plan_id}/close")
 async def close_coaching_form(request: Request, plan_id: Id, user: CurrentUser, session: DB) -> RedirectResponse:
-    back = "/performance/coaching"
-    body = await _post(request, CoachingCloseIn)
-    if body is None:
-        return redirect(back)
-    return _done(
-        request, back, lambda: service.do_close_coaching(session, user, plan_id, body), "辅导计划已结束", session
-    )
+    def close(body: CoachingCloseIn) -> object:
+        return service.do_close_coaching(session, user, plan_id, body)
+
+    return await _submit(request, session, CoachingCloseIn, "/performance/coaching", close, "辅导计划已结束")
