@@ -121,3 +121,47 @@ def test_scales_clamp_and_run_either_way() -> None:
     assert Scale(480, 180).score(120) == 100 and Scale(480, 180).score(600) == 0 and Scale(480, 180).score(330) == 50
     assert Scale(0.6, 0.95).score(0.5) == 0
 
+
+def test_a_centre_sets_its_own_scales_weights_and_grades(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from kefu.performance.evaluation import current_policy, load_policy, use_policy
+
+    path = tmp_path / "evaluation.yaml"
+    path.write_text(
+        "dimensions:\n"
+        "  efficiency: {worst: 600, best: 300}\n"
+        "  quality: {weight: 0.40}\n"
+        "  sales: {weight: 0.0}\n"
+        "grades:\n"
+        "  - {grade: 优, label: 优秀, min: 85}\n"
+        "  - {grade: 良, label: 良好, min: 70}\n"
+        "  - {grade: 差, label: 待改进, min: 0}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("KEFU_EVALUATION", str(path))
+    use_policy(None)
+    try:
+        policy = current_policy()
+        # 450 s is halfway on the centre's 600 → 300 s scale; sales weigh nothing now.
+        result = evaluate({"quality": 80, "satisfaction": 0.95, "efficiency": 450, "accuracy": 1.0, "sales": 0.0})
+        parts = {p.dimension.key: p for p in result.parts}
+        assert parts["efficiency"].score == 50 and parts["quality"].weight == pytest.approx(0.40)
+        assert result.total == pytest.approx(0.40 * 80 + 0.25 * 100 + 0.20 * 50 + 0.15 * 100)
+        assert (result.grade, result.grade_label) == ("良", "良好")  # 82 on the centre's grades
+        assert policy.grade(69.9) == ("差", "待改进")
+    finally:
+        use_policy(None)
+        monkeypatch.delenv("KEFU_EVALUATION")
+        use_policy(None)
+    assert current_policy().grade(90) == ("A", "优秀")
+
+    path.write_text("dimensions:\n  quality: {weight: 0.5}\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"各维度权重合计应为 100%,现在是 120\.0%"):
+        load_policy(path)
+    path.write_text("dimensions:\n  speed: {weight: 0.5}\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="未知的考核维度 speed"):
+        load_policy(path)
+    path.write_text(
+        "grades:\n  - {grade: A, label: 优秀, min: 90}\n  - {grade: B, label: 良好, min: 95}\n", encoding="utf-8"
+    )
+    with pytest.raises(ValueError, match="等级应按最低分从高到低排列"):
+        load_policy(path)

@@ -611,14 +611,15 @@ def _month_evaluation(
 
 
 def _evaluation_table(month: str, rows: list[EvaluationRow]) -> Table:
-    from kefu.performance.evaluation import DIMENSIONS, GRADES
+    from kefu.performance.evaluation import current_policy
 
-    grades = "、".join(f"{g} {label} ≥ {low:g}" for g, label, low in GRADES[:-1])
+    policy = current_policy()
+    grades = "、".join(f"{g} {label} ≥ {low:g}" for g, label, low in policy.grades[:-1])
     table = Table(title=f"{month} 月度考核(括号内为实际值;等级:{grades})", title_justify="left")
     for header in ("工号", "姓名", "班组"):
         table.add_column(header)
     table.add_column("接听", justify="right")
-    for dimension in DIMENSIONS:
+    for dimension in policy.dimensions:
         table.add_column(f"{dimension.label} {dimension.weight:.0%}", justify="right")
     table.add_column("总分", justify="right")
     table.add_column("等级")
@@ -629,7 +630,7 @@ def _evaluation_table(month: str, rows: list[EvaluationRow]) -> Table:
             escape(row.kpis.name or ""),
             escape(row.team or ""),
             str(row.calls),
-            *(_part(parts.get(d.key), d.key) for d in DIMENSIONS),
+            *(_part(parts.get(d.key), d.key) for d in policy.dimensions),
             "—" if row.total is None else f"{row.total:.2f}",
             f"{row.grade} {row.grade_label}" if row.grade else "—",
         )

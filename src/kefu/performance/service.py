@@ -23,7 +23,7 @@ from kefu.core.errors import Conflict, Forbidden, Invalid
 from kefu.core.security import Permission, allowed
 from kefu.performance import awards
 from kefu.performance import models as m
-from kefu.performance.evaluation import EvaluationPolicy
+from kefu.performance.evaluation import EvaluationPolicy, current_policy
 from kefu.performance.kpi import is_satisfied
 from kefu.performance.queries import load_records, people
 from kefu.performance.records import BusinessError as BusinessErrorRecord
@@ -208,7 +208,7 @@ def _entries(rows: Sequence[EvaluationRow]) -> list[awards.Entry]:
 def month_rows(session: Session, user: User, month: str, settings: Settings | None = None) -> list[EvaluationRow]:
     """Each visible agent's month: as published, or live from today's records."""
     settings = settings or Settings()
-    policy = EvaluationPolicy()
+    policy = current_policy()
     agents = visible_agents(session, user)
     current = published(session, month)
     if current is not None:
@@ -225,7 +225,7 @@ def month_view(session: Session, user: User, month: str, settings: Settings | No
     before = published(session, previous_month(month))
     agents = visible_agents(session, user)
     previous = (
-        [_stored_row(ev, EvaluationPolicy()) for ev in before.evaluations if ev.agent_id in agents] if before else []
+        [_stored_row(ev, current_policy()) for ev in before.evaluations if ev.agent_id in agents] if before else []
     )
     entries = {e.agent: e for e in _entries(previous)}
     for row in rows:

@@ -21,7 +21,7 @@ from kefu.http.deps import DB, CurrentUser
 from kefu.inspection.charts import interval_columns, trend_lines
 from kefu.overviews import performance_board as boards
 from kefu.performance import service
-from kefu.performance.evaluation import DIMENSIONS, GRADES
+from kefu.performance.evaluation import current_policy
 from kefu.performance.kpi import SERVICE_LEVEL_TARGET
 from kefu.performance.schemas import AttendanceIn, CoachingCloseIn, CoachingIn, CommentIn, ErrorIn, PublishIn
 from kefu.web.pages.common import Body, form_body, form_problems, redirect, render
@@ -76,7 +76,7 @@ def month_page(request: Request, month: str, user: CurrentUser, session: DB) -> 
     view = service.month_view(session, user, month)
     first = date.fromisoformat(f"{month}-01")
     return render(
-        request, "performance_month.html", user, view=view, dimensions=DIMENSIONS, grades=GRADES,
+        request, "performance_month.html", user, view=view, policy=current_policy(),
         may_publish=allowed(user.role, Permission.PERFORMANCE_PUBLISH),
         may_comment=scope_of(user, Record.PERFORMANCE, write=True) is not None,
         month_over=(first.replace(day=28) + timedelta(days=4)).replace(day=1) <= service.today(),
@@ -98,7 +98,7 @@ def agent_page(request: Request, month: str, agent_id: Id, user: CurrentUser, se
     trend = boards.agent_trend(session, agent, service.today())
     return render(
         request, "performance_agent.html", user, agent=agent, month=month, row=row, empty=empty,
-        scored=scored, scored_total=scored_total, dimensions=DIMENSIONS,
+        scored=scored, scored_total=scored_total, dimensions=current_policy().dimensions,
         published=service.published(session, month), trend=_trend_charts(agent, trend),
         plans=service.coaching_plans(session, user, agent.id),
         errors=service.errors_behind(session, user, month, agent_id),
