@@ -318,3 +318,35 @@ def test_kefu_kpi_on_the_exported_records_gives_the_platforms_figures(month, tmp
         assert files[agent]["parts"] == [p.model_dump() for p in row.parts], agent
         assert (files[agent]["total"], files[agent]["grade"]) == (row.total, row.grade), agent
         assert files[agent]["kpis"]["fcr"] == row.kpis.fcr.model_dump()
+
+
+@pytest.fixture
+def centre_settings(monkeypatch):  # type: ignore[no-untyped-def]
+    """Set KEFU_* variables for one test (the settings are read once per process otherwise)."""
+    from kefu.core.settings import get_settings
+
+    def use(**values: str) -> None:
+        for name, value in values.items():
+            monkeypatch.setenv(f"KEFU_{name.upper()}", value)
+        get_settings.cache_clear()
+
+    yield use
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+@pytest.mark.parametrize(("policy", "counted"), [("short_ignored", (5, 7)), ("failures", (5, 8)), ("ignored", (5, 6))])
+def test_the_centre_chooses_how_abandoned_calls_count(
+    month, centre_settings, policy: str, counted: tuple[int, int]
+) -> None:  # type: ignore[no-untyped-def]
+    """KEFU_ABANDON_POLICY: the 40-second abandon always fails unless abandons are ignored; the
+    3-second one counts only as a failure under ``failures``."""
+    sessions, ids, _ = month
+    centre_settings(abandon_policy=policy)
+    with sessions() as session:
+        (centre,) = service.kpis(session, user(session, ids, "boss"), service.Period.month(MONTH), By.CENTRE)
+    assert (centre.service_level.numerator, centre.service_level.denominator) == counted
+    centre_settings(service_level_seconds="8")  # 5, 8, 5 s within; 10, 15, 30 s not
+    with sessions() as session:
+        (centre,) = service.kpis(session, user(session, ids, "boss"), service.Period.month(MONTH), By.CENTRE)
+    assert centre.service_level.numerator == 3

@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 from kefu.accounts.models import User
 from kefu.calls.service import latest_ring
 from kefu.core.clock import on_centre_clock
+from kefu.core.settings import get_settings
 from kefu.performance import service
 from kefu.performance.alerts import Alert, ChartResult, ewma_chart, p_chart
-from kefu.performance.kpi import SERVICE_LEVEL_TARGET, CallFact, service_level
+from kefu.performance.kpi import CallFact, service_level
 from kefu.performance.queries import load_records, people
 from kefu.performance.records import Records
 from kefu.performance.schemas import KpiOut
@@ -67,13 +68,15 @@ class Board:
     month: str
     teams: list[KpiOut]  # the month so far per team (of the visible agents)
     targets: list[Target]
+    basis: str  # how the service level counts, shown beside it
+    target: float
     alerts: list[AgentAlerts] = field(default_factory=list)
     callbacks_waiting: int = 0
     reviews_waiting: int = 0
     appeals_waiting: int = 0
 
 
-def _intervals(records: Records, day: date) -> list[tuple[str, float | None, str]]:
+def _intervals(records: Records, day: date, settings: Settings) -> list[tuple[str, float | None, str]]:
     halves: dict[int, list[CallFact]] = defaultdict(list)
     for call in records.calls:
         local = on_centre_clock(call.ring_at)
@@ -84,21 +87,21 @@ def _intervals(records: Records, day: date) -> list[tuple[str, float | None, str
         start = f"{half // 2:02d}:{30 * (half % 2):02d}"
         end = f"{(half + 1) // 2 % 24:02d}:{30 * ((half + 1) % 2):02d}"
         calls = halves.get(half, [])
-        level = service_level(calls)
+        level = service_level(calls, settings.within, settings.policy)
         if level.value is None:
             out.append((start, None, f"{start}–{end}:无来电"))
             continue
         gave_up = len(calls) - sum(1 for c in calls if c.answered)
-        fast = f"{level.numerator}/{level.denominator} 在 20 秒内接听"
+        fast = f"{level.numerator}/{level.denominator} 在 {settings.within:g} 秒内接听"
         text = f"{start}–{end}:{fast},服务水平 {level.value:.1%};放弃 {gave_up} 通"
         out.append((start, level.value, text))
     return out
 
 
-def _targets(centre: KpiOut | None, teams: list[KpiOut]) -> list[Target]:
+def _targets(centre: KpiOut | None, teams: list[KpiOut], settings: Settings, target: float) -> list[Target]:
     overall = centre
     return [
-        Target("服务水平(20 秒)", overall.service_level.value if overall else None, SERVICE_LEVEL_TARGET),
+        Target(f"服务水平({settings.within:g} 秒)", overall.service_level.value if overall else None, target),
         Target("放弃率", overall.abandonment.value if overall else None, 0.05, higher_is_better=False),
         Target("平均应答(秒)", overall.asa.value if overall else None, 20, higher_is_better=False, percent=False),
         Target("一次解决率", _pooled(teams, "fcr"), 0.80),
@@ -149,7 +152,8 @@ def charts_of(
 
 
 def board(session: Session, user: User, day: date, settings: Settings | None = None) -> Board:
-    settings = settings or Settings()
+    settings = settings or service.kpi_settings()
+    target = get_settings().service_level_target
     agents = service.visible_agents(session, user)
     teams_seen = {a.team for a in agents.values()}
     scope = "全中心" if len(teams_seen) > 1 else (user.team or "本人")
@@ -163,11 +167,13 @@ def board(session: Session, user: User, day: date, settings: Settings | None = N
     return Board(
         day=day,
         scope=scope,
-        intervals=_intervals(queue, day),
+        intervals=_intervals(queue, day, settings),
         day_figures=KpiOut.of(centre[0]) if centre else None,
         month=day.strftime("%Y-%m"),
         teams=teams,
-        targets=_targets(KpiOut.of(centre_month[0]) if centre_month else None, teams),
+        targets=_targets(KpiOut.of(centre_month[0]) if centre_month else None, teams, settings, target),
+        basis=f"{settings.within:g} 秒内接听;{settings.policy.describe()}",
+        target=target,
         alerts=_alerts(session, agents, day),
         callbacks_waiting=awaiting_callback(session, list(agents)),
         reviews_waiting=review.count_reviews(session, ReviewStatus.OPEN),

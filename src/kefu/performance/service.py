@@ -21,10 +21,11 @@ from kefu.core.clock import centre_tz, on_centre_clock
 from kefu.core.db import get_or_404, utcnow
 from kefu.core.errors import Conflict, Forbidden, Invalid
 from kefu.core.security import Permission, allowed
+from kefu.core.settings import get_settings
 from kefu.performance import awards
 from kefu.performance import models as m
 from kefu.performance.evaluation import EvaluationPolicy, current_policy
-from kefu.performance.kpi import is_satisfied
+from kefu.performance.kpi import AbandonMode, AbandonPolicy, is_satisfied
 from kefu.performance.queries import load_records, people
 from kefu.performance.records import BusinessError as BusinessErrorRecord
 from kefu.performance.records import Records
@@ -86,6 +87,14 @@ def previous_month(month: str) -> str:
     return (first - timedelta(days=1)).strftime("%Y-%m")
 
 
+def kpi_settings() -> Settings:
+    """How the centre counts (KEFU_SERVICE_LEVEL_SECONDS, KEFU_ABANDON_POLICY,
+    KEFU_SHORT_ABANDON_SECONDS, KEFU_FCR_DAYS)."""
+    core = get_settings()
+    policy = AbandonPolicy(AbandonMode(core.abandon_policy), core.short_abandon_seconds)
+    return Settings(within=core.service_level_seconds, policy=policy, fcr_days=core.fcr_days)
+
+
 # ---------------------------------------------------------------- who sees whom
 
 
@@ -117,7 +126,7 @@ def _writable_agent(session: Session, actor: User, agent_id: int) -> User:
 
 def kpis(session: Session, user: User, period: Period, by: By, settings: Settings | None = None) -> list[KpiOut]:
     """The KPIs of the agents ``user`` may see, per agent, team or the centre (of those agents)."""
-    settings = settings or Settings()
+    settings = settings or kpi_settings()
     agents = visible_agents(session, user)
     # Everyone's: the queue's unanswered calls too (they belong to no agent).
     everyone = access.scope_of(user, Record.PERFORMANCE) is Scope.ALL
@@ -140,7 +149,7 @@ def load_month_records(
     session: Session, month: str, agent_ids: list[int] | None = None, settings: Settings | None = None
 ) -> Records:
     """Everything a month's evaluation is computed from (``agent_ids`` None: everyone's)."""
-    settings = settings or Settings()
+    settings = settings or kpi_settings()
     period = Period.month(month)
     return load_records(
         session,
@@ -207,7 +216,7 @@ def _entries(rows: Sequence[EvaluationRow]) -> list[awards.Entry]:
 
 def month_rows(session: Session, user: User, month: str, settings: Settings | None = None) -> list[EvaluationRow]:
     """Each visible agent's month: as published, or live from today's records."""
-    settings = settings or Settings()
+    settings = settings or kpi_settings()
     policy = current_policy()
     agents = visible_agents(session, user)
     current = published(session, month)
@@ -218,7 +227,7 @@ def month_rows(session: Session, user: User, month: str, settings: Settings | No
 
 
 def month_view(session: Session, user: User, month: str, settings: Settings | None = None) -> MonthOut:
-    settings = settings or Settings()
+    settings = settings or kpi_settings()
     rows = month_rows(session, user, month, settings)
     # "Results that stay poor" look back at the previous month as published (a draft would
     # double the work of the page, and may still change).
@@ -327,7 +336,7 @@ def do_publish_month(
     if not allowed(actor.role, Permission.PERFORMANCE_PUBLISH):
         raise Forbidden(f"{actor.role.label}无权发布月度考核")
     _require_month_over(month)
-    settings = settings or Settings()
+    settings = settings or kpi_settings()
     before = published(session, month)
     if before is not None and not (reason or "").strip():
         raise Invalid(f"{month} 已发布第 {before.revision} 版;更正须填写修订原因")

@@ -22,7 +22,6 @@ from kefu.inspection.charts import interval_columns, trend_lines
 from kefu.overviews import performance_board as boards
 from kefu.performance import service
 from kefu.performance.evaluation import current_policy
-from kefu.performance.kpi import SERVICE_LEVEL_TARGET
 from kefu.performance.schemas import AttendanceIn, CoachingCloseIn, CoachingIn, CommentIn, ErrorIn, PublishIn
 from kefu.web.pages.common import Body, form_body, form_problems, redirect, render
 
@@ -64,7 +63,7 @@ def board_page(request: Request, user: CurrentUser, session: DB, day: str | None
     chosen = _parse_day(day) or today
     board = boards.board(session, user, chosen)
     latest = boards.latest_day_with_calls(session, utcnow()) if not board.day_figures else None
-    chart = interval_columns(board.intervals, SERVICE_LEVEL_TARGET, label=f"{chosen:%m-%d} 各半小时服务水平")
+    chart = interval_columns(board.intervals, board.target, label=f"{chosen:%m-%d} 各半小时服务水平")
     return render(
         request, "performance_board.html", user, board=board, chart=chart, latest=latest, today=today,
         previous=chosen - timedelta(days=1), following=chosen + timedelta(days=1),
