@@ -174,7 +174,8 @@ def test_people(fmt: str) -> None:
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_the_platforms_call_export_gives_the_offered_calls_and_their_scores(fmt: str) -> None:
     """The headers kefu's own call export writes: outbound calls are no offered calls (their QA
-    score still counts, as on the platform); a customer is ``c<客户编号>``, else the number."""
+    score still counts, as on the platform); a customer is its number, else ``c<客户编号>`` (an
+    abandoned repeat carries only the number)."""
     header = ["通话编号", "呼叫方向", "工号", "客服姓名", "客户编号", "来电号码", "振铃时间", "接听时间", "结束时间",
               "保持时长(秒)", "话后处理时长(秒)", "来电原因", "质检得分", "转写"]  # fmt: skip
     rows = [
@@ -189,7 +190,7 @@ def test_the_platforms_call_export_gives_the_offered_calls_and_their_scores(fmt:
     assert read.kind.key == "calls" and read.beyond_calls and read.ignored_columns == ("转写",)
     calls = read.records.calls
     assert [(c.call_id, c.agent, c.customer, c.handling_seconds) for c in calls] == [
-        ("7", "10001", "c12", 180 + 10 + 30),
+        ("7", "10001", "13800000001", 180 + 10 + 30),
         ("9", None, "13800000009", None),
     ]
     assert [(q.call_id, q.agent, q.score) for q in read.records.qa] == [("7", "10001", 88.0), ("8", "10001", 70.0)]

@@ -23,12 +23,14 @@ from kefu.core.errors import Conflict, Forbidden, Invalid
 from kefu.core.security import Role
 from kefu.flows import intake
 from kefu.performance import service
+from kefu.performance.evaluation import EvaluationPolicy, use_policy
 from kefu.performance.models import AgentEvaluation, PublishedMonth
 from kefu.performance.schemas import AttendanceIn, ErrorIn, SaleIn, SurveyIn
 from kefu.performance.summary import By
 from kefu.quality.models import Inspection
 
 MONTH = "2026-10"
+OCTOBER = (date(2026, 10, 1), date(2026, 10, 31))
 PEOPLE = {
     "a1": ("71001", "甲一", Role.AGENT, "甲组"),
     "a2": ("71002", "甲二", Role.AGENT, "甲组"),
@@ -123,7 +125,7 @@ def test_the_centre_and_each_agent_against_the_hand_computed_month(month) -> Non
     sessions, ids, calls = month
     with sessions() as session:
         boss = user(session, ids, "boss")
-        (centre,) = service.kpis(session, boss, service.Period.month(MONTH), By.CENTRE)
+        (centre,) = service.kpis(session, boss, *OCTOBER, By.CENTRE)
         # Offered: 8 rang in October; the 3-second abandon is left out of the service level.
         assert (centre.offered, centre.answered) == (8, 6)
         assert (centre.service_level.numerator, centre.service_level.denominator) == (5, 7)  # 10,5,8,15,5 s ≤ 20
@@ -132,7 +134,7 @@ def test_the_centre_and_each_agent_against_the_hand_computed_month(month) -> Non
         # call1 (repeated on 10-14) and call9 (repeated on 11-02, after the month) are not resolved.
         assert (centre.fcr.numerator, centre.fcr.denominator) == (4, 6)
 
-        a1 = next(k for k in service.kpis(session, boss, service.Period.month(MONTH), By.AGENT) if k.key == "71001")
+        a1 = next(k for k in service.kpis(session, boss, *OCTOBER, By.AGENT) if k.key == "71001")
         assert a1.handling.value == pytest.approx((340 + 170 + 95) / 3)
         assert (a1.csat.numerator, a1.csat.denominator) == (1, 2)
         assert (a1.conversion.numerator, a1.conversion.denominator, a1.sales_amount) == (1, 2, 399)
@@ -178,7 +180,7 @@ def test_a_published_month_is_frozen_and_corrected_by_an_audited_revision(month)
     with transaction(sessions) as session:
         lead, boss = user(session, ids, "lead"), user(session, ids, "boss")
         service.do_comment(session, lead, MONTH, ids["a1"], "服务热情,资费解释需加强。")
-        with pytest.raises(Conflict, match="还没有结束"):
+        with pytest.raises(Conflict, match="还不能发布:一次解决率要看月后 7 天的来电"):
             service.do_publish_month(session, boss, service.today().strftime("%Y-%m"))
         service.do_publish_month(session, boss, MONTH)
     with transaction(sessions) as session:
@@ -194,8 +196,18 @@ def test_a_published_month_is_frozen_and_corrected_by_an_audited_revision(month)
         boss, lead = user(session, ids, "boss"), user(session, ids, "lead")
         again = next(r for r in service.month_view(session, boss, MONTH).rows if r.agent_no == "71002")
         assert again == a2
-        with pytest.raises(Conflict, match="已发布并冻结"):
-            service.do_comment(session, lead, MONTH, ids["a1"], "改一下")
+        # … nor does a changed comment (it waits for the next revision), a new grade scale, or an
+        # agent moving to another team.
+        service.do_comment(session, lead, MONTH, ids["a1"], "服务热情,资费解释已改进。")
+        session.get(User, ids["a1"]).team = "乙组"
+        use_policy(EvaluationPolicy(grades=(("甲", "很好", 50.0), ("乙", "一般", 0.0))))
+    with transaction(sessions) as session:
+        boss, lead = user(session, ids, "boss"), user(session, ids, "lead")
+        view = service.month_view(session, lead, MONTH)
+        a1 = next(r for r in view.rows if r.agent_no == "71001")  # published for 甲组: still the lead's
+        assert a1.comment == "服务热情,资费解释需加强。" and a1.grade_label == first.rows[0].grade_label
+        assert [g.grade for g in view.policy.grades] == ["A", "B+", "B", "C", "D"]
+        use_policy(None)
         # … a correction is a new revision, with its reason.
         with pytest.raises(Invalid, match="须填写修订原因"):
             service.do_publish_month(session, boss, MONTH)
@@ -206,7 +218,7 @@ def test_a_published_month_is_frozen_and_corrected_by_an_audited_revision(month)
         assert (second.revision, second.reason) == (2, "补录 10-30 的满意度调查")
         a2 = next(r for r in second.rows if r.agent_no == "71002")
         assert (a2.kpis.csat.numerator, a2.kpis.csat.denominator) == (1, 2)
-        assert next(r for r in second.rows if r.agent_no == "71001").comment == "服务热情,资费解释需加强。"
+        assert next(r for r in second.rows if r.agent_no == "71001").comment == "服务热情,资费解释已改进。"
         assert session.scalar(select(func.count(PublishedMonth.id))) == 2  # the first stays
         assert session.scalar(select(func.count(AgentEvaluation.id))) == 6
         actions = list(session.scalars(select(AuditEntry.action).where(AuditEntry.entity == "evaluation")))
@@ -229,8 +241,21 @@ def test_bad_records_are_refused_with_a_reason(month) -> None:  # type: ignore[n
             service.do_record_error(
                 session, boss, ErrorIn(agent_id=ids["a1"], call_id=calls[4], occurred_at=at(12, 11), note="x")
             )
-        with pytest.raises(Invalid, match="月份应为 年-月"):
-            service.month_view(session, boss, "2026-13")
+        for month_text in ("2026-13", "１２３４-01", "2026-1"):
+            with pytest.raises(Invalid, match="月份应为 年-月"):
+                service.month_view(session, boss, month_text)
+        with pytest.raises(Invalid, match="日期应在 2000–2099 年之间"):
+            service.month_view(session, boss, "9999-12")
+        with pytest.raises(Invalid, match="日期应在 2000–2099 年之间"):
+            service.kpis(session, boss, date(1, 1, 1), date(1, 1, 2), By.CENTRE)
+        lead, a1 = user(session, ids, "lead"), user(session, ids, "a1")
+        with pytest.raises(Invalid, match="时间范围最长 93 天"):
+            service.kpis(session, a1, date(2026, 1, 1), date(2026, 10, 31), By.AGENT)
+        # Nobody writes their own performance records, a team lead included.
+        with pytest.raises(Forbidden, match="不能为自己录入或修改绩效记录"):
+            service.do_comment(session, lead, MONTH, lead.id, "我很好")
+        with pytest.raises(Invalid, match="不参加绩效考核"):
+            service.do_comment(session, lead, MONTH, ids["qa"], "x")
 
 
 # ---------------------------------------------------------------- over HTTP
@@ -251,7 +276,7 @@ def test_the_api_and_the_hr_workbook(app_factory: AppFactory) -> None:
     assert refused.status_code == 403 and "只能查看自己的绩效" in refused.json()["detail"]
     assert agent.put(f"/api/performance/months/{month}/comments/{other}", json={"text": "x"}).status_code == 403
     early = boss.post(f"/api/performance/months/{month}/publish", json={})
-    assert early.status_code == 409 and "还没有结束" in early.json()["detail"]
+    assert early.status_code == 409 and "还不能发布" in early.json()["detail"]
 
     export = boss.get(f"/api/performance/months/{month}/export")
     assert export.status_code == 200 and "performance-" in export.headers["content-disposition"]
@@ -344,9 +369,9 @@ def test_the_centre_chooses_how_abandoned_calls_count(
     sessions, ids, _ = month
     centre_settings(abandon_policy=policy)
     with sessions() as session:
-        (centre,) = service.kpis(session, user(session, ids, "boss"), service.Period.month(MONTH), By.CENTRE)
+        (centre,) = service.kpis(session, user(session, ids, "boss"), *OCTOBER, By.CENTRE)
     assert (centre.service_level.numerator, centre.service_level.denominator) == counted
     centre_settings(service_level_seconds="8")  # 5, 8, 5 s within; 10, 15, 30 s not
     with sessions() as session:
-        (centre,) = service.kpis(session, user(session, ids, "boss"), service.Period.month(MONTH), By.CENTRE)
+        (centre,) = service.kpis(session, user(session, ids, "boss"), *OCTOBER, By.CENTRE)
     assert centre.service_level.numerator == 3

@@ -55,7 +55,7 @@ def test_the_demo_is_sized_like_a_small_centre(centre) -> None:  # type: ignore[
             assert session.scalar(select(func.count(model.id))) > least, model.__tablename__
         assert session.scalar(select(func.count(PublishedMonth.id))) == 1  # last month, by the supervisor
         boss = session.scalars(select(User).where(User.agent_no == "50001")).one()
-        last = service.month_view(session, boss, service.previous_month(service.today().strftime("%Y-%m")))
+        last = service.month_view(session, boss, service.latest_publishable(service.today()))
         grades = {r.grade for r in last.rows}
         assert last.published and len(last.rows) == 25 and len(grades) >= 3  # a spread, not one grade
 
@@ -90,7 +90,7 @@ def test_the_supervisors_board(page, centre) -> None:  # type: ignore[no-untyped
 def test_an_agents_month_down_to_the_scorecards(page, centre) -> None:  # type: ignore[no-untyped-def]
     _, url = centre
     login(page, url, "50001")
-    last = service.previous_month(service.today().strftime("%Y-%m"))
+    last = service.latest_publishable(service.today())
     page.goto(f"/performance/months/{last}")
     assert "已发布第 1 版" in page.locator("#status").inner_text()
     rows = page.locator("#evaluations tbody tr")
@@ -106,15 +106,17 @@ def test_an_agents_month_down_to_the_scorecards(page, centre) -> None:  # type: 
     page.wait_for_url("**/calls/*")
 
 
-def test_publishing_a_finished_month_from_its_page(page, centre) -> None:  # type: ignore[no-untyped-def]
+def test_publishing_from_the_month_page(page, centre) -> None:  # type: ignore[no-untyped-def]
+    """The month under way cannot be published (first-contact resolution looks at the days after
+    it); the published month takes a correction as its next revision, with the reason."""
     _, url = centre
     login(page, url, "50001")
     current = service.today().strftime("%Y-%m")
-    earlier = service.previous_month(service.previous_month(current))  # the demo's first, partial month
-    page.goto(f"/performance/months/{earlier}")
+    page.goto(f"/performance/months/{current}")
     assert "未发布" in page.locator("#status").inner_text()
-    with page.expect_navigation():
-        page.get_by_role("button", name="发布本月考核").click()
+    assert page.locator("#publish-form").count() == 0
+    assert str(service.publishable_on(current)) in page.locator("#publishable-on").inner_text()
+    page.goto(f"/performance/months/{service.latest_publishable(service.today())}")
     assert "已发布第 1 版" in page.locator("#status").inner_text()
     page.get_by_label("修订原因(必填)").fill("补录出勤")
     with page.expect_navigation():
@@ -128,7 +130,7 @@ def test_a_team_lead_sees_the_team_and_an_agent_their_own_month(page, centre) ->
     login(page, url, "20001")
     page.goto("/performance")
     assert page.locator("#teams tbody tr").count() <= 1  # 一组 only (none when it has no calls yet today)
-    last = service.previous_month(service.today().strftime("%Y-%m"))
+    last = service.latest_publishable(service.today())
     page.goto(f"/performance/months/{last}")
     teams = set(page.locator("#evaluations tbody tr td:nth-child(3)").all_inner_texts())
     assert teams == {"一组"}

@@ -352,12 +352,34 @@ def kpi(
             help="centre(中心)、team(班组)或 agent(工号)。只有话单时默认 centre;月度考核时给出则改为列出各项指标",
         ),
     ] = None,
-    within: Annotated[float, typer.Option("--within", metavar="秒", help="服务水平的接听时限")] = 20.0,
+    within: Annotated[
+        float | None,
+        typer.Option(
+            "--within", metavar="秒", min=0.1, max=600, help="服务水平的接听时限(默认 KEFU_SERVICE_LEVEL_SECONDS,20)"
+        ),
+    ] = None,
     abandon: Annotated[
-        str, typer.Option("--abandon", metavar="口径", help="放弃来电:short_ignored、failures 或 ignored")
-    ] = "short_ignored",
-    short: Annotated[float, typer.Option("--short", metavar="秒", help="短时放弃:这么多秒内挂断不计")] = 5.0,
-    fcr_days: Annotated[int, typer.Option("--fcr-days", metavar="天", help="一次解决率:几天内再来电算未解决")] = 7,
+        str | None,
+        typer.Option(
+            "--abandon", metavar="口径", help="放弃来电:short_ignored、failures 或 ignored(默认 KEFU_ABANDON_POLICY)"
+        ),
+    ] = None,
+    short: Annotated[
+        float | None,
+        typer.Option(
+            "--short",
+            metavar="秒",
+            min=0,
+            max=120,
+            help="短时放弃:这么多秒内挂断不计(默认 KEFU_SHORT_ABANDON_SECONDS,5)",
+        ),
+    ] = None,
+    fcr_days: Annotated[
+        int | None,
+        typer.Option(
+            "--fcr-days", metavar="天", min=1, max=90, help="一次解决率:几天内再来电算未解决(默认 KEFU_FCR_DAYS,7)"
+        ),
+    ] = None,
     output_format: Annotated[
         str, typer.Option("--format", metavar="格式", help="table、json 或 xlsx(xlsx 只用于月度考核,需 --output)")
     ] = "table",
@@ -380,14 +402,19 @@ def kpi(
     """
     from kefu.dataio.performance import combined
     from kefu.performance import kpi as kpis
+    from kefu.performance.service import kpi_settings
     from kefu.performance.summary import By
     from kefu.performance.summary import Settings as KpiSettings
 
     _check_kpi_options(month, by, output_format, output)
+    centre = kpi_settings()  # the centre's KEFU_* settings, unless an option says otherwise
+    within = centre.within if within is None else within
+    fcr_days = centre.fcr_days if fcr_days is None else fcr_days
     try:
-        policy = kpis.AbandonPolicy(kpis.AbandonMode(abandon), short)
+        mode = centre.policy.mode if abandon is None else kpis.AbandonMode(abandon)
     except ValueError:
         fail(f"--abandon 应为 short_ignored、failures 或 ignored,而不是「{abandon}」")
+    policy = kpis.AbandonPolicy(mode, centre.policy.short_seconds if short is None else short)
     read = _kpi_files(files)
     evaluated = any(file.beyond_calls for file in read)
     if evaluated and month is None:
@@ -583,8 +610,10 @@ def _month_evaluation(
 ) -> None:
     """Each agent's month as the platform evaluates it (``evaluate_month``), with the stars."""
     from kefu.performance import awards
+    from kefu.performance.evaluation import current_policy
     from kefu.performance.export import month_workbook
-    from kefu.performance.schemas import EvaluationRow
+    from kefu.performance.schemas import EvaluationRow, PolicyOut
+    from kefu.performance.service import basis_of
     from kefu.performance.summary import evaluate_month
 
     rows = [
@@ -595,14 +624,10 @@ def _month_evaluation(
         _emit([row.model_dump(mode="json") for row in rows], output)
         return
     if output_format == "xlsx":
-        basis = {
-            "服务水平口径": f"{settings.within:g} 秒内接听;{settings.policy.describe()}",
-            "一次解决率": f"{settings.fcr_days} 天内同一客户同一原因未再来电",
-            "月度之星门槛": f"接听至少 {awards.MIN_CALLS} 通;总分按接听量向班组平均收缩(先验 {awards.PRIOR_CALLS} 通)",
-            "数据来源": "、".join(sources),
-        }
+        basis = basis_of(settings) | {"数据来源": "、".join(sources)}
         assert output is not None  # xlsx without --output is refused with the options
-        _write(output, month_workbook(month, rows, status=KPI_STATUS, basis=basis))
+        policy = PolicyOut.of(current_policy())
+        _write(output, month_workbook(month, rows, status=KPI_STATUS, basis=basis, policy=policy))
         return
     out.print(_evaluation_table(month, rows))
     _missing_dimensions(rows)

@@ -71,9 +71,7 @@ def count_failure(session: Session, key: str, window: timedelta, now: datetime) 
 
 
 def forget(session: Session, key: str) -> None:
-    session.execute(
-        delete(LoginThrottle).where(LoginThrottle.key == key).execution_options(synchronize_session=False)
-    )
+    session.execute(delete(LoginThrottle).where(LoginThrottle.key == key).execution_options(synchronize_session=False))
 
 
 def forget_stale(session: Session, window: timedelta, now: datetime) -> None:

@@ -4,7 +4,7 @@ when the calls live in another system. Times without a zone are on the centre's 
 
 The platform's own call export (kefu.dataio.calls) reads here too: its 呼叫方向 leaves outbound
 calls out (they were never offered to the queue), its 客户编号 names the customer the way the
-platform does (``c<id>``, else the caller's number), and its 质检得分 and 客服姓名 are there for
+platform does (the caller's number, else ``c<id>``), and its 质检得分 and 客服姓名 are there for
 ``kefu.dataio.performance``, which takes QA scores and names from a call list."""
 
 from __future__ import annotations
@@ -162,8 +162,8 @@ def _call(row: Row, table: Table) -> tuple[CallFact | None, list[RowError]]:
         problems.append(RowError(row.number, label("ended_at"), "结束时间早于接听或振铃时间"))
     if problems or not inbound:
         return None, problems
-    # The platform's key for a customer (kefu.performance.queries): its id, else the caller's number.
-    customer = f"c{texts['customer_id']}" if "customer_id" in texts else texts.get("customer")
+    # The platform's key for a customer (kefu.performance.queries): the number, else its id.
+    customer = texts.get("customer") or (f"c{texts['customer_id']}" if "customer_id" in texts else None)
     call = CallFact(
         call_id=texts.get("call_id") or f"第 {row.number} 行",
         ring_at=ring,  # type: ignore[arg-type]

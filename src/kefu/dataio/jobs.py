@@ -104,7 +104,12 @@ def _workorders(session: Any, user: User, fmt: str, filters: dict[str, Any], pro
     rows = counted((export_row(order, reader, now) for order in found), len(found), progress)
     data = export_rows(EXPORT_COLUMNS, rows, fmt, sheet_title="工单")  # type: ignore[arg-type]
     record(
-        session, user.id, AuditAction.EXPORT, AuditEntity.WORK_ORDER, None, detail=f"导出工单 {len(found)} 条({fmt})",
+        session,
+        user.id,
+        AuditAction.EXPORT,
+        AuditEntity.WORK_ORDER,
+        None,
+        detail=f"导出工单 {len(found)} 条({fmt})",
         changes={"filters": [None, filters]},
     )
     return data

@@ -30,7 +30,7 @@ from kefu.dataio.cdr import CDR_COLUMNS, calls_of, cell_date, cell_number, cell_
 from kefu.dataio.tables import Column, ImportRejected, Row, RowError, Table, file_error, read_table, text_value
 from kefu.performance.kpi import FCR_DAYS, is_satisfied
 from kefu.performance.records import Attendance, BusinessError, Person, QaScore, Records, Sale, SurveyAnswer
-from kefu.performance.schemas import MONTH
+from kefu.performance.service import Period
 
 T = TypeVar("T")
 
@@ -472,10 +472,8 @@ def read_records(files: Sequence[tuple[bytes, str]]) -> Records:
 
 def month_days(month: str) -> tuple[date, date]:
     """The first day of ``month`` (2026-11) and of the month after, on the centre's calendar."""
-    if not MONTH.match(month or ""):
-        raise Invalid(f"月份应为 年-月,如 2026-11,而不是「{month}」")
-    first = date.fromisoformat(f"{month}-01")
-    return first, (first + timedelta(days=32)).replace(day=1)
+    period = Period.month(month)  # the platform's reading of a month, bounds included
+    return period.first, period.last + timedelta(days=1)
 
 
 def within_month(records: Records, month: str, fcr_days: int = FCR_DAYS) -> Records:

@@ -104,7 +104,8 @@ def _profiles(rng: random.Random, agents: Sequence[User]) -> dict[int, Profile]:
 
 
 def _people(session: Session, agents: Sequence[User], password: tuple[str, str], rng: random.Random) -> list[User]:
-    """The demo's two agents of 一组 plus 23 more, and a team lead for 二组 and 三组."""
+    """The demo's two agents of 一组 plus 23 more, and a team lead for 二组 and 三组, asked to change
+    the demo password as the first agents are."""
     people = list(agents)
     number = 10003
     for team_index, team in enumerate(TEAMS):
@@ -121,14 +122,14 @@ def _people(session: Session, agents: Sequence[User], password: tuple[str, str],
                     password=password[0],
                     password_hash=password[1],
                     team=team,
-                    must_change_password=True,
+                    must_change_password=agents[0].must_change_password,
                 )
             )
             number += 1
     for no, name, team in LEADS:
         accounts.do_create_user(
             session, None, agent_no=no, name=name, role=Role.TEAM_LEAD, password=password[0], team=team,
-            must_change_password=True, password_hash=password[1],
+            must_change_password=agents[0].must_change_password, password_hash=password[1],
         )  # fmt: skip
     return people
 
@@ -320,10 +321,9 @@ def _records(
 
 
 def _workflow(session: Session, supervisor: User, lead: User, agents: Sequence[User], now: datetime) -> None:
-    """Last month published by the supervisor; this month's comments by 一组's lead; a coaching
-    plan for an agent flagged by last month's results."""
-    this_month = on_centre_clock(now).strftime("%Y-%m")
-    last_month = performance.previous_month(this_month)
+    """The latest month that may be published, commented by 一组's lead and published by the
+    supervisor; a coaching plan for an agent flagged by its results."""
+    last_month = performance.latest_publishable(on_centre_clock(now).date())
     team = [a for a in agents if a.team == lead.team]
     for agent, text in zip(
         team[:3],

@@ -32,7 +32,6 @@ def placeholders(text: str) -> tuple[str, ...]:
     return tuple(name for _, name, _, _ in _FORMATTER.parse(text) if name)
 
 
-
 @dataclass(frozen=True)
 class Evidence:
     start: int  # in the simplified text of the turn (same length as the original)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from kefu.accounts.models import User
 from kefu.calls.service import latest_ring
 from kefu.core.clock import on_centre_clock
+from kefu.core.security import Permission, allowed
 from kefu.core.settings import get_settings
 from kefu.performance import service
 from kefu.performance.alerts import Alert, ChartResult, ewma_chart, p_chart
@@ -72,8 +73,8 @@ class Board:
     target: float
     alerts: list[AgentAlerts] = field(default_factory=list)
     callbacks_waiting: int = 0
-    reviews_waiting: int = 0
-    appeals_waiting: int = 0
+    reviews_waiting: int | None = None  # None: not the reader's to see
+    appeals_waiting: int | None = None
 
 
 def _intervals(records: Records, day: date, settings: Settings) -> list[tuple[str, float | None, str]]:
@@ -176,9 +177,16 @@ def board(session: Session, user: User, day: date, settings: Settings | None = N
         target=target,
         alerts=_alerts(session, agents, day),
         callbacks_waiting=awaiting_callback(session, list(agents)),
-        reviews_waiting=review.count_reviews(session, ReviewStatus.OPEN),
-        appeals_waiting=len(appeals.appeal_queue(session, user)),
+        # What waits for QA is the supervisor's to see; appeals for those who handle them.
+        reviews_waiting=review.count_reviews(session, ReviewStatus.OPEN)
+        if allowed(user.role, Permission.QA_REVIEW)
+        else None,
+        appeals_waiting=len(appeals.appeal_queue(session, user)) if _handles_appeals(user) else None,
     )
+
+
+def _handles_appeals(user: User) -> bool:
+    return allowed(user.role, Permission.APPEAL_LEAD) or allowed(user.role, Permission.APPEAL_DECIDE)
 
 
 def trend_records(session: Session, agent_ids: list[int], day: date) -> tuple[date, Records]:
@@ -218,16 +226,26 @@ def _mean(values: list[float]) -> float | None:
     return round(sum(values) / len(values), 1) if values else None
 
 
+# The team's daily mean is shown only when this many colleagues were scored that day: with fewer,
+# it would tell an agent a colleague's own score.
+TEAM_MEAN_AT_LEAST = 3
+
+
 def agent_trend(session: Session, agent: User, day: date) -> Trend:
-    """The team's mean only (no colleague's own figures), so an agent may see it too."""
+    """The ``TREND_DAYS`` up to ``day``. The team's mean only (no colleague's own figures), so an
+    agent may see it too."""
     team = [a.id for a in people(session).values() if a.team == agent.team] or [agent.id]
     first, records = trend_records(session, team, day)
     labels, scores, answers = daily_series(records, agent.agent_no, first, TREND_DAYS)
     team_scores: list[list[float]] = [[] for _ in labels]
+    colleagues: list[set[str]] = [set() for _ in labels]
     for q in records.qa:
         index = (on_centre_clock(q.at).date() - first).days
         if 0 <= index < len(labels):
             team_scores[index].append(q.score)
+            if q.agent != agent.agent_no:
+                colleagues[index].add(q.agent)
+    team_scores = [s if len(c) >= TEAM_MEAN_AT_LEAST else [] for s, c in zip(team_scores, colleagues, strict=True)]
     quality, csat = charts_of(labels, scores, answers)
     return Trend(
         labels=labels,

@@ -46,7 +46,7 @@ def kpis(
     by: By = By.AGENT,
 ) -> list[KpiOut]:
     """Per agent, team or the centre, of the agents the user may see (own / team / all)."""
-    return service.kpis(session, user, service.Period.between(start, end), by)
+    return service.kpis(session, user, start, end, by)
 
 
 @router.get("/months/{month}")
@@ -78,7 +78,7 @@ def export(month: Month, user: CurrentUser, session: DB) -> Response:
     """The month as an .xlsx for HR: the agents the user may see."""
     view = service.month_view(session, user, month)
     status = f"已发布(第 {view.revision} 版)" if view.published else "未发布(草稿,数据仍会变化)"
-    data = month_workbook(month, view.rows, status=status, basis=view.basis)
+    data = month_workbook(month, view.rows, status=status, basis=view.basis, policy=view.policy)
     record(
         session,
         user.id,

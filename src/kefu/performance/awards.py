@@ -16,8 +16,6 @@ from dataclasses import dataclass
 
 MIN_CALLS = 100  # a month's answered calls before an agent can be 月度之星
 PRIOR_CALLS = 50  # how many calls' weight the team mean has in the adjusted total
-# 专项辅导: a 不合格 month, or 需改进 or worse two months running.
-COACHING_GRADES = ("C", "D")
 
 
 @dataclass(frozen=True)
@@ -87,10 +85,14 @@ def quarter_candidates(
     return star_candidates(merged, min_calls=0, prior=prior * len(months))
 
 
-def coaching_reason(current: Entry, previous: Entry | None) -> str | None:
-    """Why the agent should get a coaching plan (专项辅导和改进计划), or None."""
-    if current.grade == "D":
-        return f"本月等级 D(总分 {current.total:g})"
-    if current.grade in COACHING_GRADES and previous is not None and previous.grade in COACHING_GRADES:
+def coaching_reason(
+    current: Entry, previous: Entry | None, grades: Sequence[str] = ("A", "B+", "B", "C", "D")
+) -> str | None:
+    """Why the agent should get a coaching plan (专项辅导和改进计划), or None: a month in the lowest
+    of ``grades`` (the centre's, best first), or two months running in the lowest two."""
+    poor = tuple(grades[-2:])
+    if current.grade == grades[-1]:
+        return f"本月等级 {current.grade}(总分 {current.total:g})"
+    if current.grade in poor and previous is not None and previous.grade in poor:
         return f"连续两个月等级 {previous.grade}、{current.grade}(总分 {previous.total:g}、{current.total:g})"
     return None

@@ -26,9 +26,13 @@ from kefu.workorders.models import WorkOrder
 BUSINESS_CATEGORY = "business"  # the rulebook's 业务处理 category
 
 
+# Who is evaluated: the agents, and the team leads, who take calls too.
+EVALUATED = (Role.AGENT, Role.TEAM_LEAD)
+
+
 def people(session: Session, agent_ids: Collection[int] | None = None) -> dict[int, User]:
-    """The agents (and team leads, who take calls too) by id; ``agent_ids`` None: all of them."""
-    query = select(User).where(User.role.in_([Role.AGENT, Role.TEAM_LEAD]))
+    """The evaluated people by id; ``agent_ids`` None: all of them."""
+    query = select(User).where(User.role.in_(EVALUATED))
     if agent_ids is not None:
         query = query.where(User.id.in_(agent_ids))
     return {u.id: u for u in session.scalars(query.order_by(User.agent_no))}
@@ -90,7 +94,8 @@ def _calls(session: Session, start: datetime, end: datetime) -> tuple[list[CallF
                 ended_at=time(ended_at),
                 agent=agent_no,
                 team=team,
-                customer=f"c{customer_id}" if customer_id is not None else caller_number,
+                # The number first: an abandoned repeat carries only the number, never the customer.
+                customer=caller_number or (f"c{customer_id}" if customer_id is not None else None),
                 reason=None if reason == UNANSWERED else reason,  # an abandoned call's topic is unknown
                 hold_seconds=hold or 0.0,
                 wrap_seconds=wrap,

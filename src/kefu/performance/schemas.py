@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from kefu.core.fields import CentreTime, Id, IncomingTime
-from kefu.performance.evaluation import Evaluation
+from kefu.performance.evaluation import Evaluation, EvaluationPolicy
 from kefu.performance.kpi import Mean, Ratio
 from kefu.performance.summary import AgentMonth, Kpis
 
-MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")  # ASCII digits only (\d takes ４ too)
 
 
 class RatioOut(BaseModel):
@@ -44,8 +43,8 @@ class KpiOut(BaseModel):
     team: str | None = None
     offered: int = Field(description="呼入来电")
     answered: int
-    service_level: RatioOut
-    abandonment: RatioOut
+    service_level: RatioOut | None = Field(description="队列指标:只对全中心(或交换机按班组分的队列)有意义,其余为空")
+    abandonment: RatioOut | None = Field(description="队列指标,同上")
     asa: MeanOut = Field(description="平均应答速度(秒)")
     handling: MeanOut = Field(description="平均处理时长(秒):通话 + 保持 + 话后处理")
     fcr: RatioOut = Field(description="一次解决率")
@@ -58,7 +57,9 @@ class KpiOut(BaseModel):
     occupancy: RatioOut | None
 
     @classmethod
-    def of(cls, k: Kpis) -> KpiOut:
+    def of(cls, k: Kpis, *, queue: bool = True) -> KpiOut:
+        """``queue`` False: an agent's or a team's figures, without the queue's service level and
+        abandonment (the calls nobody answered belong to no agent and no team)."""
         c = k.calls
         return cls(
             key=k.key,
@@ -66,8 +67,8 @@ class KpiOut(BaseModel):
             team=k.team,
             offered=c.offered,
             answered=c.answered,
-            service_level=RatioOut.of(c.service_level),
-            abandonment=RatioOut.of(c.abandonment),
+            service_level=RatioOut.of(c.service_level) if queue else None,
+            abandonment=RatioOut.of(c.abandonment) if queue else None,
             asa=MeanOut.of(c.asa),
             handling=MeanOut.of(c.handling),
             fcr=RatioOut.of(c.fcr),
@@ -124,7 +125,7 @@ class EvaluationRow(BaseModel):
             grade_label=e.grade_label,
             parts=cls.parts_of(e),
             missing=e.missing,
-            kpis=KpiOut.of(result.kpis),
+            kpis=KpiOut.of(result.kpis, queue=False),
             comment=comment,
         )
 
@@ -144,6 +145,41 @@ class EvaluationRow(BaseModel):
         ]
 
 
+class DimensionOut(BaseModel):
+    key: str
+    label: str
+    weight: float
+    worst: float = Field(description="记 0 分的实际值")
+    best: float = Field(description="记 100 分的实际值")
+    source: str
+
+
+class GradeOut(BaseModel):
+    grade: str
+    label: str
+    min: float
+
+
+class PolicyOut(BaseModel):
+    """The weights, scales and grades a month is evaluated with (a published month: the ones
+    it was published with)."""
+
+    dimensions: list[DimensionOut]
+    grades: list[GradeOut]
+
+    @classmethod
+    def of(cls, policy: EvaluationPolicy) -> PolicyOut:
+        return cls(
+            dimensions=[
+                DimensionOut(
+                    key=d.key, label=d.label, weight=d.weight, worst=d.scale.worst, best=d.scale.best, source=d.source
+                )
+                for d in policy.dimensions
+            ],
+            grades=[GradeOut(grade=g, label=label, min=low) for g, label, low in policy.grades],
+        )
+
+
 class CandidateOut(BaseModel):
     agent_no: str
     name: str | None
@@ -160,10 +196,11 @@ class MonthOut(BaseModel):
     published_at: CentreTime | None = None
     published_by: str | None = None
     reason: str | None = None
-    revisions: int = 0
-    basis: dict[str, Any]
+    basis: dict[str, str] = Field(description="计算口径")
+    policy: PolicyOut
     rows: list[EvaluationRow]
     stars: list[CandidateOut] = Field(description="月度之星候选(接听量达到门槛,按收缩后总分排序)")
+    stars_among: str | None = Field(description="候选的范围:全中心或本班组;话务员不看排名")
     min_calls: int
 
 

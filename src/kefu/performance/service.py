@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kefu.accounts.models import User
@@ -24,9 +25,9 @@ from kefu.core.security import Permission, allowed
 from kefu.core.settings import get_settings
 from kefu.performance import awards
 from kefu.performance import models as m
-from kefu.performance.evaluation import EvaluationPolicy, current_policy
+from kefu.performance.evaluation import current_policy
 from kefu.performance.kpi import AbandonMode, AbandonPolicy, is_satisfied
-from kefu.performance.queries import load_records, people
+from kefu.performance.queries import EVALUATED, load_records, people
 from kefu.performance.records import BusinessError as BusinessErrorRecord
 from kefu.performance.records import Records
 from kefu.performance.schemas import (
@@ -40,10 +41,11 @@ from kefu.performance.schemas import (
     EvaluationRow,
     KpiOut,
     MonthOut,
+    PolicyOut,
     SaleIn,
     SurveyIn,
 )
-from kefu.performance.summary import AgentMonth, By, Settings, evaluate_month, summarise
+from kefu.performance.summary import NO_TEAM, AgentMonth, By, Settings, evaluate_month, summarise
 from kefu.quality.models import Inspection
 
 # ---------------------------------------------------------------- periods on the centre's calendar
@@ -64,18 +66,36 @@ class Period:
 
     @classmethod
     def month(cls, month: str) -> Period:
-        if not MONTH.match(month or ""):
-            raise Invalid(f"月份应为 年-月,如 2026-11,而不是「{month}」")
-        first = date.fromisoformat(f"{month}-01")
+        first = first_day(month)
         return cls(first, (first + timedelta(days=32)).replace(day=1) - timedelta(days=1))
 
     @classmethod
-    def between(cls, first: date, last: date) -> Period:
+    def between(cls, first: date, last: date, *, longest: int = 366) -> Period:
+        for day in (first, last):
+            checked_day(day)
         if last < first:
             raise Invalid("结束日期早于开始日期")
-        if (last - first).days > 366:
-            raise Invalid("时间范围最长一年")
+        if (last - first).days > longest:
+            raise Invalid(f"时间范围最长 {longest} 天")
         return cls(first, last)
+
+
+# The years a centre's records can fall in: beyond them a date is a typing error (and 9999-12
+# has no next month to end on).
+YEARS = range(2000, 2100)
+
+
+def checked_day(day: date) -> date:
+    if day.year not in YEARS:
+        raise Invalid(f"日期应在 {YEARS.start}–{YEARS.stop - 1} 年之间,而不是 {day:%Y-%m-%d}")
+    return day
+
+
+def first_day(month: str) -> date:
+    """「2026-11」→ 2026-11-01; a clear refusal for anything else (ASCII digits only)."""
+    if not MONTH.match(month or ""):
+        raise Invalid(f"月份应为 年-月,如 2026-11,而不是「{month}」")
+    return checked_day(date(int(month[:4]), int(month[5:7]), 1))
 
 
 def today() -> date:
@@ -83,8 +103,25 @@ def today() -> date:
 
 
 def previous_month(month: str) -> str:
-    first = date.fromisoformat(f"{month}-01")
-    return (first - timedelta(days=1)).strftime("%Y-%m")
+    return (first_day(month) - timedelta(days=1)).strftime("%Y-%m")
+
+
+def next_month(month: str) -> str:
+    return (first_day(month) + timedelta(days=32)).strftime("%Y-%m")
+
+
+def publishable_on(month: str, settings: Settings | None = None) -> date:
+    """The first day a month may be published: after its last day and the ``fcr_days`` after
+    it, whose calls tell whether its last contacts were repeated."""
+    return Period.month(month).last + timedelta(days=(settings or kpi_settings()).fcr_days + 1)
+
+
+def latest_publishable(day: date, settings: Settings | None = None) -> str:
+    """The latest month that may be published on ``day``."""
+    month = day.strftime("%Y-%m")
+    while publishable_on(month, settings) > day:
+        month = previous_month(month)
+    return month
 
 
 def kpi_settings() -> Settings:
@@ -116,20 +153,38 @@ def readable_agent(session: Session, user: User, agent_id: int) -> User:
 
 
 def _writable_agent(session: Session, actor: User, agent_id: int) -> User:
+    """Whose performance records ``actor`` may write: an evaluated person (agent or team lead) in
+    the actor's scope — never the actor's own (a team lead is evaluated too)."""
     agent = get_or_404(session, User, agent_id, "话务员")
+    if agent.role not in EVALUATED:
+        raise Invalid(f"{agent.name}({agent.agent_no})是{agent.role.label},不参加绩效考核")
     access.check(actor, Record.PERFORMANCE, [agent], write=True, what=f"{agent.name}({agent.agent_no})的绩效")
+    if agent.id == actor.id:
+        raise Forbidden("不能为自己录入或修改绩效记录(评语、满意度、销售、差错、出勤、辅导计划)")
     return agent
 
 
 # ---------------------------------------------------------------- KPIs
 
 
-def kpis(session: Session, user: User, period: Period, by: By, settings: Settings | None = None) -> list[KpiOut]:
-    """The KPIs of the agents ``user`` may see, per agent, team or the centre (of those agents)."""
+# Narrower scopes read everyone's calls of the period for first-contact resolution: a shorter
+# range keeps an agent's request from reading a year of the centre.
+LONGEST = {Scope.ALL: 366, Scope.TEAM: 93, Scope.OWN: 93}
+
+
+def kpis(
+    session: Session, user: User, first: date, last: date, by: By, settings: Settings | None = None
+) -> list[KpiOut]:
+    """The KPIs of the agents ``user`` may see, per agent, team or the centre. Service level and
+    abandonment are the queue's: given for the centre to those who see everyone, not per agent or
+    team (an unanswered call has no agent); the calls nobody answered are a row of their own."""
     settings = settings or kpi_settings()
+    scope = access.scope_of(user, Record.PERFORMANCE)
+    if scope is None:
+        raise Forbidden(f"{user.role.label}无权查看绩效")
+    period = Period.between(first, last, longest=LONGEST[scope])
     agents = visible_agents(session, user)
-    # Everyone's: the queue's unanswered calls too (they belong to no agent).
-    everyone = access.scope_of(user, Record.PERFORMANCE) is Scope.ALL
+    everyone = scope is Scope.ALL
     records = load_records(
         session,
         period.start,
@@ -139,7 +194,15 @@ def kpis(session: Session, user: User, period: Period, by: By, settings: Setting
         first_day=period.first,
         last_day=period.last,
     )
-    return [KpiOut.of(k) for k in summarise(records, by, settings)]
+    out = []
+    for k in summarise(records, by, settings):
+        row = KpiOut.of(k, queue=by is By.CENTRE and everyone)
+        if by is By.CENTRE and not everyone:
+            row.key = user.team or user.name  # the team's (or the agent's own), not the centre's
+        elif by is By.TEAM and k.key == NO_TEAM:
+            row.key = "队列未接听(无坐席)"
+        out.append(row)
+    return out
 
 
 # ---------------------------------------------------------------- the month
@@ -172,7 +235,7 @@ def _live_row(result: AgentMonth, agent: User, comment: str | None) -> Evaluatio
     return EvaluationRow.of(result, agent_id=agent.id, name=agent.name, team=agent.team, comment=comment)
 
 
-def _stored_row(ev: m.AgentEvaluation, policy: EvaluationPolicy) -> EvaluationRow:
+def _stored_row(ev: m.AgentEvaluation) -> EvaluationRow:
     return EvaluationRow(
         agent_id=ev.agent_id,
         agent_no=ev.agent_no,
@@ -181,7 +244,7 @@ def _stored_row(ev: m.AgentEvaluation, policy: EvaluationPolicy) -> EvaluationRo
         calls=ev.calls,
         total=ev.total,
         grade=ev.grade,
-        grade_label=policy.grade(ev.total)[1] if ev.total is not None else None,
+        grade_label=ev.figures.get("grade_label"),
         parts=ev.parts,  # type: ignore[arg-type]
         missing=ev.figures.get("missing", []),
         kpis=KpiOut.model_validate(ev.figures["kpis"]),
@@ -201,7 +264,7 @@ def _comments(session: Session, month: str) -> dict[int, str]:
     return {agent_id: text for agent_id, text in session.execute(query)}
 
 
-def _basis(settings: Settings) -> dict[str, object]:
+def basis_of(settings: Settings) -> dict[str, str]:
     """The settings a month was computed with, worded for people (the page and the HR export)."""
     return {
         "服务水平口径": f"{settings.within:g} 秒内接听;{settings.policy.describe()}",
@@ -210,39 +273,53 @@ def _basis(settings: Settings) -> dict[str, object]:
     }
 
 
-def _entries(rows: Sequence[EvaluationRow]) -> list[awards.Entry]:
+def entries(rows: Sequence[EvaluationRow]) -> list[awards.Entry]:
     return [awards.Entry(r.agent_no, r.name, r.team, r.total, r.calls, r.grade) for r in rows if r.total is not None]
+
+
+def _sees(user: User, scope: Scope, agent_id: int, team: str | None) -> bool:
+    """Whether ``user`` may read a published row, by whom and which team it was published for
+    (a later move to another team or role does not take the row along)."""
+    if scope is Scope.ALL or agent_id == user.id:
+        return True
+    return scope is Scope.TEAM and user.team is not None and team == user.team
+
+
+def _month_rows(
+    session: Session, user: User, month: str, settings: Settings, current: m.PublishedMonth | None
+) -> list[EvaluationRow]:
+    scope = access.scope_of(user, Record.PERFORMANCE)
+    if scope is None:
+        raise Forbidden(f"{user.role.label}无权查看绩效")
+    if current is not None:
+        return [_stored_row(ev) for ev in current.evaluations if _sees(user, scope, ev.agent_id, ev.team)]
+    comments = _comments(session, month)
+    agents = visible_agents(session, user)
+    return [_live_row(r, a, comments.get(a.id)) for r, a in _rows(session, month, agents, settings)]
 
 
 def month_rows(session: Session, user: User, month: str, settings: Settings | None = None) -> list[EvaluationRow]:
     """Each visible agent's month: as published, or live from today's records."""
-    settings = settings or kpi_settings()
-    policy = current_policy()
-    agents = visible_agents(session, user)
-    current = published(session, month)
-    if current is not None:
-        return [_stored_row(ev, policy) for ev in current.evaluations if ev.agent_id in agents]
-    comments = _comments(session, month)
-    return [_live_row(r, a, comments.get(a.id)) for r, a in _rows(session, month, agents, settings)]
+    return _month_rows(session, user, month, settings or kpi_settings(), published(session, month))
 
 
 def month_view(session: Session, user: User, month: str, settings: Settings | None = None) -> MonthOut:
     settings = settings or kpi_settings()
-    rows = month_rows(session, user, month, settings)
+    current = published(session, month)
+    rows = _month_rows(session, user, month, settings, current)
+    policy = PolicyOut.model_validate(current.basis["policy"]) if current else PolicyOut.of(current_policy())
     # "Results that stay poor" look back at the previous month as published (a draft would
     # double the work of the page, and may still change).
     before = published(session, previous_month(month))
-    agents = visible_agents(session, user)
-    previous = (
-        [_stored_row(ev, current_policy()) for ev in before.evaluations if ev.agent_id in agents] if before else []
-    )
-    entries = {e.agent: e for e in _entries(previous)}
-    for row in rows:
-        if row.total is not None:
-            here = awards.Entry(row.agent_no, row.name, row.team, row.total, row.calls, row.grade)
-            row.coaching = awards.coaching_reason(here, entries.get(row.agent_no))
-    current = published(session, month)
-    stars = awards.star_candidates(_entries(rows))
+    previous = {e.agent: e for e in entries([_stored_row(ev) for ev in before.evaluations])} if before else {}
+    grades = [g.grade for g in policy.grades]
+    for row, entry in zip([r for r in rows if r.total is not None], entries(rows), strict=True):
+        row.coaching = awards.coaching_reason(entry, previous.get(entry.agent), grades)
+    # 月度之星 among everyone for those who see everyone, among the team for a team lead; an agent
+    # sees no ranking (it would rank the agent among the agent alone).
+    scope = access.scope_of(user, Record.PERFORMANCE)
+    among = {Scope.ALL: "全中心", Scope.TEAM: "本班组"}.get(scope) if scope else None
+    stars = awards.star_candidates(entries(rows)) if among else []
     return MonthOut(
         month=month,
         published=current is not None,
@@ -250,10 +327,11 @@ def month_view(session: Session, user: User, month: str, settings: Settings | No
         published_at=current.published_at if current else None,
         published_by=current.publisher.name if current else None,
         reason=current.reason if current else None,
-        revisions=current.revision if current else 0,
-        basis=current.basis if current else _basis(settings),
+        basis=current.basis["settings"] if current else basis_of(settings),
+        policy=policy,
         rows=rows,
         stars=[CandidateOut(**vars(c) | {"agent_no": c.agent}) for c in stars[:5]],
+        stars_among=among,
         min_calls=awards.MIN_CALLS,
     )
 
@@ -262,31 +340,43 @@ def quarter_stars(session: Session, user: User, year: int, quarter: int) -> list
     """季度优秀员工 candidates from the quarter's three months (published or live)."""
     if not 1 <= quarter <= 4:
         raise Invalid("季度应为 1–4")
+    if year not in YEARS:
+        raise Invalid(f"年份应在 {YEARS.start}–{YEARS.stop - 1} 之间")
     months = [f"{year}-{3 * (quarter - 1) + i:02d}" for i in (1, 2, 3)]
-    ranked = awards.quarter_candidates([_entries(month_rows(session, user, mo)) for mo in months])
+    ranked = awards.quarter_candidates([entries(month_rows(session, user, mo)) for mo in months])
     return [CandidateOut(**vars(c) | {"agent_no": c.agent}) for c in ranked[:5]]
 
 
 def agent_month(session: Session, user: User, month: str, agent_id: int) -> EvaluationRow:
     agent = readable_agent(session, user, agent_id)
-    for row in month_rows(session, user, month):
-        if row.agent_id == agent.id:
-            return row
+    current = published(session, month)
+    if current is not None:
+        stored = next((ev for ev in current.evaluations if ev.agent_id == agent.id), None)
+        if stored is not None:
+            return _stored_row(stored)
+    else:
+        comments = _comments(session, month)
+        for result, person in _rows(session, month, {agent.id: agent}, kpi_settings()):
+            return _live_row(result, person, comments.get(agent.id))
     raise Invalid(f"{agent.name}({agent.agent_no})在 {month} 没有可考核的记录")
 
 
-def qa_behind(session: Session, user: User, month: str, agent_id: int, shown: int) -> tuple[list[Inspection], int]:
-    """The scorecards behind the 通话质量 figure — as published, or of the live month — the
-    lowest ``shown`` of them first, and how many there are."""
+def qa_behind(
+    session: Session, user: User, month: str, agent_id: int, shown: int
+) -> tuple[list[tuple[Inspection, float]], int]:
+    """The scorecards behind the 通话质量 figure, each with the score it counted with — as
+    published, or of the live month — the lowest ``shown`` first, and how many there are."""
     agent = readable_agent(session, user, agent_id)
     current = published(session, month)
     if current is not None:
         stored = next((ev for ev in current.evaluations if ev.agent_id == agent.id), None)
-        ids = stored.inspections if stored else []
+        scores = {int(i): float(score) for i, score in (stored.inspections if stored else [])}
     else:
-        ids = [q.inspection for q in load_month_records(session, month, [agent.id]).qa if q.inspection is not None]
-    query = select(Inspection).where(Inspection.id.in_(ids)).order_by(Inspection.final_score, Inspection.id)
-    return (list(session.scalars(query.limit(shown))) if ids else []), len(ids)
+        qa = load_month_records(session, month, [agent.id]).qa
+        scores = {q.inspection: q.score for q in qa if q.inspection is not None}
+    lowest = sorted(scores, key=lambda i: (scores[i], i))[:shown]
+    found = {i.id: i for i in session.scalars(select(Inspection).where(Inspection.id.in_(lowest)))} if lowest else {}
+    return [(found[i], scores[i]) for i in lowest if i in found], len(scores)
 
 
 def errors_behind(session: Session, user: User, month: str, agent_id: int) -> list[BusinessErrorRecord]:
@@ -299,18 +389,11 @@ def errors_behind(session: Session, user: User, month: str, agent_id: int) -> li
     ).errors
 
 
-def _require_month_over(month: str) -> Period:
-    period = Period.month(month)
-    if period.last >= today():
-        raise Conflict(f"{month} 还没有结束,月底之后才能发布")
-    return period
-
-
 def do_comment(session: Session, actor: User, month: str, agent_id: int, text: str) -> m.EvaluationComment:
+    """The team lead's comment on an agent's month; on a published month it goes into the next
+    revision (the published one keeps the comment it was published with)."""
     Period.month(month)
     agent = _writable_agent(session, actor, agent_id)
-    if published(session, month) is not None:
-        raise Conflict(f"{month} 的考核已发布并冻结,评语不能再改;如需更正请主管发布修订版")
     comment = session.scalars(
         select(m.EvaluationComment).where(m.EvaluationComment.month == month, m.EvaluationComment.agent_id == agent.id)
     ).first()
@@ -320,7 +403,7 @@ def do_comment(session: Session, actor: User, month: str, agent_id: int, text: s
         session.add(comment)
     else:
         comment.text, comment.author_id = text, actor.id
-    session.flush()
+    _flush(session, "评语刚被他人保存,请刷新后再改")
     record(
         session, actor.id, AuditAction.UPDATE if old else AuditAction.CREATE, AuditEntity.EVALUATION, comment.id,
         changes={"comment": [old, text]}, detail=f"{month} {agent.name}({agent.agent_no})的评语",
@@ -328,31 +411,48 @@ def do_comment(session: Session, actor: User, month: str, agent_id: int, text: s
     return comment
 
 
+def _flush(session: Session, conflict: str) -> None:
+    """Write now; a unique key taken by someone else meanwhile (a double click) is a 409."""
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict(conflict) from None
+
+
 def do_publish_month(
     session: Session, actor: User, month: str, reason: str | None = None, settings: Settings | None = None
 ) -> m.PublishedMonth:
-    """Freeze the month: every agent's figures, scores, grade and comment as of now. A month
-    already published takes a reason and becomes the next revision; the earlier stays."""
+    """Freeze the month: every agent's figures, scores, grade, comment, and the weights, scales
+    and grades they were computed with. A month already published takes a reason and becomes the
+    next revision; the earlier stays. Not before the days after the month that first-contact
+    resolution looks at have passed."""
     if not allowed(actor.role, Permission.PERFORMANCE_PUBLISH):
         raise Forbidden(f"{actor.role.label}无权发布月度考核")
-    _require_month_over(month)
     settings = settings or kpi_settings()
+    ready = publishable_on(month, settings)
+    if ready > today():
+        raise Conflict(
+            f"{month} 还不能发布:一次解决率要看月后 {settings.fcr_days} 天的来电,{ready:%Y-%m-%d} 起才能发布"
+        )
     before = published(session, month)
     if before is not None and not (reason or "").strip():
         raise Invalid(f"{month} 已发布第 {before.revision} 版;更正须填写修订原因")
-    comments = _comments(session, month) if before is None else {e.agent_id: e.comment for e in before.evaluations}
+    comments = _comments(session, month)
     rows = [
         _live_row(r, a, comments.get(a.id))
         for r, a in _rows(session, month, people(session), settings)
         if r.evaluation.total is not None
     ]
+    if not rows:
+        raise Invalid(f"{month} 没有可考核的记录,不能发布")
+    policy = current_policy()
     inspections = _inspections_by_agent(session, month)
     month_row = m.PublishedMonth(
         month=month,
         revision=(before.revision + 1) if before else 1,
         published_by=actor.id,
         reason=(reason or "").strip() or None,
-        basis=_basis(settings),
+        basis={"settings": basis_of(settings), "policy": PolicyOut.of(policy).model_dump(mode="json")},
     )
     month_row.evaluations = [
         m.AgentEvaluation(
@@ -363,7 +463,7 @@ def do_publish_month(
             calls=r.calls,
             total=r.total,
             grade=r.grade,
-            figures={"kpis": r.kpis.model_dump(mode="json"), "missing": r.missing},
+            figures={"kpis": r.kpis.model_dump(mode="json"), "missing": r.missing, "grade_label": r.grade_label},
             parts=[p.model_dump(mode="json") for p in r.parts],
             comment=r.comment,
             inspections=inspections.get(r.agent_id, []),
@@ -371,7 +471,7 @@ def do_publish_month(
         for r in rows
     ]
     session.add(month_row)
-    session.flush()
+    _flush(session, f"{month} 刚被他人发布,请刷新后查看")
     changes: dict[str, list[object]] = {}
     if before is not None:
         old = {e.agent_no: f"{e.total:g} {e.grade}" for e in before.evaluations}
@@ -385,13 +485,14 @@ def do_publish_month(
     return month_row
 
 
-def _inspections_by_agent(session: Session, month: str) -> dict[int, list[int]]:
+def _inspections_by_agent(session: Session, month: str) -> dict[int, list[list[float]]]:
+    """[inspection id, score counted] of each agent's month."""
     records = load_month_records(session, month)
     ids = {u.agent_no: u.id for u in people(session).values()}
-    out: dict[int, list[int]] = {}
+    out: dict[int, list[list[float]]] = {}
     for score in records.qa:
         if score.inspection is not None and score.agent in ids:
-            out.setdefault(ids[score.agent], []).append(score.inspection)
+            out.setdefault(ids[score.agent], []).append([score.inspection, score.score])
     return out
 
 

@@ -404,7 +404,6 @@ class CallRow:
     link: str = field(default="")
 
 
-
 def _call_row(row: Any) -> CallRow:
     return CallRow(
         call_id=row.call_id,

@@ -573,4 +573,3 @@ def review_view(session: Session, review: Review, reader: Reader) -> ReviewDetai
             else f"{on_centre_clock(review.completed_at):%Y-%m-%d %H:%M}",
         }
     )
-

@@ -173,6 +173,6 @@ def _answer(scope: Scope, refusal: Refusal) -> Response:
     lines = [refusal.detail, *(str(e["message"]) for e in refusal.errors)]
     page = (
         '<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>输入有误 · 客服</title>'
-        f"<p>{'<br>'.join(escape(line) for line in lines)}</p><p><a href=\"/\">返回首页</a></p></html>"
+        f'<p>{"<br>".join(escape(line) for line in lines)}</p><p><a href="/">返回首页</a></p></html>'
     )
     return HTMLResponse(page, status_code=refusal.status)

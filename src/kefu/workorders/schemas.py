@@ -25,7 +25,6 @@ _SPLIT_DEPARTMENTS = re.compile(r"[,,、;;/\s]+")
 _TEXT_FIELDS = ("contact", "description", "handling_suggestion", "measures_taken", "follow_up_plan")
 
 
-
 class WorkOrderFields(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from kefu.core.access import Record, scope_of, within
+from kefu.core.access import Record, Scope, scope_of, within
 from kefu.core.db import attempt, utcnow
 from kefu.core.errors import Conflict, Forbidden, Invalid, NotFound
 from kefu.core.fields import Id
@@ -21,7 +21,6 @@ from kefu.http.deps import DB, CurrentUser
 from kefu.inspection.charts import interval_columns, trend_lines
 from kefu.overviews import performance_board as boards
 from kefu.performance import service
-from kefu.performance.evaluation import current_policy
 from kefu.performance.schemas import AttendanceIn, CoachingCloseIn, CoachingIn, CommentIn, ErrorIn, PublishIn
 from kefu.web.pages.common import Body, form_body, form_problems, redirect, render
 
@@ -46,7 +45,7 @@ LABELS = {
 
 def _parse_day(value: str | None) -> date | None:
     try:
-        return date.fromisoformat(value) if value else None
+        return service.checked_day(date.fromisoformat(value)) if value else None
     except ValueError:
         raise Invalid(f"日期应为 年-月-日,而不是「{value}」") from None
 
@@ -58,7 +57,7 @@ def board_page(request: Request, user: CurrentUser, session: DB, day: str | None
     if scope is None:
         raise Forbidden(f"{user.role.label}无权查看绩效")
     today = service.today()
-    if scope.value == "own":
+    if scope is Scope.OWN:
         return RedirectResponse(f"/performance/months/{today:%Y-%m}/agents/{user.id}", status_code=303)
     chosen = _parse_day(day) or today
     board = boards.board(session, user, chosen)
@@ -73,13 +72,12 @@ def board_page(request: Request, user: CurrentUser, session: DB, day: str | None
 @router.get("/performance/months/{month}")
 def month_page(request: Request, month: str, user: CurrentUser, session: DB) -> HTMLResponse:
     view = service.month_view(session, user, month)
-    first = date.fromisoformat(f"{month}-01")
+    first, ready = service.first_day(month), service.publishable_on(month)
     return render(
-        request, "performance_month.html", user, view=view, policy=current_policy(),
+        request, "performance_month.html", user, view=view,
         may_publish=allowed(user.role, Permission.PERFORMANCE_PUBLISH),
-        may_comment=scope_of(user, Record.PERFORMANCE, write=True) is not None,
-        month_over=(first.replace(day=28) + timedelta(days=4)).replace(day=1) <= service.today(),
-        previous=service.previous_month(month), following=(first + timedelta(days=32)).strftime("%Y-%m"),
+        publishable=ready <= service.today(), publishable_on=ready,
+        previous=service.previous_month(month), following=service.next_month(month),
         quarter=(first.year, (first.month - 1) // 3 + 1),
     )  # fmt: skip
 
@@ -94,10 +92,10 @@ def agent_page(request: Request, month: str, agent_id: Id, user: CurrentUser, se
     else:
         empty = None
     scored, scored_total = service.qa_behind(session, user, month, agent_id, SHOWN_INSPECTIONS)
-    trend = boards.agent_trend(session, agent, service.today())
+    trend = boards.agent_trend(session, agent, min(service.today(), service.Period.month(month).last))
     return render(
         request, "performance_agent.html", user, agent=agent, month=month, row=row, empty=empty,
-        scored=scored, scored_total=scored_total, dimensions=current_policy().dimensions,
+        scored=scored, scored_total=scored_total,
         published=service.published(session, month), trend=_trend_charts(agent, trend),
         plans=service.coaching_plans(session, user, agent.id),
         errors=service.errors_behind(session, user, month, agent_id),
@@ -155,9 +153,8 @@ async def comment_form(request: Request, month: str, agent_id: Id, user: Current
     def save(body: CommentIn) -> object:
         return service.do_comment(session, user, month, agent_id, body.text)
 
-    return await _submit(
-        request, session, CommentIn, f"/performance/months/{month}/agents/{agent_id}", save, "评语已保存"
-    )
+    done = "评语已保存" + (",将在下一修订版中生效" if service.published(session, month) else "")
+    return await _submit(request, session, CommentIn, f"/performance/months/{month}/agents/{agent_id}", save, done)
 
 
 @router.post("/performance/months/{month}/publish")
