@@ -464,3 +464,21 @@ def test_kefu_kpi_names_a_file_it_does_not_recognise(tmp_path: Path) -> None:
     stock = write(tmp_path, "库存.csv", ["产品", "数量"], [["流量包", 3]])
     message = refusal(kefu_kpi(*month_files(tmp_path), stock, "--month", "2026-11"))
     assert message.startswith("库存.csv:无法识别是哪一类记录") and "满意度:工号、时间、满意度" in message
+
+
+def test_a_call_exported_twice_counts_once(tmp_path: Path) -> None:
+    header = ["通话编号", "振铃时间", "接听时间", "结束时间", "工号"]
+    rows = [
+        ["A-1", "2026-11-03 09:00:00", "2026-11-03 09:00:10", "2026-11-03 09:03:10", "10001"],
+        ["A-2", "2026-11-03 09:05:00", "2026-11-03 09:05:40", "2026-11-03 09:08:40", "10001"],
+    ]
+    first = tmp_path / "十一月上.csv"
+    second = tmp_path / "十一月全.csv"  # overlaps the first
+    for path, content in ((first, rows[:1]), (second, rows)):
+        with path.open("w", newline="", encoding="utf-8") as out:
+            csv.writer(out).writerows([header, *content])
+    result = kefu_kpi(first, second, "--month", "2026-11", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert "有 1 通电话的通话编号重复出现" in result.stderr
+    figures = json.loads(result.stdout)["全中心"]
+    assert (figures["offered"], figures["service_level"]["numerator"]) == (2, 1)

@@ -422,6 +422,9 @@ def kpi(
     if output_format == "xlsx" and not (evaluated and by is None):
         fail("--format xlsx 输出月度考核表:需要话单以外的考核记录和 --month,且不与 --by 同用")
     records = combined(read)
+    repeated = sum(len(f.records.calls) for f in read) - len(records.calls)
+    if repeated:
+        _note(f"有 {repeated} 通电话的通话编号重复出现(同一通话导出了两次),只计一次")
     if month is not None:
         records = _within(records, month, fcr_days)
     settings = KpiSettings(within=within, policy=policy, fcr_days=fcr_days)

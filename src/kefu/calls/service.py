@@ -438,6 +438,11 @@ def inspected_values(call: CallRecord) -> tuple[Any, ...]:
     return tuple(getattr(call, name) for name in INSPECTED_FIELDS)
 
 
+def latest_ring(session: Session, before: datetime) -> datetime | None:
+    """When the last call before ``before`` rang."""
+    return session.scalar(select(func.max(CallRecord.ring_at)).where(CallRecord.ring_at < before))
+
+
 __all__ = [
     "FIELD_LABELS",
     "AgentDay",
@@ -453,14 +458,10 @@ __all__ = [
     "do_create_call",
     "do_update_call",
     "get_call",
+    "latest_ring",
     "list_calls",
     "present",
     "read_call",
     "reason_statistics",
     "work_order_draft",
 ]
-
-
-def latest_ring(session: Session, before: datetime) -> datetime | None:
-    """When the last call before ``before`` rang."""
-    return session.scalar(select(func.max(CallRecord.ring_at)).where(CallRecord.ring_at < before))

@@ -33,6 +33,7 @@ from kefu.customers.models import Customer
 from kefu.dataio.tables import (
     MAX_ROWS,
     PROGRESS_EVERY,
+    RING_AT_ALIASES,
     Checked,
     Column,
     ImportRejected,
@@ -59,7 +60,7 @@ CALL_COLUMNS: tuple[Column, ...] = (
     Column("account_id", "客户账户", ("账户", "账户号", "客户账号")),
     Column("customer_name", "客户姓名", (), export_only=True),
     Column("caller_number", "来电号码", ("主叫号码", "客户号码", "客户电话", "联系电话", "电话", "号码", "phone")),
-    Column("ring_at", "振铃时间", ("来电时间", "呼叫时间", "开始时间"), required=True),
+    Column("ring_at", "振铃时间", RING_AT_ALIASES, required=True),
     Column("answered_at", "接听时间", ("应答时间",)),
     Column("ended_at", "结束时间", ("挂机时间", "通话结束时间", "放弃时间")),
     Column("hold_seconds", "保持时长(秒)", ("保持时长", "保持秒数", "hold")),

@@ -15,13 +15,22 @@ from typing import Any
 from kefu.calls.reasons import UNANSWERED, UNANSWERED_LABEL
 from kefu.core.clock import on_centre_clock, utc_for_storing
 from kefu.core.fields import typed_time
-from kefu.dataio.tables import Column, ImportRejected, Row, RowError, Table, read_table, text_values
+from kefu.dataio.tables import (
+    RING_AT_ALIASES,
+    Column,
+    ImportRejected,
+    Row,
+    RowError,
+    Table,
+    read_table,
+    text_values,
+)
 from kefu.performance.kpi import CallFact
 
 CDR_COLUMNS = [
     Column("call_id", "通话编号", ("呼叫编号", "流水号", "通话id", "call id", "callid")),
     Column("direction", "呼叫方向", ("方向", "呼入呼出", "direction")),
-    Column("ring_at", "振铃时间", ("呼入时间", "进线时间", "排队开始时间", "ring time", "offered at"), required=True),
+    Column("ring_at", "振铃时间", RING_AT_ALIASES, required=True),
     Column("answered_at", "接听时间", ("应答时间", "answer time", "answered at")),
     Column("ended_at", "结束时间", ("挂机时间", "放弃时间", "通话结束时间", "end time", "ended at")),
     Column("agent", "工号", ("坐席工号", "客服工号", "agent")),

@@ -437,12 +437,25 @@ def read_record_files(files: Sequence[tuple[bytes, str]]) -> list[RecordFile]:
     return read
 
 
+def _first(call_id: str, seen: set[str]) -> bool:
+    if call_id.startswith("第 "):
+        return True
+    if call_id in seen:
+        return False
+    seen.add(call_id)
+    return True
+
+
 def merge_records(parts: Iterable[Records]) -> Records:
     """One ``Records`` of several; for each 工号 the first name and the first team given win."""
     merged = Records()
+    calls: set[str] = set()
+    scored: set[str] = set()
     for part in parts:
-        merged.calls += part.calls
-        merged.qa += part.qa
+        # A call exported twice (overlapping exports, the same file given twice) counts once;
+        # a row without its own 通话编号 is named by its row and is always new.
+        merged.calls += [c for c in part.calls if _first(c.call_id, calls)]
+        merged.qa += [q for q in part.qa if _first(q.call_id, scored)]
         merged.surveys += part.surveys
         merged.sales += part.sales
         merged.errors += part.errors

@@ -76,6 +76,20 @@ def file_error(reason: str, what: str = "文件") -> ImportRejected:
 # ---------------------------------------------------------------------------- columns
 
 
+# The ring time as switches and call lists head it: the platform's call import and ``kefu kpi``
+# read the same files.
+RING_AT_ALIASES = (
+    "来电时间",
+    "呼叫时间",
+    "开始时间",
+    "呼入时间",
+    "进线时间",
+    "排队开始时间",
+    "ring time",
+    "offered at",
+)
+
+
 @dataclass(frozen=True)
 class Column:
     """A column: the field it fills, the header written on export, the headers accepted on import."""

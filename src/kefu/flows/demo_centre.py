@@ -284,7 +284,7 @@ def seed_centre(
         copies.append(card)
     ids = do_import_call_rows(session, None, items, "演示数据(六周话单)", copies, now)
     store_scorecards(session, [(i, it.agent_id) for i, it in zip(ids, items, strict=True)], copies, now)
-    performance.do_import_records(session, None, _records(rng, calls, ids, profiles, lead, now), "演示数据")
+    performance.do_insert_checked_records(session, None, _records(rng, calls, ids, profiles, lead, now), "演示数据")
     _workflow(session, supervisor, lead, agents, now)
 
 

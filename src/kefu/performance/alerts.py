@@ -1,5 +1,5 @@
 """Control charts that flag an agent whose figures dropped in a statistically meaningful way,
-instead of a raw percentage change: a p-chart for a share (满意度, 准确率) and an EWMA chart for a
+instead of a raw percentage change: a p-chart for a share (满意度) and an EWMA chart for a
 mean (质检得分).
 
 Both split the periods (days, say) the same way: the last ``recent`` periods are the recent

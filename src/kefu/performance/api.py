@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from kefu.core.audit import AuditAction, AuditEntity, record
@@ -34,7 +34,7 @@ from kefu.performance.schemas import (
 from kefu.performance.summary import By
 
 router = APIRouter(prefix="/api/performance", tags=["performance"])
-Month = Annotated[str, "YYYY-MM"]
+Month = Annotated[str, Path(description="月份,如 2026-11(中心日历)", max_length=7)]
 
 
 @router.get("/kpis")
@@ -96,7 +96,10 @@ def export(month: Month, user: CurrentUser, session: DB) -> Response:
 
 @router.get("/quarters/{year}/{quarter}/stars")
 def quarter_stars(
-    year: Annotated[int, "年"], quarter: Annotated[int, "季度"], user: CurrentUser, session: DB
+    year: Annotated[int, Path(ge=2000, le=2099, description="年")],
+    quarter: Annotated[int, Path(ge=1, le=4, description="季度 1–4")],
+    user: CurrentUser,
+    session: DB,
 ) -> list[CandidateOut]:
     """季度优秀员工 candidates."""
     return service.quarter_stars(session, user, year, quarter)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -657,17 +657,6 @@ def do_close_coaching(session: Session, actor: User, plan_id: int, data: Coachin
     return plan
 
 
-def open_coaching_count(session: Session, agent_ids: Sequence[int]) -> int:
-    return (
-        session.scalar(
-            select(func.count(m.CoachingPlan.id)).where(
-                m.CoachingPlan.agent_id.in_(agent_ids), m.CoachingPlan.status == m.CoachingStatus.OPEN
-            )
-        )
-        or 0
-    )
-
-
 # ---------------------------------------------------------------- many records at once
 
 
@@ -681,8 +670,9 @@ class RecordRows:
     attendance: list[dict[str, object]]
 
 
-def do_import_records(session: Session, actor_id: int | None, rows: RecordRows, source: str) -> None:
-    """Each kind in one statement, with one audit entry saying how many."""
+def do_insert_checked_records(session: Session, actor_id: int | None, rows: RecordRows, source: str) -> None:
+    """Rows checked already (the demo's generator): each kind in one statement, with one audit
+    entry saying how many."""
     kinds = (
         (m.Survey, rows.surveys, AuditEntity.SURVEY),
         (m.Sale, rows.sales, AuditEntity.SALE),
