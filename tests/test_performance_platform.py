@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
+from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from conftest import GOOD_TURNS, RUDE_TURNS, AppFactory, client_for
@@ -251,6 +252,8 @@ def test_bad_records_are_refused_with_a_reason(month) -> None:  # type: ignore[n
         lead, a1 = user(session, ids, "lead"), user(session, ids, "a1")
         with pytest.raises(Invalid, match="时间范围最长 93 天"):
             service.kpis(session, a1, date(2026, 1, 1), date(2026, 10, 31), By.AGENT)
+        with pytest.raises(ValidationError, match="时间超出范围"):
+            ErrorIn(agent_id=ids["a1"], occurred_at="0001-01-01", note="x")
         # Nobody writes their own performance records, a team lead included.
         with pytest.raises(Forbidden, match="不能为自己录入或修改绩效记录"):
             service.do_comment(session, lead, MONTH, lead.id, "我很好")

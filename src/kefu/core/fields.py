@@ -69,6 +69,13 @@ def typed_time(value: object) -> object:
     raise ValueError("时间格式不正确,应如 2026-11-22 08:15:00")
 
 
-IncomingTime = Annotated[datetime, BeforeValidator(typed_time), AfterValidator(utc_for_storing)]
+def _incoming_utc(moment: datetime) -> datetime:
+    try:
+        return utc_for_storing(moment)
+    except OverflowError:  # 0001-01-01 on a clock east of UTC has no UTC
+        raise ValueError("时间超出范围") from None
+
+
+IncomingTime = Annotated[datetime, BeforeValidator(typed_time), AfterValidator(_incoming_utc)]
 """A time sent in (a form, a spreadsheet, the API): without a zone it is on the centre's clock;
 kept as UTC."""
