@@ -179,15 +179,18 @@ def _generate(rng: random.Random, agents: Sequence[User], profiles: dict[int, Pr
                 wait, patience = rng.expovariate(1 / mean_wait), rng.expovariate(1 / 150)
                 number, reason = rng.choice(numbers), rng.choices(reasons, weights)[0]
                 if wait > patience:
-                    calls.append(_Call(ring, None, None, ring + timedelta(seconds=patience), number, reason))
+                    gave_up = ring + timedelta(seconds=patience)
+                    if gave_up <= now:  # a caller still waiting now is no record yet
+                        calls.append(_Call(ring, None, None, gave_up, number, reason))
                     continue
                 agent = rng.choice(staff)
                 answered = ring + timedelta(seconds=wait)
                 talk = rng.lognormvariate(math.log(profiles[agent.id].aht * 0.8), 0.35)
                 hold = rng.uniform(10, 80) if rng.random() < 0.2 else 0.0
                 wrap = rng.uniform(10, 50)
-                ended = min(answered + timedelta(seconds=talk), now)
-                calls.append(_Call(ring, agent, answered, ended, number, reason, hold, wrap))
+                ended = answered + timedelta(seconds=talk)
+                if ended <= now:  # a call still under way now is no record yet
+                    calls.append(_Call(ring, agent, answered, ended, number, reason, hold, wrap))
     calls.sort(key=lambda c: c.ring)
     _plant_repeats(rng, calls, profiles)
     return calls
