@@ -393,6 +393,13 @@ def cached(factory: sessionmaker[Session], name: str) -> int | None:
 
 
 def empty_postgres(url: str) -> None:
+    """An empty database at ``url``: created on its server when missing, emptied otherwise."""
+    server = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    name = make_url(url).database
+    with server.connect() as connection:
+        if connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}) is None:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    server.dispose()
     engine = create_engine(url)
     with engine.begin() as connection:
         connection.execute(text("DROP SCHEMA public CASCADE"))
