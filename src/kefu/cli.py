@@ -716,6 +716,101 @@ def _settings() -> Settings:
         fail("设置有误:" + ";".join(problems))
 
 
+STAFFING_FORMATS = ("table", "json", "csv")
+STAFFING_HEADERS = {
+    "interval": "时段", "calls": "来电量", "erlangs": "话务量(爱尔兰)", "agents": "在线坐席", "rostered": "排班人数",
+    "service_level": "服务水平", "asa": "平均应答(秒)", "occupancy": "占用率", "waiting": "等待概率",
+    "abandoned": "放弃率",
+}  # fmt: skip
+
+
+@app.command(cls=Command)
+def staffing(
+    forecast: Annotated[
+        Path | None,
+        typer.Argument(metavar="预测文件", help="CSV 或 Excel:时段、来电量,可选 平均处理时长、平均耐心(秒)"),
+    ] = None,
+    calls: Annotated[float | None, typer.Option("--calls", metavar="通数", min=0, help="一个时段的来电量")] = None,
+    interval: Annotated[float, typer.Option("--interval", metavar="分钟", min=1, max=1440, help="时段长度")] = 30,
+    aht: Annotated[float, typer.Option("--aht", metavar="秒", min=1, max=86_400, help="平均处理时长")] = 180,
+    target: Annotated[float, typer.Option("--target", metavar="比例", min=0.01, max=0.99, help="服务水平目标")] = 0.85,
+    within: Annotated[float, typer.Option("--within", metavar="秒", min=0, max=3600, help="接听时限")] = 20,
+    patience: Annotated[
+        float | None, typer.Option("--patience", metavar="秒", min=1, help="客户平均耐心:给出则按 Erlang A 计算放弃")
+    ] = None,
+    shrinkage: Annotated[
+        float,
+        typer.Option("--shrinkage", metavar="比例", min=0, max=0.95, help="缺勤与非话务时间占比(休息、培训、请假)"),
+    ] = 0.0,
+    output_format: Annotated[str, typer.Option("--format", metavar="格式", help="table、json 或 csv")] = "table",
+) -> None:
+    """每个时段需要多少坐席(Erlang C;给出 --patience 时用 Erlang A,计入放弃)。
+
+    例:kefu staffing --calls 100 --interval 30 --aht 180 --target 0.85 --within 20
+
+    例:kefu staffing 预测.csv --patience 300 --shrinkage 0.3 --format csv
+    """
+    import csv
+    import io
+    import json
+
+    from kefu.core.errors import KefuError
+    from kefu.dataio.forecast import read_forecast
+    from kefu.workforce.erlang import Load, on_roster, required
+
+    if output_format not in STAFFING_FORMATS:
+        fail(f"--format 应为 table、json 或 csv,而不是「{output_format}」")
+    if (forecast is None) == (calls is None):
+        fail("请给出预测文件,或用 --calls 给出一个时段的来电量(二者选一)")
+    if forecast is not None:
+        try:
+            rows = read_forecast(forecast.read_bytes(), forecast.name)
+        except OSError as error:
+            fail(f"{forecast}:{os_reason(error)}")
+        except KefuError as error:
+            fail(f"{forecast}:{error}")
+        wanted = [(r.label, Load(r.calls, interval * 60, r.aht or aht, r.patience or patience)) for r in rows]
+    else:
+        wanted = [(f"{interval:g} 分钟", Load(calls or 0.0, interval * 60, aht, patience))]
+    results = []
+    for label, load in wanted:
+        try:
+            found = required(load, target, within)
+        except ValueError as error:
+            fail(f"{label}:{error}")
+        results.append(
+            {
+                "interval": label, "calls": load.calls, "erlangs": round(load.erlangs, 3), "agents": found.agents,
+                "rostered": on_roster(found.agents, shrinkage), "service_level": round(found.service_level, 4),
+                "asa": round(found.asa, 2), "occupancy": round(found.occupancy, 4), "waiting": round(found.waiting, 4),
+                "abandoned": round(found.abandoned, 4),
+            }
+        )  # fmt: skip
+    if output_format == "json":
+        out.print_json(json.dumps(results, ensure_ascii=False))
+        return
+    if output_format == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(STAFFING_HEADERS), lineterminator="\n")
+        writer.writerow(STAFFING_HEADERS)
+        writer.writerows(results)
+        out.print(buffer.getvalue(), end="", markup=False, highlight=False, soft_wrap=True)
+        return
+    model = f"Erlang A(平均耐心 {patience:g} 秒)" if patience else "Erlang C"
+    table = Table(title=f"所需坐席:{model},{target:.0%} 在 {within:g} 秒内接听", title_justify="left")
+    for key, header in STAFFING_HEADERS.items():
+        table.add_column(header, justify="left" if key == "interval" else "right")
+    for r in results:
+        table.add_row(
+            escape(str(r["interval"])), f"{r['calls']:g}", f"{r['erlangs']:.2f}", str(r["agents"]), str(r["rostered"]),
+            f"{r['service_level']:.1%}", f"{r['asa']:.1f}", f"{r['occupancy']:.1%}", f"{r['waiting']:.1%}",
+            f"{r['abandoned']:.1%}",
+        )  # fmt: skip
+    out.print(table)
+    if shrinkage:
+        out.print(f"排班人数 = 在线坐席 ÷ (1 − {shrinkage:.0%}),向上取整。", highlight=False)
+
+
 @app.command(cls=Command)
 def serve(
     host: Annotated[str, typer.Option(metavar="地址", help="监听地址")] = "127.0.0.1",
