@@ -149,3 +149,21 @@ def test_kefu_staffing_names_every_bad_row(tmp_path) -> None:  # type: ignore[no
         assert problem in message
     both = kefu(str(forecast), "--calls", "10")
     assert "二者选一" in str(both.exception)  # type: ignore[attr-defined]
+
+
+def test_a_week_staffed_by_erlang_holds_its_service_level_in_a_simulated_queue() -> None:
+    """336 half hours with a daily peak, each staffed by Erlang C for 85/20 and by Erlang A with a
+    patience of 120 s; in the simulation the queue carries over from one half hour to the next."""
+    from kefu.workforce.simulate import simulate
+
+    calls = [20 + 180 * math.exp(-(((i % 48) / 2 - 11) ** 2) / 10) for i in range(336)]
+    for patience in (None, 120.0):
+        loads = [Load(calls=c, interval=1800, aht=240, patience=patience) for c in calls]
+        staffed = [required(load, 0.85, 20) for load in loads]
+        outcome = simulate(loads, [s.agents for s in staffed], 20, seed=3)
+        offered = sum(o.offered for o in outcome)
+        simulated = sum(o.in_time for o in outcome) / offered
+        expected = sum(s.service_level * load.calls for s, load in zip(staffed, loads, strict=True)) / sum(calls)
+        assert offered == pytest.approx(sum(calls), rel=0.03)
+        assert simulated == pytest.approx(expected, abs=0.02)  # Erlang's steady state holds across the week
+        assert simulated >= 0.85 - 0.02
