@@ -110,7 +110,7 @@ def _forecast_days(daily: pd.Series, days: int) -> pd.Series:
     normal = daily[~holidays]
     ratio = DEFAULT_HOLIDAY_RATIO
     if holidays.any() and len(normal):
-        same = [normal[normal.index.dayofweek == d.dayofweek].mean() for d in daily.index[holidays]]
+        same = [normal[normal.index.day_of_week == d.day_of_week].mean() for d in daily.index[holidays]]
         usable = [(daily[d], s) for d, s in zip(daily.index[holidays], same, strict=True) if s and s > 0]
         if usable:
             ratio = sum(a for a, _ in usable) / sum(s for _, s in usable)
