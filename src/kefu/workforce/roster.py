@@ -1,0 +1,184 @@
+"""A week's roster of named agents that covers the requirement per half hour (SPEC §8), solved
+with OR-Tools CP-SAT (one worker and a fixed seed, so a run repeats).
+
+Rules (seed 004 / 002, all configurable through ``Rules`` and ``Shift``):
+
+- the shifts 早班 08:00–16:00, 中班 12:00–20:00, 晚班 16:00–24:00 and 夜间服务 23:30–07:30 — a
+  shift past midnight covers the next day's early hours;
+- five working days and two rest days a week (fewer working days by the approved leave, which
+  is a hard exclusion);
+- a minimum rest between two shifts (11 hours: no 夜间服务 or 晚班 followed by 早班);
+- nights and weekend shifts shared out fairly (the spread between the most and the fewest is
+  minimised), and a shortfall avoided first of all.
+
+When the requirement cannot be covered, the roster is still the best one, and every uncovered
+half hour is listed with its shortfall — never a bare "infeasible". With the default shifts
+07:30–08:00 is covered by no shift at all; ``gaps`` says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+SLOTS = 48  # half hours a day
+DAYS = 7
+
+
+@dataclass(frozen=True)
+class Shift:
+    code: str
+    label: str
+    start: int  # half hour of the day it starts in (0–47)
+    length: int  # half hours
+
+    def covers(self, day: int) -> list[tuple[int, int]]:
+        """The (day, half hour) it covers when worked on ``day`` (days past the week dropped)."""
+        cells = [divmod(day * SLOTS + self.start + i, SLOTS) for i in range(self.length)]
+        return [(d, s) for d, s in cells if d < DAYS]
+
+    @property
+    def end(self) -> int:
+        """Half hours from the start of its day to its end."""
+        return self.start + self.length
+
+
+SHIFTS = (
+    Shift("early", "早班", 16, 16),  # 08:00–16:00
+    Shift("middle", "中班", 24, 16),  # 12:00–20:00
+    Shift("late", "晚班", 32, 16),  # 16:00–24:00
+    Shift("night", "夜间服务", 47, 16),  # 23:30–07:30
+)
+
+
+@dataclass(frozen=True)
+class Rules:
+    working_days: int = 5
+    min_rest_hours: float = 11.0
+    seconds: float = 20.0  # the solver's time limit
+    shortfall_weight: int = 1000
+    fairness_weight: int = 10
+
+
+@dataclass(frozen=True)
+class Agent:
+    agent_no: str
+    name: str = ""
+    leave: frozenset[int] = frozenset()  # days of the week (0 = the roster's first day) on leave
+
+
+@dataclass
+class Roster:
+    shifts: dict[str, list[str | None]]  # 工号 → the shift code of each day (None: rest or leave)
+    coverage: list[list[int]]  # agents on duty per day and half hour
+    shortfall: list[tuple[int, int, int]]  # (day, half hour, agents missing)
+    gaps: list[int] = field(default_factory=list)  # half hours no shift covers at all
+    optimal: bool = False
+    status: str = ""
+
+
+def _gaps(shifts: Sequence[Shift]) -> list[int]:
+    covered = {(shift.start + i) % SLOTS for shift in shifts for i in range(shift.length)}
+    return [s for s in range(SLOTS) if s not in covered]
+
+
+def _forbidden_pairs(shifts: Sequence[Shift], rest_hours: float) -> list[tuple[int, int]]:
+    """(shift on a day, shift on the next day) that leave less than the minimum rest between them."""
+    pairs = []
+    for i, first in enumerate(shifts):
+        for j, second in enumerate(shifts):
+            rest = (SLOTS + second.start - first.end) / 2  # hours from the end of one to the next start
+            if rest < rest_hours:
+                pairs.append((i, j))
+    return pairs
+
+
+def solve(
+    requirement: Sequence[Sequence[int]],
+    agents: Sequence[Agent],
+    shifts: Sequence[Shift] = SHIFTS,
+    rules: Rules | None = None,
+) -> Roster:
+    """``requirement[day][half hour]``: agents needed on duty (after shrinkage), for 7 days."""
+    rules = rules or Rules()
+    if len(requirement) != DAYS or any(len(day) != SLOTS for day in requirement):
+        raise ValueError("需求应为 7 天、每天 48 个半小时")
+    if not agents:
+        raise ValueError("没有可排班的话务员")
+    model = cp_model.CpModel()
+    works = {
+        (a, d, s): model.new_bool_var(f"w{a}_{d}_{s}")
+        for a in range(len(agents))
+        for d in range(DAYS)
+        for s in range(len(shifts))
+    }
+    for a, agent in enumerate(agents):
+        for d in range(DAYS):
+            model.add_at_most_one(works[a, d, s] for s in range(len(shifts)))
+            if d in agent.leave:
+                for s in range(len(shifts)):
+                    model.add(works[a, d, s] == 0)
+        available = DAYS - len(agent.leave)
+        model.add(
+            sum(works[a, d, s] for d in range(DAYS) for s in range(len(shifts))) == min(rules.working_days, available)
+        )
+        for d in range(DAYS - 1):
+            for i, j in _forbidden_pairs(shifts, rules.min_rest_hours):
+                model.add_bool_or([works[a, d, i].Not(), works[a, d + 1, j].Not()])
+
+    coverage = [[[] for _ in range(SLOTS)] for _ in range(DAYS)]  # type: ignore[var-annotated]
+    for (_, d, s), var in works.items():
+        for day, slot in shifts[s].covers(d):
+            coverage[day][slot].append(var)
+    short = []
+    for d in range(DAYS):
+        for slot in range(SLOTS):
+            need = int(requirement[d][slot])
+            if need <= 0:
+                continue
+            gap = model.new_int_var(0, need, f"short{d}_{slot}")
+            model.add(sum(coverage[d][slot]) + gap >= need)
+            short.append(gap)
+
+    def spread(counts: list[cp_model.LinearExpr], name: str) -> cp_model.IntVar:
+        high, low = model.new_int_var(0, DAYS, f"{name}_max"), model.new_int_var(0, DAYS, f"{name}_min")
+        model.add_max_equality(high, counts)
+        model.add_min_equality(low, counts)
+        return high - low  # type: ignore[return-value]
+
+    nights = [i for i, shift in enumerate(shifts) if shift.end > SLOTS]
+    night_counts = [sum(works[a, d, s] for d in range(DAYS) for s in nights) for a in range(len(agents))]
+    weekend_counts = [sum(works[a, d, s] for d in (5, 6) for s in range(len(shifts))) for a in range(len(agents))]
+    fairness = spread(night_counts, "nights") + spread(weekend_counts, "weekends")  # type: ignore[arg-type]
+    model.minimize(rules.shortfall_weight * sum(short) + rules.fairness_weight * fairness)
+
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1  # with a fixed seed: the same roster on every run
+    solver.parameters.random_seed = 0
+    solver.parameters.max_time_in_seconds = rules.seconds
+    status = solver.solve(model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        raise ValueError("排班规则相互矛盾(例如请假后可上班的天数不够),没有任何可行排班")
+    plan: dict[str, list[str | None]] = {}
+    for a, agent in enumerate(agents):
+        plan[agent.agent_no] = [
+            next((shifts[s].code for s in range(len(shifts)) if solver.value(works[a, d, s])), None)
+            for d in range(DAYS)
+        ]
+    on_duty = [[sum(solver.value(v) for v in coverage[d][slot]) for slot in range(SLOTS)] for d in range(DAYS)]
+    missing = [
+        (d, slot, int(requirement[d][slot]) - on_duty[d][slot])
+        for d in range(DAYS)
+        for slot in range(SLOTS)
+        if on_duty[d][slot] < requirement[d][slot]
+    ]
+    return Roster(
+        shifts=plan,
+        coverage=on_duty,
+        shortfall=missing,
+        gaps=_gaps(shifts),
+        optimal=status == cp_model.OPTIMAL,
+        status=solver.status_name(status),
+    )

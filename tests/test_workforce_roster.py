@@ -1,0 +1,65 @@
+"""The week's roster (SPEC §8) on small cases whose best answer is known: the requirement
+covered, five days and two rest days, the minimum rest between shifts, leave as a hard
+exclusion, nights shared fairly, the shortfall listed when it cannot be covered, the same
+roster on every run."""
+
+from __future__ import annotations
+
+from kefu.workforce.roster import DAYS, SHIFTS, SLOTS, Agent, Rules, solve
+
+EARLY, NIGHT = 0, 3  # indexes into SHIFTS
+FAST = Rules(seconds=10)
+
+
+def need(cells: dict[tuple[int, int], int]) -> list[list[int]]:
+    grid = [[0] * SLOTS for _ in range(DAYS)]
+    for (day, slot), agents in cells.items():
+        grid[day][slot] = agents
+    return grid
+
+
+def shift_hours(shift: int) -> range:
+    return range(SHIFTS[shift].start, min(SLOTS, SHIFTS[shift].end))
+
+
+def test_two_agents_cover_one_early_shift_every_day() -> None:
+    requirement = need({(d, s): 1 for d in range(DAYS) for s in shift_hours(EARLY)})
+    roster = solve(requirement, [Agent("1"), Agent("2")], rules=FAST)
+    assert roster.optimal and roster.shortfall == []
+    for days in roster.shifts.values():
+        assert sum(d is not None for d in days) == 5  # five working days, two rest days
+        assert set(days) <= {"early", None}
+
+
+def test_no_early_shift_right_after_a_night() -> None:
+    """One agent cannot work the night of day 0 and the early shift of day 1 (11 hours' rest):
+    the roster covers one of them and lists the other as short — never a bare infeasible."""
+    night = {(0, 47): 1, **{(1, s): 1 for s in range(0, 15)}}
+    early = {(1, s): 1 for s in shift_hours(EARLY)}
+    roster = solve(need(night | early), [Agent("1")], rules=FAST)
+    days = roster.shifts["1"]
+    assert not (days[0] == "night" and days[1] == "early")
+    assert roster.shortfall and all(day in (0, 1) for day, _, _ in roster.shortfall)
+
+
+def test_leave_is_never_worked_and_shortens_the_week() -> None:
+    requirement = need({(d, s): 2 for d in range(DAYS) for s in shift_hours(EARLY)})
+    roster = solve(requirement, [Agent("1", leave=frozenset({2, 3, 4})), Agent("2")], rules=FAST)
+    assert [roster.shifts["1"][d] for d in (2, 3, 4)] == [None, None, None]
+    assert sum(d is not None for d in roster.shifts["1"]) == 4  # seven days less three on leave
+    assert roster.shortfall  # two agents cannot be two on duty every day
+
+
+def test_nights_are_shared_and_the_gap_before_eight_is_named() -> None:
+    requirement = need({(d, 0): 1 for d in range(1, DAYS)})  # someone from midnight, every night
+    agents = [Agent(str(i)) for i in range(4)]
+    roster = solve(requirement, agents, rules=FAST)
+    nights = [days.count("night") for days in roster.shifts.values()]
+    assert roster.shortfall == [] and max(nights) - min(nights) <= 1
+    assert roster.gaps == [15]  # 07:30–08:00: no default shift covers it
+
+
+def test_the_same_roster_on_every_run() -> None:
+    requirement = need({(d, s): 1 + (s % 3 == 0) for d in range(DAYS) for s in range(16, 40)})
+    agents = [Agent(str(i)) for i in range(6)]
+    assert solve(requirement, agents, rules=FAST).shifts == solve(requirement, agents, rules=FAST).shifts
