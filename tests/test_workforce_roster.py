@@ -63,3 +63,32 @@ def test_the_same_roster_on_every_run() -> None:
     requirement = need({(d, s): 1 + (s % 3 == 0) for d in range(DAYS) for s in range(16, 40)})
     agents = [Agent(str(i)) for i in range(6)]
     assert solve(requirement, agents, rules=FAST).shifts == solve(requirement, agents, rules=FAST).shifts
+
+
+def test_kefu_roster_from_the_staffing_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from typer.testing import CliRunner
+
+    from kefu.cli import app
+
+    lines = ["时段,排班人数"] + [f"2026-12-{7 + d:02d} {s // 2:02d}:{30 * (s % 2):02d},{2 if 16 <= s < 32 else 0}"
+                                for d in range(7) for s in range(48)]  # fmt: skip
+    (tmp_path / "需求.csv").write_text("\n".join(lines), encoding="utf-8")
+    (tmp_path / "人员.csv").write_text("工号,姓名,请假日期\n1,甲,2026-12-09\n2,乙,\n3,丙,\n", encoding="utf-8")
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["roster", str(tmp_path / "需求.csv"), str(tmp_path / "人员.csv"), "--start", "2026-12-07",
+              "--seconds", "10", "--format", "json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["shifts"]["1"][2] == "休"  # on leave
+    assert data["uncovered_by_any_shift"] == ["07:30"]
+    assert data["shortfall"] == [] or all(s["missing"] > 0 for s in data["shortfall"])
+    assert all(plan.count("休") >= 2 for plan in data["shifts"].values())
+    (tmp_path / "人员.csv").write_text("工号,姓名,请假日期\n1,甲,下周二\n", encoding="utf-8")
+    bad = runner.invoke(
+        app, ["roster", str(tmp_path / "需求.csv"), str(tmp_path / "人员.csv"), "--start", "2026-12-07"]
+    )
+    assert "「下周二」不是日期" in str(bad.exception)

@@ -884,6 +884,98 @@ def staffing(
 
 
 @app.command(cls=Command)
+def roster(
+    requirement: Annotated[
+        Path, typer.Argument(metavar="需求文件", help="每半小时需要的人数:kefu staffing 的 CSV(时段、排班人数)")
+    ],
+    agents: Annotated[
+        Path, typer.Argument(metavar="人员文件", help="工号、姓名,可选 请假日期(如 2026-12-08;2026-12-09)")
+    ],
+    start: Annotated[str, typer.Option("--start", metavar="日期", help="排班周的第一天,如 2026-12-07")],
+    seconds: Annotated[float, typer.Option("--seconds", metavar="秒", min=1, max=600, help="求解时限")] = 20,
+    output_format: Annotated[str, typer.Option("--format", metavar="格式", help="table 或 json")] = "table",
+) -> None:
+    """排一周的班(OR-Tools CP-SAT):早班 08–16、中班 12–20、晚班 16–24、夜间服务 23:30–07:30;
+    每人五天、两天休息,两班之间至少休息 11 小时,请假日不排,夜班与周末班尽量均分。
+    覆盖不了的时段逐一列出缺口,不会只说“无解”。
+
+    例:kefu staffing 预测.csv --shrinkage 0.3 --format csv > 需求.csv; kefu roster 需求.csv 人员.csv --start 2026-12-07
+    """
+    import json
+    from datetime import date, timedelta
+
+    from kefu.core.errors import KefuError
+    from kefu.dataio.forecast import read_agents, read_requirement
+    from kefu.workforce.roster import DAYS, SHIFTS, SLOTS, Agent, Rules, solve
+
+    if output_format not in ("table", "json"):
+        fail(f"--format 应为 table 或 json,而不是「{output_format}」")
+    try:
+        first = date.fromisoformat(start)
+    except ValueError:
+        fail(f"--start 应为 年-月-日,如 2026-12-07,而不是「{start}」")
+    try:
+        needed = read_requirement(requirement.read_bytes(), requirement.name)
+        people = read_agents(agents.read_bytes(), agents.name)
+    except OSError as error:
+        fail(f"{error.filename}:{os_reason(error)}")
+    except KefuError as error:
+        fail(str(error))
+    grid = [[0] * SLOTS for _ in range(DAYS)]
+    for when, count in needed.items():
+        day = (when.date() - first).days
+        if 0 <= day < DAYS:
+            slot = when.hour * 2 + when.minute // 30
+            grid[day][slot] = max(grid[day][slot], count)
+    if not any(any(day) for day in grid):
+        fail(f"需求文件里没有 {first} 起一周的时段")
+    team = [
+        Agent(no, name, frozenset((d - first).days for d in leave if 0 <= (d - first).days < DAYS))
+        for no, name, leave in people
+    ]
+    try:
+        result = solve(grid, team, rules=Rules(seconds=seconds))
+    except ValueError as error:
+        fail(str(error))
+    labels = {shift.code: shift.label for shift in SHIFTS}
+    days = [first + timedelta(days=d) for d in range(DAYS)]
+
+    def clock(slot: int) -> str:
+        return f"{slot // 2:02d}:{30 * (slot % 2):02d}"
+
+    short = [{"date": str(days[d]), "time": clock(slot), "missing": missing} for d, slot, missing in result.shortfall]
+    if output_format == "json":
+        data = {
+            "status": result.status,
+            "shifts": {
+                no: [labels.get(code, "休") if code else "休" for code in plan] for no, plan in result.shifts.items()
+            },
+            "shortfall": short,
+            "uncovered_by_any_shift": [clock(s) for s in result.gaps],
+        }
+        out.print_json(json.dumps(data, ensure_ascii=False))
+        return
+    table = Table(title=f"{first} 起一周排班({'最优' if result.optimal else '时限内最好的'}解)", title_justify="left")
+    table.add_column("工号")
+    table.add_column("姓名")
+    for day in days:
+        table.add_column(f"{day:%m-%d}\n{'一二三四五六日'[day.weekday()]}", justify="center")
+    names = {a.agent_no: a.name for a in team}
+    for no, plan in result.shifts.items():
+        table.add_row(escape(no), escape(names[no]), *[labels.get(code, "") if code else "休" for code in plan])
+    out.print(table)
+    for slot in result.gaps:
+        out.print(f"注意:{clock(slot)}–{clock(slot + 1)} 不在任何班次内,无人值守。", highlight=False)
+    if short:
+        total = sum(s["missing"] for s in short)
+        out.print(f"有 {len(short)} 个半小时人手不足(共缺 {total} 人次),例如:", highlight=False)
+        for s in short[:10]:
+            out.print(f"  {s['date']} {s['time']} 缺 {s['missing']} 人", highlight=False)
+    else:
+        out.print("需求全部覆盖。", highlight=False)
+
+
+@app.command(cls=Command)
 def serve(
     host: Annotated[str, typer.Option(metavar="地址", help="监听地址")] = "127.0.0.1",
     port: Annotated[int, typer.Option(metavar="端口", help="端口")] = 8000,

@@ -4,7 +4,9 @@ and optionally its handling time and the callers' patience (else the command's o
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 
+from kefu.core.fields import typed_time
 from kefu.dataio.cdr import cell_number
 from kefu.dataio.tables import Column, ImportRejected, RowError, read_table, text_values
 
@@ -55,3 +57,69 @@ def read_forecast(data: bytes, filename: str) -> list[ForecastRow]:
     if errors:
         raise ImportRejected(errors)
     return rows
+
+
+# ---------------------------------------------------------------------------- kefu roster's files
+
+REQUIREMENT_COLUMNS = [
+    Column("interval", "时段", ("开始时间", "interval"), required=True),
+    Column("rostered", "排班人数", ("需要人数", "需求人数", "agents"), required=True),
+]
+AGENT_COLUMNS = [
+    Column("agent_no", "工号", ("坐席工号", "agent"), required=True),
+    Column("name", "姓名", ("客服姓名", "name")),
+    Column("leave", "请假日期", ("请假", "leave")),
+]
+
+
+def read_requirement(data: bytes, filename: str) -> dict[datetime, int]:
+    """Agents needed per half hour, by its start (``kefu staffing``'s CSV: 时段 and 排班人数)."""
+    table = read_table(data, filename, REQUIREMENT_COLUMNS)
+    out: dict[datetime, int] = {}
+    errors: list[RowError] = []
+    for row in table.rows:
+        try:
+            when = typed_time(str(row.values.get("interval") or ""))
+            if not isinstance(when, datetime):
+                raise ValueError("不能为空")
+        except ValueError as err:
+            errors.append(RowError(row.number, table.label("interval", REQUIREMENT_COLUMNS), str(err)))
+            continue
+        try:
+            agents = cell_number(row.values.get("rostered"), "人数", 0, 100_000)
+        except ValueError as err:
+            errors.append(RowError(row.number, table.label("rostered", REQUIREMENT_COLUMNS), str(err)))
+            continue
+        out[when.replace(tzinfo=None)] = int(agents or 0)
+    if errors:
+        raise ImportRejected(errors)
+    return out
+
+
+def read_agents(data: bytes, filename: str) -> list[tuple[str, str, list[date]]]:
+    """(工号, 姓名, the days on approved leave) of each agent to roster."""
+    table = read_table(data, filename, AGENT_COLUMNS)
+
+    def label(name: str) -> str:
+        return table.label(name, AGENT_COLUMNS)
+
+    out: list[tuple[str, str, list[date]]] = []
+    errors: list[RowError] = []
+    for row in table.rows:
+        texts, problems = text_values(row, ("agent_no", "name", "leave"), label)
+        if "agent_no" not in texts and not problems:
+            problems.append(RowError(row.number, label("agent_no"), "不能为空"))
+        days: list[date] = []
+        for part in str(texts.get("leave") or "").replace("、", ";").replace(",", ";").split(";"):
+            if part.strip():
+                try:
+                    days.append(date.fromisoformat(part.strip()))
+                except ValueError:
+                    problems.append(RowError(row.number, label("leave"), f"「{part.strip()}」不是日期(如 2026-12-08)"))
+        if problems:
+            errors += problems
+            continue
+        out.append((texts["agent_no"], texts.get("name") or "", days))
+    if errors:
+        raise ImportRejected(errors)
+    return out
