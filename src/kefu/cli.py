@@ -616,7 +616,7 @@ def _month_evaluation(
     from kefu.performance.evaluation import current_policy
     from kefu.performance.export import month_workbook
     from kefu.performance.schemas import EvaluationRow, PolicyOut
-    from kefu.performance.service import basis_of
+    from kefu.performance.service import basis_of, entries
     from kefu.performance.summary import evaluate_month
 
     rows = [
@@ -634,8 +634,7 @@ def _month_evaluation(
         return
     out.print(_evaluation_table(month, rows))
     _missing_dimensions(rows)
-    entries = [awards.Entry(r.agent_no, r.name, r.team, r.total, r.calls, r.grade) for r in rows if r.total is not None]
-    _stars(awards.star_candidates(entries)[:5])
+    _stars(awards.star_candidates(entries(rows))[:5])
 
 
 def _evaluation_table(month: str, rows: list[EvaluationRow]) -> Table:
@@ -731,7 +730,6 @@ def forecast(
     """
     import json
 
-    from kefu.core.clock import on_centre_clock
     from kefu.core.errors import KefuError
     from kefu.dataio.cdr import read_cdr
     from kefu.workforce.forecast import forecast as predict
@@ -748,11 +746,7 @@ def forecast(
         except KefuError as error:
             fail(f"{path}:{error}")
     try:
-        past = history(
-            [on_centre_clock(c.ring_at).replace(tzinfo=None) for c in calls],
-            [c.handling_seconds for c in calls],
-            interval,
-        )
+        past = history([c.ring_at for c in calls], [c.handling_seconds for c in calls], interval)
         ahead = predict(past, days, weeks)
     except ValueError as error:
         fail(str(error))

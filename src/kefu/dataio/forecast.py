@@ -75,6 +75,10 @@ AGENT_COLUMNS = [
 def read_requirement(data: bytes, filename: str) -> dict[datetime, int]:
     """Agents needed per half hour, by its start (``kefu staffing``'s CSV: 时段 and 排班人数)."""
     table = read_table(data, filename, REQUIREMENT_COLUMNS)
+
+    def label(name: str) -> str:
+        return table.label(name, REQUIREMENT_COLUMNS)
+
     out: dict[datetime, int] = {}
     errors: list[RowError] = []
     for row in table.rows:
@@ -83,12 +87,12 @@ def read_requirement(data: bytes, filename: str) -> dict[datetime, int]:
             if not isinstance(when, datetime):
                 raise ValueError("不能为空")
         except ValueError as err:
-            errors.append(RowError(row.number, table.label("interval", REQUIREMENT_COLUMNS), str(err)))
+            errors.append(RowError(row.number, label("interval"), str(err)))
             continue
         try:
             agents = cell_number(row.values.get("rostered"), "人数", 0, 100_000)
         except ValueError as err:
-            errors.append(RowError(row.number, table.label("rostered", REQUIREMENT_COLUMNS), str(err)))
+            errors.append(RowError(row.number, label("rostered"), str(err)))
             continue
         out[when.replace(tzinfo=None)] = int(agents or 0)
     if errors:

@@ -231,12 +231,14 @@ def _qa_sample(
             call.variant = rng.choices(range(len(variants)), weights)[0]
 
 
-def _variants(
-    session: Session, agents: Sequence[User]
-) -> tuple[list[list[dict[str, object]]], dict[int, list[Scorecard]]]:
-    """The inbound voice demo transcripts, scripted for each agent, inspected once each."""
+Turns = list[dict[str, object]]
+
+
+def _variants(session: Session, agents: Sequence[User]) -> tuple[dict[int, list[Turns]], dict[int, list[Scorecard]]]:
+    """The inbound voice demo transcripts, scripted for each agent, inspected once each: by agent
+    id, the transcripts and their scorecards in the same order."""
     demos = [d for d in DEMOS if d.direction == "inbound" and d.channel == "voice"]
-    turns: dict[int, list[list[dict[str, object]]]] = {}
+    turns: dict[int, list[Turns]] = {}
     items = []
     for agent in agents:
         turns[agent.id] = [d.turns(agent) if callable(d.turns) else d.turns for d in demos]
@@ -246,11 +248,10 @@ def _variants(
             for d, t in zip(demos, turns[agent.id], strict=True)
         ]  # fmt: skip
     cards = score_new_calls(session, items)
+    assert all(card is not None for card in cards)  # every variant has a transcript
     per_agent = len(demos)
-    by_agent = {
-        a.id: [c for c in cards[i * per_agent : (i + 1) * per_agent] if c is not None] for i, a in enumerate(agents)
-    }
-    return [turns[a.id] for a in agents], by_agent  # type: ignore[return-value]
+    by_agent = {a.id: cards[i * per_agent : (i + 1) * per_agent] for i, a in enumerate(agents)}
+    return turns, by_agent  # type: ignore[return-value]
 
 
 def seed_centre(
@@ -260,8 +261,7 @@ def seed_centre(
     rng = random.Random(SEED)
     agents = _people(session, agents, password, rng)
     profiles = _profiles(rng, agents)
-    all_turns, cards = _variants(session, agents)
-    turns_of = {a.id: t for a, t in zip(agents, all_turns, strict=True)}
+    turns_of, cards = _variants(session, agents)
     now = utc_for_storing(now)
     calls = _generate(rng, agents, profiles, now)
     scores = {a: [c.final_score or 0.0 for c in cs] for a, cs in cards.items()}

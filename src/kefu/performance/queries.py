@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import DateTime, String, and_, select, type_coerce
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from kefu.accounts.models import User
 from kefu.calls.models import CallRecord
@@ -210,6 +210,7 @@ def _errors(session: Session, start: datetime, end: datetime, agent_ids: Collect
     )
     confirmed = (
         select(Finding)
+        .options(joinedload(Finding.inspection))  # and its call and agent, which load with it: no query per finding
         .join(Inspection, and_(Inspection.id == Finding.inspection_id, Inspection.current.is_(True)))
         .join(CallRecord, CallRecord.id == Inspection.call_id)
         .where(

@@ -164,6 +164,12 @@ def _writable_agent(session: Session, actor: User, agent_id: int) -> User:
     return agent
 
 
+def may_write(actor: User, agent: User) -> bool:
+    """``_writable_agent``'s answer without the refusal: whether the pages offer the forms."""
+    scope = access.scope_of(actor, Record.PERFORMANCE, write=True)
+    return agent.role in EVALUATED and agent.id != actor.id and access.within(actor, scope, [agent])
+
+
 # ---------------------------------------------------------------- KPIs
 
 

@@ -97,13 +97,14 @@ def erlang_a(load: Load, agents: int, within: float) -> Result:
     mu = 1 / load.aht
     x, y = agents * mu / theta, load.rate / theta
     # Callers waiting ahead of an arrival that waits: q_j ∝ Π_{i=1..j} y/(x+i), summed until negligible.
-    weights = [1.0]
-    while weights[-1] > NEGLIGIBLE * sum(weights) or len(weights) <= y - x:
+    weights, total = [1.0], 1.0
+    while weights[-1] > NEGLIGIBLE * total or len(weights) <= y - x:
         weights.append(weights[-1] * y / (x + len(weights)))
-    q = np.array(weights) / sum(weights)
+        total += weights[-1]
+    q = np.array(weights) / total
     j = np.arange(len(q))
     b = erlang_b(agents, a)
-    waiting = b * sum(weights) / (1 + b * (sum(weights) - 1))  # P(all agents busy) on arrival
+    waiting = b * total / (1 + b * (total - 1))  # P(all agents busy) on arrival
     served_if_waiting = x / (x + j + 1)  # E[B]: reaching an agent before giving up
     in_time = served_if_waiting * (1 - betainc(x + 1, j + 1, math.exp(-theta * within)))
     served = (1 - waiting) + waiting * float(q @ served_if_waiting)

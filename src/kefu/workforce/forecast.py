@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
+from kefu.core.clock import on_centre_clock
+
 DEFAULT_HOLIDAY_RATIO = 0.7  # a holiday's volume against a normal day, until history says otherwise
 
 
@@ -48,18 +50,13 @@ class Forecast:
 
 
 def history(rings: Sequence[datetime], handling: Sequence[float | None], minutes: int = 30) -> History:
-    """From calls (ring times on the centre's clock, naive or aware; the handling time of each
-    answered call, None when not answered)."""
+    """From calls: their ring times (naive ones are on the centre's clock, aware ones are put on
+    it) and the handling time of each answered call (None when not answered)."""
     if minutes not in (15, 30, 60):
         raise ValueError("时段长度应为 15、30 或 60 分钟")
     if not rings:
         raise ValueError("没有来电记录,无法预测")
-    stamps = pd.DatetimeIndex(
-        [
-            pd.Timestamp(r).tz_localize(None) if pd.Timestamp(r).tzinfo is None else pd.Timestamp(r).tz_convert(None)
-            for r in rings
-        ]
-    )
+    stamps = pd.DatetimeIndex([on_centre_clock(r).replace(tzinfo=None) if r.tzinfo else r for r in rings])
     frame = pd.DataFrame({"slot": stamps.floor(f"{minutes}min"), "handling": pd.array(handling, dtype="Float64")})
     first = frame["slot"].min().normalize()
     last = frame["slot"].max().normalize() + pd.Timedelta(days=1)

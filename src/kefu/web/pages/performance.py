@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from kefu.core.access import Record, Scope, scope_of, within
+from kefu.core.access import Record, Scope, scope_of
 from kefu.core.db import attempt, utcnow
 from kefu.core.errors import Conflict, Forbidden, Invalid, NotFound
 from kefu.core.fields import Id
@@ -99,12 +99,8 @@ def agent_page(request: Request, month: str, agent_id: Id, user: CurrentUser, se
         published=service.published(session, month), trend=_trend_charts(agent, trend),
         plans=service.coaching_plans(session, user, agent.id),
         errors=service.errors_behind(session, user, month, agent_id),
-        may_write=_may_write(user, agent), default_review=service.today() + timedelta(days=14),
+        may_write=service.may_write(user, agent), default_review=service.today() + timedelta(days=14),
     )  # fmt: skip
-
-
-def _may_write(user: Any, agent: Any) -> bool:
-    return within(user, scope_of(user, Record.PERFORMANCE, write=True), [agent])
 
 
 def _trend_charts(agent: Any, trend: boards.Trend) -> dict[str, Any]:
@@ -194,7 +190,9 @@ async def coaching_form(request: Request, user: CurrentUser, session: DB) -> Red
 @router.get("/performance/coaching")
 def coaching_page(request: Request, user: CurrentUser, session: DB) -> HTMLResponse:
     plans = service.coaching_plans(session, user)
-    return render(request, "performance_coaching.html", user, plans=plans, may_write=lambda a: _may_write(user, a))
+    return render(
+        request, "performance_coaching.html", user, plans=plans, may_write=lambda a: service.may_write(user, a)
+    )
 
 
 @router.post("/performance/coaching/{plan_id}/close")
