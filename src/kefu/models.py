@@ -26,6 +26,14 @@ from kefu.quality.models import (  # noqa: F401
     SamplingPlan,
     SamplingRun,
 )
+from kefu.workforce.models import (  # noqa: F401
+    Assignment,
+    LeaveRequest,
+    Notice,
+    Roster,
+    RosterRevision,
+    SwapRequest,
+)
 from kefu.workorders.models import WorkOrder, WorkOrderCounter, WorkOrderEvent  # noqa: F401
 
 __all__ = ["AuditEntry", "Customer", "User"]

@@ -27,6 +27,7 @@ class Record(ChoiceSet, title="记录类型"):
     CALL = "call", "通话"  # a call and its scorecard belong to the call's agent
     WORK_ORDER = "work_order", "工单"  # an order belongs to its owner (首问负责人) and its assignee
     PERFORMANCE = "performance", "绩效"  # figures, evaluations, coaching plans belong to the agent
+    SCHEDULE = "schedule", "排班"  # shifts, leave and swap requests belong to the agent
 
 
 class Person(Protocol):
@@ -40,22 +41,63 @@ class Person(Protocol):
 # Performance: an agent sees their own figures, a team lead the team's; trainers see everyone's
 # (coaching and training follow from them), QA does not grade people beyond their calls.
 READ: dict[Role, dict[Record, Scope]] = {
-    Role.AGENT: {Record.CALL: Scope.OWN, Record.WORK_ORDER: Scope.ALL, Record.PERFORMANCE: Scope.OWN},
-    Role.TEAM_LEAD: {Record.CALL: Scope.TEAM, Record.WORK_ORDER: Scope.ALL, Record.PERFORMANCE: Scope.TEAM},
+    Role.AGENT: {
+        Record.CALL: Scope.OWN,
+        Record.WORK_ORDER: Scope.ALL,
+        Record.PERFORMANCE: Scope.OWN,
+        Record.SCHEDULE: Scope.TEAM,
+    },
+    Role.TEAM_LEAD: {
+        Record.CALL: Scope.TEAM,
+        Record.WORK_ORDER: Scope.ALL,
+        Record.PERFORMANCE: Scope.TEAM,
+        Record.SCHEDULE: Scope.TEAM,
+    },
     Role.QA: {Record.CALL: Scope.ALL, Record.WORK_ORDER: Scope.ALL},
-    Role.TRAINER: {Record.CALL: Scope.ALL, Record.PERFORMANCE: Scope.ALL},  # scorecards with customer data masked
-    Role.SUPERVISOR: {Record.CALL: Scope.ALL, Record.WORK_ORDER: Scope.ALL, Record.PERFORMANCE: Scope.ALL},
-    Role.ADMIN: {Record.CALL: Scope.ALL, Record.WORK_ORDER: Scope.ALL, Record.PERFORMANCE: Scope.ALL},
+    Role.TRAINER: {
+        Record.CALL: Scope.ALL,
+        Record.PERFORMANCE: Scope.ALL,
+        Record.SCHEDULE: Scope.ALL,
+    },  # scorecards with customer data masked
+    Role.SUPERVISOR: {
+        Record.CALL: Scope.ALL,
+        Record.WORK_ORDER: Scope.ALL,
+        Record.PERFORMANCE: Scope.ALL,
+        Record.SCHEDULE: Scope.ALL,
+    },
+    Role.ADMIN: {
+        Record.CALL: Scope.ALL,
+        Record.WORK_ORDER: Scope.ALL,
+        Record.PERFORMANCE: Scope.ALL,
+        Record.SCHEDULE: Scope.ALL,
+    },
 }
+# Schedules: an agent sees the team's roster (to find a partner for a swap) and asks for their own
+# leave and swaps; deciding them is the team lead's for the team, the supervisor's for everyone.
 # Writing performance records (comments, business errors, attendance, surveys, sales, coaching
 # plans): the team lead for the team, the supervisor for everyone; an agent never for themselves.
 WRITE: dict[Role, dict[Record, Scope]] = {
     Role.AGENT: {Record.CALL: Scope.OWN, Record.WORK_ORDER: Scope.OWN},
-    Role.TEAM_LEAD: {Record.CALL: Scope.TEAM, Record.WORK_ORDER: Scope.TEAM, Record.PERFORMANCE: Scope.TEAM},
+    Role.TEAM_LEAD: {
+        Record.CALL: Scope.TEAM,
+        Record.WORK_ORDER: Scope.TEAM,
+        Record.PERFORMANCE: Scope.TEAM,
+        Record.SCHEDULE: Scope.TEAM,
+    },
     Role.QA: {},
     Role.TRAINER: {},
-    Role.SUPERVISOR: {Record.CALL: Scope.ALL, Record.WORK_ORDER: Scope.ALL, Record.PERFORMANCE: Scope.ALL},
-    Role.ADMIN: {Record.CALL: Scope.ALL, Record.WORK_ORDER: Scope.ALL, Record.PERFORMANCE: Scope.ALL},
+    Role.SUPERVISOR: {
+        Record.CALL: Scope.ALL,
+        Record.WORK_ORDER: Scope.ALL,
+        Record.PERFORMANCE: Scope.ALL,
+        Record.SCHEDULE: Scope.ALL,
+    },
+    Role.ADMIN: {
+        Record.CALL: Scope.ALL,
+        Record.WORK_ORDER: Scope.ALL,
+        Record.PERFORMANCE: Scope.ALL,
+        Record.SCHEDULE: Scope.ALL,
+    },
 }
 
 

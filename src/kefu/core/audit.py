@@ -64,6 +64,10 @@ class AuditAction(ChoiceSet, title="操作"):
     DECIDE = "decide", "裁定"
     PUBLISH = "publish", "发布", "success"
     REVISE = "revise", "发布修订版", "warning"
+    APPROVE = "approve", "批准", "success"
+    REFUSE = "refuse", "拒绝", "danger"
+    AGREE = "agree", "同意"
+    CANCEL = "cancel", "撤回", "secondary"
 
 
 class AuditEntity(ChoiceSet, title="对象类型"):
@@ -88,6 +92,9 @@ class AuditEntity(ChoiceSet, title="对象类型"):
     ATTENDANCE = "attendance", "出勤"
     EVALUATION = "evaluation", "月度绩效"
     COACHING = "coaching", "辅导计划"
+    ROSTER = "roster", "排班"
+    LEAVE = "leave", "请假申请"
+    SWAP = "swap", "换班申请"
 
 
 class AuditEntry(Base):

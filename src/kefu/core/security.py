@@ -87,6 +87,8 @@ class Permission(StrEnum):
     APPEAL_LEAD = "quality.appeal_lead"  # the team lead's opinion on an appeal
     APPEAL_DECIDE = "quality.appeal_decide"  # QA's decision on an appeal
     PERFORMANCE_PUBLISH = "performance.publish"  # publish (and correct) a month's evaluation
+    WORKFORCE_VIEW = "workforce.view"  # the forecast, the requirement and adherence of the centre
+    WORKFORCE_PLAN = "workforce.plan"  # draft, adjust, publish and revise rosters; approve late leave
 
 
 _FRONT_LINE = {Permission.CUSTOMER_VIEW, Permission.CUSTOMER_EDIT, Permission.WORKORDER_EDIT, Permission.CALL_EDIT}
@@ -94,7 +96,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.AGENT: frozenset(_FRONT_LINE),
     Role.TEAM_LEAD: frozenset(
         _FRONT_LINE
-        | {Permission.WORKORDER_ASSIGN, Permission.IMPORT_EXPORT, Permission.QA_REPORT, Permission.APPEAL_LEAD}
+        | {
+            Permission.WORKORDER_ASSIGN,
+            Permission.IMPORT_EXPORT,
+            Permission.QA_REPORT,
+            Permission.APPEAL_LEAD,
+            Permission.WORKFORCE_VIEW,
+        }
     ),
     Role.QA: frozenset(
         {
@@ -121,6 +129,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.APPEAL_LEAD,
             Permission.APPEAL_DECIDE,
             Permission.PERFORMANCE_PUBLISH,
+            Permission.WORKFORCE_VIEW,
+            Permission.WORKFORCE_PLAN,
         }
     ),
     Role.ADMIN: frozenset(Permission),

@@ -72,6 +72,13 @@ class Settings(BaseSettings):
     )
     short_abandon_seconds: float = Field(default=5, ge=0, le=120, description="这么多秒内挂断的放弃来电不计入")
     fcr_days: int = Field(default=7, ge=1, le=90, description="一次解决率:几天内同一客户同一原因再来电算未解决")
+    # Workforce (SPEC §8): seed 004 publishes the roster a week ahead and takes leave three days ahead.
+    shrinkage: float = Field(default=0.3, ge=0, lt=1, description="排班缩减率:休息、培训、请假占排班时间的比例")
+    patience_seconds: float | None = Field(
+        default=None, gt=0, le=3600, description="客户平均耐心(秒);设置后按 Erlang A(含放弃)计算人力"
+    )
+    leave_notice_days: int = Field(default=3, ge=0, le=60, description="请假至少提前几天申请")
+    roster_notice_days: int = Field(default=7, ge=0, le=60, description="排班至少提前几天发布")
     db_pool_timeout: float = Field(
         default=3, gt=0, le=30, description="seconds to wait for a database connection before answering 503"
     )

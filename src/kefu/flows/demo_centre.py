@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import random
+import secrets
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy.orm import Session
 
 from kefu.accounts import service as accounts
-from kefu.accounts.models import User
+from kefu.accounts.models import User, UserSession
 from kefu.calls.demo import DEMOS
 from kefu.calls.schemas import CallCreate
 from kefu.calls.service import do_import_call_rows
@@ -30,6 +31,9 @@ from kefu.core.security import Role
 from kefu.performance import service as performance
 from kefu.performance.schemas import CoachingIn
 from kefu.quality.service import Scorecard, score_new_calls, store_scorecards
+from kefu.workforce import service as workforce
+from kefu.workforce.models import LeaveKind
+from kefu.workforce.schemas import LeaveIn
 
 SEED = 2026
 DAYS = 42
@@ -289,6 +293,44 @@ def seed_centre(
     store_scorecards(session, [(i, it.agent_id) for i, it in zip(ids, items, strict=True)], copies, now)
     performance.do_insert_checked_records(session, None, _records(rng, calls, ids, profiles, lead, now), "演示数据")
     _workflow(session, supervisor, lead, agents, now)
+    _rosters(session, supervisor, agents, calls, now)
+
+
+def _rosters(session: Session, supervisor: User, agents: Sequence[User], calls: list[_Call], now: datetime) -> None:
+    """Last week and this week as they were worked (the pattern of ``_on_duty``), published a week
+    ahead, with the agents' logins on the days they took calls (a few minutes late or early now
+    and then, for the adherence page); next week drafted by the solver from the forecast; and a
+    leave request waiting."""
+    this_week = workforce.week_of(on_centre_clock(now).date())
+    codes = ("early", "middle", "late")  # SHIFTS above, as the roster names them
+    worked = {(c.agent.id, on_centre_clock(c.ring).date()) for c in calls if c.agent is not None}
+    rng = random.Random(SEED + 1)
+    for week_start in (this_week - timedelta(days=7), this_week):
+        week = week_start.isocalendar()[1]
+        plan = {
+            agent.id: [None if (d - index) % 7 in (5, 6) else codes[(index + week) % 3] for d in range(7)]
+            for index, agent in enumerate(agents)
+        }
+        published = datetime.combine(week_start - timedelta(days=8), time(17), centre_tz())
+        workforce.do_import_roster(session, supervisor, week_start, plan, published)
+        for agent_id, days in plan.items():
+            for d, code in enumerate(days):
+                day = week_start + timedelta(days=d)
+                if code is None or (agent_id, day) not in worked:
+                    continue
+                start = datetime.combine(day, time(SHIFTS[codes.index(code)][0]), centre_tz())
+                began = start + timedelta(minutes=rng.choice((-10, -5, -3, 0, 2, 25)))
+                ended = start + timedelta(hours=8, minutes=rng.choice((-40, -5, 0, 3, 10)))
+                if ended > now:
+                    continue
+                session.add(
+                    UserSession(token_hash=secrets.token_hex(32), user_id=agent_id, created_at=began,
+                                last_seen_at=ended, ended_at=ended, end_reason="logout", address="演示")
+                )  # fmt: skip
+    workforce.do_draft_roster(session, supervisor, this_week + timedelta(days=7))
+    first = this_week + timedelta(days=16)
+    leave = LeaveIn(first_day=first, last_day=first + timedelta(days=1), kind=LeaveKind.ANNUAL, reason="回老家办事")
+    workforce.do_request_leave(session, agents[2], leave)
 
 
 def _records(

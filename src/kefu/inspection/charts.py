@@ -480,3 +480,47 @@ def _legend(frame: _Frame, entries: Sequence[tuple[str, str]], *, limits: bool) 
         )
     out.append("</g>")
     return "".join(out)
+
+
+def heat_map(
+    rows: Sequence[str],
+    columns: Sequence[str],
+    need: Sequence[Sequence[int]],
+    have: Sequence[Sequence[int]],
+    *,
+    label: str,
+) -> Markup:
+    """Requirement against what is scheduled, a cell per row (day) × column (interval): red where
+    agents are missing (darker: more missing), green where covered, grey where nothing is needed
+    and nobody scheduled; each cell's hover gives both numbers."""
+    cell_w, cell_h, left, top = 11, 22, 78, 20
+    w, h = left + cell_w * len(columns) + 10, top + cell_h * len(rows) + 26
+    out = [SVG_OPEN.format(w=w, h=h, label=escape(label))]
+    worst = max(
+        [n - s for r_need, r_have in zip(need, have, strict=True) for n, s in zip(r_need, r_have, strict=True)] + [1]
+    )
+    for r, name in enumerate(rows):
+        y = top + r * cell_h
+        out.append(
+            f'<text class="tick" x="{left - 6}" y="{y + cell_h / 2 + 4:.1f}" text-anchor="end">{escape(name)}</text>'
+        )
+        for c, column in enumerate(columns):
+            n, s = need[r][c], have[r][c]
+            if s < n:
+                kind, shade = "short", 0.35 + 0.65 * (n - s) / worst
+            elif n == 0 and s == 0:
+                kind, shade = "idle", 1.0
+            else:
+                kind, shade = "covered", 1.0
+            hover = f"{name} {column}:需要 {n} 人,已排 {s} 人" + (f",缺 {n - s} 人" if s < n else "")
+            out.append(
+                f'<rect class="heat heat-{kind}" x="{left + c * cell_w}" y="{y}" width="{cell_w - 1}" '
+                f'height="{cell_h - 1}" fill-opacity="{shade:.2f}" data-need="{n}" data-have="{s}">'
+                f"<title>{escape(hover)}</title></rect>"
+            )
+    for c, column in enumerate(columns):
+        if c % 4 == 0:
+            x = left + c * cell_w
+            out.append(f'<text class="tick" x="{x}" y="{top + cell_h * len(rows) + 14}">{escape(column)}</text>')
+    out.append("</svg>")
+    return Markup("".join(out))

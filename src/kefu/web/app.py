@@ -60,6 +60,8 @@ def routers() -> list[APIRouter]:
     from kefu.web.pages import quality_rulebooks as quality_rulebooks_pages
     from kefu.web.pages import quality_sampling as quality_sampling_pages
     from kefu.web.pages import sessions as session_pages
+    from kefu.web.pages import workforce as workforce_pages
+    from kefu.workforce.api import router as workforce_api
     from kefu.workorders.api import router as workorders_api
 
     return [
@@ -72,6 +74,7 @@ def routers() -> list[APIRouter]:
         workorders_api,
         knowledge_api,
         performance_api,
+        workforce_api,
         audit_api.router,
         auth.router,
         session_pages.router,
@@ -82,6 +85,7 @@ def routers() -> list[APIRouter]:
         workorders.router,
         knowledge_pages.router,
         performance_pages.router,
+        workforce_pages.router,
         audit_pages.router,
         assist_api,
         assist_pages.router,

@@ -8,6 +8,8 @@ Rules (seed 004 / 002, all configurable through ``Rules`` and ``Shift``):
 - five working days and two rest days a week (fewer working days by the approved leave, which
   is a hard exclusion);
 - a minimum rest between two shifts (11 hours: no 夜间服务 or 晚班 followed by 早班);
+- the previous week goes on: a 夜间服务 on its last day covers this week's first early hours,
+  and the rest after it holds on the first day;
 - nights and weekend shifts shared out fairly (the spread between the most and the fewest is
   minimised), and a shortfall avoided first of all.
 
@@ -67,6 +69,7 @@ class Agent:
     agent_no: str
     name: str = ""
     leave: frozenset[int] = frozenset()  # days of the week (0 = the roster's first day) on leave
+    before: str | None = None  # the shift worked on the day before the week (a night carries over)
 
 
 @dataclass
@@ -93,6 +96,68 @@ def _forbidden_pairs(shifts: Sequence[Shift], rest_hours: float) -> list[tuple[i
             if rest < rest_hours:
                 pairs.append((i, j))
     return pairs
+
+
+def _index(shifts: Sequence[Shift], code: str | None) -> int | None:
+    return next((i for i, shift in enumerate(shifts) if shift.code == code), None)
+
+
+def carried_over(agents: Sequence[Agent], shifts: Sequence[Shift] = SHIFTS) -> list[int]:
+    """Agents on duty in each half hour of the first day from shifts begun the day before."""
+    out = [0] * SLOTS
+    for agent in agents:
+        index = _index(shifts, agent.before)
+        if index is not None:
+            for i in range(shifts[index].start + shifts[index].length - SLOTS):
+                out[i] += 1
+    return out
+
+
+def coverage_of(
+    plan: dict[str, list[str | None]], agents: Sequence[Agent], shifts: Sequence[Shift] = SHIFTS
+) -> list[list[int]]:
+    """Agents on duty per day and half hour under ``plan`` (工号 → shift code per day)."""
+    by_code = {shift.code: shift for shift in shifts}
+    carried = carried_over(agents, shifts)
+    out = [[0] * SLOTS for _ in range(DAYS)]
+    out[0] = list(carried)
+    for days in plan.values():
+        for d, code in enumerate(days):
+            if code in by_code:
+                for day, slot in by_code[code].covers(d):
+                    out[day][slot] += 1
+    return out
+
+
+def problems(
+    plan: dict[str, list[str | None]],
+    agents: Sequence[Agent],
+    shifts: Sequence[Shift] = SHIFTS,
+    rules: Rules | None = None,
+) -> list[tuple[str, int | None, str]]:
+    """What a roster adjusted by hand breaks: (工号, day or None, 说明). Leave and the minimum
+    rest are hard rules; the number of working days is the week's rule too."""
+    rules = rules or Rules()
+    by_code = {shift.code: (i, shift) for i, shift in enumerate(shifts)}
+    pairs = set(_forbidden_pairs(shifts, rules.min_rest_hours))
+    out: list[tuple[str, int | None, str]] = []
+    for agent in agents:
+        days = plan.get(agent.agent_no, [None] * DAYS)
+        worked = [by_code.get(code) if code else None for code in days]
+        for d, one in enumerate(worked):
+            if one is not None and d in agent.leave:
+                out.append((agent.agent_no, d, f"请假当天排了{one[1].label}"))
+        previous = [by_code.get(agent.before) if agent.before else None, *worked[:-1]]
+        for d, (first, second) in enumerate(zip(previous, worked, strict=True)):
+            if first is not None and second is not None and (first[0], second[0]) in pairs:
+                out.append(
+                    (agent.agent_no, d, f"{first[1].label}后接{second[1].label},休息不足 {rules.min_rest_hours:g} 小时")
+                )
+        expected = min(rules.working_days, DAYS - len(agent.leave))
+        count = sum(1 for one in worked if one is not None)
+        if count != expected:
+            out.append((agent.agent_no, None, f"本周上班 {count} 天,应为 {expected} 天"))
+    return out
 
 
 def solve(
@@ -124,10 +189,16 @@ def solve(
         model.add(
             sum(works[a, d, s] for d in range(DAYS) for s in range(len(shifts))) == min(rules.working_days, available)
         )
+        pairs = _forbidden_pairs(shifts, rules.min_rest_hours)
         for d in range(DAYS - 1):
-            for i, j in _forbidden_pairs(shifts, rules.min_rest_hours):
+            for i, j in pairs:
                 model.add_bool_or([works[a, d, i].Not(), works[a, d + 1, j].Not()])
+        before = _index(shifts, agent.before)
+        for i, j in pairs:
+            if i == before:
+                model.add(works[a, 0, j] == 0)
 
+    carried = carried_over(agents, shifts)
     coverage = [[[] for _ in range(SLOTS)] for _ in range(DAYS)]  # type: ignore[var-annotated]
     for (_, d, s), var in works.items():
         for day, slot in shifts[s].covers(d):
@@ -139,7 +210,7 @@ def solve(
             if need <= 0:
                 continue
             gap = model.new_int_var(0, need, f"short{d}_{slot}")
-            model.add(sum(coverage[d][slot]) + gap >= need)
+            model.add(sum(coverage[d][slot]) + carried[slot] * (d == 0) + gap >= need)
             short.append(gap)
 
     def spread(counts: list[cp_model.LinearExpr], name: str) -> cp_model.IntVar:
@@ -167,7 +238,10 @@ def solve(
             next((shifts[s].code for s in range(len(shifts)) if solver.value(works[a, d, s])), None)
             for d in range(DAYS)
         ]
-    on_duty = [[sum(solver.value(v) for v in coverage[d][slot]) for slot in range(SLOTS)] for d in range(DAYS)]
+    on_duty = [
+        [sum(solver.value(v) for v in coverage[d][slot]) + carried[slot] * (d == 0) for slot in range(SLOTS)]
+        for d in range(DAYS)
+    ]
     missing = [
         (d, slot, int(requirement[d][slot]) - on_duty[d][slot])
         for d in range(DAYS)
