@@ -96,10 +96,11 @@ def _forecast_days(daily: pd.Series, days: int) -> pd.Series:
     clean = clean.ffill().bfill()
     ahead = pd.date_range(daily.index[-1] + pd.Timedelta(days=1), periods=days, freq="D")
     if len(clean) >= 14:
-        with warnings.catch_warnings():  # convergence chatter on short or flat histories
+        # convergence chatter on short or flat histories (a perfect fit logs zero error)
+        with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
             warnings.simplefilter("ignore")
             fit = ExponentialSmoothing(clean.to_numpy(), trend=None, seasonal="add", seasonal_periods=7).fit()
-        values = np.maximum(fit.forecast(days), 0.0)
+            values = np.maximum(fit.forecast(days), 0.0)
     else:  # under two weeks: the same weekday last week
         values = np.array(
             [clean.iloc[len(clean) - 7 + (i % 7)] if len(clean) >= 7 else clean.mean() for i in range(days)]
