@@ -37,6 +37,17 @@ def page(browser, centre):  # type: ignore[no-untyped-def]
     context.close()
 
 
+def test_an_agent_sees_the_teams_published_week_but_not_a_draft(page, centre) -> None:  # type: ignore[no-untyped-def]
+    this_week = service.week_of(service.today())
+    login(page, centre[1], "10001")
+    page.goto(f"/workforce/rosters/{this_week}")
+    rows = page.locator("#grid tbody tr")
+    assert rows.count() == 8 and page.locator("#grid select").count() == 0  # 一组 (8 agents), read only
+    assert page.locator("#heat svg").count() == 1
+    page.goto(f"/workforce/rosters/{this_week + timedelta(days=7)}")  # drafted by the solver, not published
+    assert "编排中" in page.locator("#no-roster").inner_text() and page.locator("#grid").count() == 0
+
+
 def test_the_forecast_against_the_actual_calls(page, centre) -> None:  # type: ignore[no-untyped-def]
     login(page, centre[1], "50001")
     page.goto("/workforce/forecast")

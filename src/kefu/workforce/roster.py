@@ -82,7 +82,8 @@ class Roster:
     status: str = ""
 
 
-def _gaps(shifts: Sequence[Shift]) -> list[int]:
+def uncovered(shifts: Sequence[Shift] = SHIFTS) -> list[int]:
+    """The half hours of a day that no shift covers (07:30 with the default shifts)."""
     covered = {(shift.start + i) % SLOTS for shift in shifts for i in range(shift.length)}
     return [s for s in range(SLOTS) if s not in covered]
 
@@ -179,6 +180,7 @@ def solve(
         for d in range(DAYS)
         for s in range(len(shifts))
     }
+    pairs = _forbidden_pairs(shifts, rules.min_rest_hours)
     for a, agent in enumerate(agents):
         for d in range(DAYS):
             model.add_at_most_one(works[a, d, s] for s in range(len(shifts)))
@@ -189,7 +191,6 @@ def solve(
         model.add(
             sum(works[a, d, s] for d in range(DAYS) for s in range(len(shifts))) == min(rules.working_days, available)
         )
-        pairs = _forbidden_pairs(shifts, rules.min_rest_hours)
         for d in range(DAYS - 1):
             for i, j in pairs:
                 model.add_bool_or([works[a, d, i].Not(), works[a, d + 1, j].Not()])
@@ -252,7 +253,7 @@ def solve(
         shifts=plan,
         coverage=on_duty,
         shortfall=missing,
-        gaps=_gaps(shifts),
+        gaps=uncovered(shifts),
         optimal=status == cp_model.OPTIMAL,
         status=solver.status_name(status),
     )

@@ -27,7 +27,7 @@ from kefu.workforce import models as m
 from kefu.workforce import queries
 from kefu.workforce.erlang import Load, on_roster, required
 from kefu.workforce.forecast import forecast, history
-from kefu.workforce.roster import DAYS, SHIFTS, SLOTS, Agent, Rules, coverage_of, problems, solve
+from kefu.workforce.roster import DAYS, SHIFTS, SLOTS, Agent, Rules, coverage_of, problems, solve, uncovered
 from kefu.workforce.schemas import (
     AdherenceDay,
     AdherenceRow,
@@ -413,8 +413,7 @@ def roster_view(session: Session, user: User, week_start: date, team: str | None
         id=roster.id, week_start=week_start, days=days, status=roster.status, revision=roster.revision,
         version=roster.version, published_at=roster.published_at, late_reason=roster.late_reason,
         shifts=shifts_out(), rows=rows, requirement=roster.requirement, scheduled=scheduled, shortfall=shortfall,
-        gaps=[slot_label(s) for s in range(SLOTS) if all(
-            not any((sh.start + i) % SLOTS == s for i in range(sh.length)) for sh in SHIFTS)],
+        gaps=[slot_label(s) for s in uncovered()],
         problems=found, basis=roster.basis,
         revisions=[
             RevisionOut(revision=r.revision, at=r.at, by=r.author.name, reason=r.reason, changes=r.changes)

@@ -133,11 +133,15 @@ def forecast_page(
 def roster_page(request: Request, week: str, user: CurrentUser, session: DB, team: str | None = None) -> HTMLResponse:
     chosen = _week(week, service.week_of(service.today()))
     team = team or None
+    may_plan = service.may_plan(user)
+    view, unpublished = None, False
     try:
         view = service.roster_view(session, user, chosen, team)
     except NotFound:
-        view = None
-    may_plan = service.may_plan(user)
+        pass
+    except Forbidden:
+        service.visible_agents(session, user)  # refuses those who see no schedules at all
+        unpublished = True  # a draft the user may not see yet: said so, not a refusal page
     heat = None
     if view is not None:
         heat = heat_map(
@@ -147,6 +151,7 @@ def roster_page(request: Request, week: str, user: CurrentUser, session: DB, tea
     teams = sorted({a.team for a in service.visible_agents(session, user) if a.team})
     return render(
         request, "workforce_roster.html", user, view=view, week=chosen, team=team, teams=teams, heat=heat,
+        unpublished=unpublished,
         may_plan=may_plan, editable=may_plan and view is not None and chosen + timedelta(days=7) > service.today(),
         draftable=may_plan and chosen > service.today(), today=service.today(),
         day_names=_day_names(service.week_days(chosen)), previous=chosen - timedelta(days=7),
