@@ -92,3 +92,21 @@ def test_kefu_roster_from_the_staffing_file(tmp_path) -> None:  # type: ignore[n
         app, ["roster", str(tmp_path / "需求.csv"), str(tmp_path / "人员.csv"), "--start", "2026-12-07"]
     )
     assert "「下周二」不是日期" in str(bad.exception)
+
+
+def test_the_same_shift_all_week_when_either_would_do() -> None:
+    """12:00–16:00 is covered by 早班 and 中班 alike: each agent keeps one of them all week."""
+    requirement = need({(d, s): 1 for d in range(5) for s in range(24, 32)})
+    roster = solve(requirement, [Agent("1"), Agent("2")], rules=FAST)
+    assert roster.optimal and roster.shortfall == []
+    for days in roster.shifts.values():
+        assert len({d for d in days if d is not None}) == 1
+
+
+def test_a_night_on_the_sunday_before_covers_monday_morning_and_keeps_its_rest() -> None:
+    requirement = need({(0, s): 1 for s in range(0, 15)} | {(0, s): 1 for s in shift_hours(EARLY)})
+    came_off_night = Agent("1", before="night")
+    roster = solve(requirement, [came_off_night, Agent("2")], rules=FAST)
+    assert roster.coverage[0][0] >= 1 and all(roster.coverage[0][s] >= 1 for s in range(15))
+    assert roster.shifts["1"][0] != "early"  # 23:30–07:30, then no 08:00 start
+    assert roster.shifts["2"][0] == "early" and roster.shortfall == []

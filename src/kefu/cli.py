@@ -886,7 +886,16 @@ def roster(
         Path, typer.Argument(metavar="人员文件", help="工号、姓名,可选 请假日期(如 2026-12-08;2026-12-09)")
     ],
     start: Annotated[str, typer.Option("--start", metavar="日期", help="排班周的第一天,如 2026-12-07")],
-    seconds: Annotated[float, typer.Option("--seconds", metavar="秒", min=1, max=600, help="求解时限")] = 20,
+    seconds: Annotated[
+        float,
+        typer.Option(
+            "--seconds",
+            metavar="秒",
+            min=1,
+            max=600,
+            help="求解时限(求解器的确定性时间,约等于秒;到时给出已找到的最好排班)",
+        ),
+    ] = 12,
     output_format: Annotated[str, typer.Option("--format", metavar="格式", help="table 或 json")] = "table",
 ) -> None:
     """排一周的班(OR-Tools CP-SAT):早班 08–16、中班 12–20、晚班 16–24、夜间服务 23:30–07:30;

@@ -10,6 +10,7 @@ Rules (seed 004 / 002, all configurable through ``Rules`` and ``Shift``):
 - a minimum rest between two shifts (11 hours: no 夜间服务 or 晚班 followed by 早班);
 - the previous week goes on: a 夜间服务 on its last day covers this week's first early hours,
   and the rest after it holds on the first day;
+- the same shift through the week where coverage and fairness allow (stable patterns);
 - nights and weekend shifts shared out fairly (the spread between the most and the fewest is
   minimised), and a shortfall avoided first of all.
 
@@ -59,9 +60,10 @@ SHIFTS = (
 class Rules:
     working_days: int = 5
     min_rest_hours: float = 11.0
-    seconds: float = 20.0  # the solver's time limit
+    seconds: float = 12.0  # the solver's limit, in CP-SAT's deterministic time
     shortfall_weight: int = 1000
     fairness_weight: int = 10
+    stability_weight: int = 1  # per extra kind of shift an agent works in the week
 
 
 @dataclass(frozen=True)
@@ -224,12 +226,26 @@ def solve(
     night_counts = [sum(works[a, d, s] for d in range(DAYS) for s in nights) for a in range(len(agents))]
     weekend_counts = [sum(works[a, d, s] for d in (5, 6) for s in range(len(shifts))) for a in range(len(agents))]
     fairness = spread(night_counts, "nights") + spread(weekend_counts, "weekends")  # type: ignore[arg-type]
-    model.minimize(rules.shortfall_weight * sum(short) + rules.fairness_weight * fairness)
+    # Stable patterns: each kind of shift an agent works in the week costs a little, so the
+    # same shift all week wins whenever coverage and fairness allow it.
+    kinds = []
+    for a in range(len(agents)):
+        for s in range(len(shifts)):
+            used = model.new_bool_var(f"uses{a}_{s}")
+            for d in range(DAYS):
+                model.add_implication(works[a, d, s], used)
+            kinds.append(used)
+    model.minimize(
+        rules.shortfall_weight * sum(short) + rules.fairness_weight * fairness + rules.stability_weight * sum(kinds)
+    )
 
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1  # with a fixed seed: the same roster on every run
     solver.parameters.random_seed = 0
-    solver.parameters.max_time_in_seconds = rules.seconds
+    # The limit in CP-SAT's deterministic time (about seconds on a machine like ours), so a run
+    # stopped by it still repeats on a slower or busier machine; the wall clock only as a backstop.
+    solver.parameters.max_deterministic_time = rules.seconds
+    solver.parameters.max_time_in_seconds = rules.seconds * 4
     status = solver.solve(model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         raise ValueError("排班规则相互矛盾(例如请假后可上班的天数不够),没有任何可行排班")
