@@ -87,6 +87,18 @@ def test_kefu_roster_from_the_staffing_file(tmp_path) -> None:  # type: ignore[n
     assert data["uncovered_by_any_shift"] == ["07:30"]
     assert data["shortfall"] == [] or all(s["missing"] > 0 for s in data["shortfall"])
     assert all(plan.count("休") >= 2 for plan in data["shifts"].values())
+    (tmp_path / "人员.csv").write_text("工号,姓名,上周日班次\n1,甲,夜间服务\n2,乙,\n3,丙,休息\n", encoding="utf-8")
+    carried = runner.invoke(
+        app, ["roster", str(tmp_path / "需求.csv"), str(tmp_path / "人员.csv"), "--start", "2026-12-07",
+              "--seconds", "10", "--format", "json"],
+    )  # fmt: skip
+    assert carried.exit_code == 0, carried.output
+    assert json.loads(carried.stdout)["shifts"]["1"][0] != "早班"  # off the night at 07:30: no 08:00 start
+    (tmp_path / "人员.csv").write_text("工号,上周日班次\n1,午班\n", encoding="utf-8")
+    wrong = runner.invoke(
+        app, ["roster", str(tmp_path / "需求.csv"), str(tmp_path / "人员.csv"), "--start", "2026-12-07"]
+    )
+    assert "「午班」不是班次" in str(wrong.exception)
     (tmp_path / "人员.csv").write_text("工号,姓名,请假日期\n1,甲,下周二\n", encoding="utf-8")
     bad = runner.invoke(
         app, ["roster", str(tmp_path / "需求.csv"), str(tmp_path / "人员.csv"), "--start", "2026-12-07"]

@@ -933,8 +933,8 @@ def roster(
     if not any(any(day) for day in grid):
         fail(f"需求文件里没有 {first} 起一周的时段")
     team = [
-        Agent(no, name, frozenset((d - first).days for d in leave if 0 <= (d - first).days < DAYS))
-        for no, name, leave in people
+        Agent(no, name, frozenset((d - first).days for d in leave if 0 <= (d - first).days < DAYS), before)
+        for no, name, leave, before in people
     ]
     try:
         result = solve(grid, team, rules=Rules(seconds=seconds))

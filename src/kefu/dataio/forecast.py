@@ -9,6 +9,7 @@ from datetime import date, datetime
 from kefu.core.fields import typed_time
 from kefu.dataio.cdr import cell_number
 from kefu.dataio.tables import Column, ImportRejected, RowError, read_table, text_values
+from kefu.workforce.roster import SHIFTS
 
 FORECAST_COLUMNS = [
     Column("interval", "时段", ("开始时间", "时间段", "interval", "start"), required=True),
@@ -69,6 +70,7 @@ AGENT_COLUMNS = [
     Column("agent_no", "工号", ("坐席工号", "agent"), required=True),
     Column("name", "姓名", ("客服姓名", "name")),
     Column("leave", "请假日期", ("请假", "leave")),
+    Column("before", "上周日班次", ("前一天班次", "before")),
 ]
 
 
@@ -100,17 +102,19 @@ def read_requirement(data: bytes, filename: str) -> dict[datetime, int]:
     return out
 
 
-def read_agents(data: bytes, filename: str) -> list[tuple[str, str, list[date]]]:
-    """(工号, 姓名, the days on approved leave) of each agent to roster."""
+def read_agents(data: bytes, filename: str) -> list[tuple[str, str, list[date], str | None]]:
+    """(工号, 姓名, the days on approved leave, the shift code worked the day before the week —
+    named by its code or label, e.g. 夜间服务) of each agent to roster."""
     table = read_table(data, filename, AGENT_COLUMNS)
 
     def label(name: str) -> str:
         return table.label(name, AGENT_COLUMNS)
 
-    out: list[tuple[str, str, list[date]]] = []
+    shifts = {shift.label: shift.code for shift in SHIFTS} | {shift.code: shift.code for shift in SHIFTS}
+    out: list[tuple[str, str, list[date], str | None]] = []
     errors: list[RowError] = []
     for row in table.rows:
-        texts, problems = text_values(row, ("agent_no", "name", "leave"), label)
+        texts, problems = text_values(row, ("agent_no", "name", "leave", "before"), label)
         if "agent_no" not in texts and not problems:
             problems.append(RowError(row.number, label("agent_no"), "不能为空"))
         days: list[date] = []
@@ -120,10 +124,15 @@ def read_agents(data: bytes, filename: str) -> list[tuple[str, str, list[date]]]
                     days.append(date.fromisoformat(part.strip()))
                 except ValueError:
                     problems.append(RowError(row.number, label("leave"), f"「{part.strip()}」不是日期(如 2026-12-08)"))
+        before = texts.get("before") or None
+        if before is not None and before not in shifts and before != "休息":
+            problems.append(
+                RowError(row.number, label("before"), f"「{before}」不是班次(早班、中班、晚班、夜间服务或休息)")
+            )
         if problems:
             errors += problems
             continue
-        out.append((texts["agent_no"], texts.get("name") or "", days))
+        out.append((texts["agent_no"], texts.get("name") or "", days, shifts.get(before or "")))
     if errors:
         raise ImportRejected(errors)
     return out
