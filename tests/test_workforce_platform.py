@@ -322,3 +322,105 @@ def test_the_api_answers_with_the_roster_and_clear_refusals(centre, app_factory:
         client_for(app, "30009", "kefu2026").get("/api/workforce/forecast", params={"week": str(week)}).status_code
         == 403
     )
+
+
+def test_a_revision_shows_other_teams_nothing_and_never_the_kind_of_leave(centre) -> None:  # type: ignore[no-untyped-def]
+    sessions, ids = centre
+    week = next_week() + timedelta(days=7)
+    with transaction(sessions) as session:
+        published(session, ids, week, {"a1": EARLY5, "b1": EARLY5})
+        asked = LeaveIn(first_day=week, last_day=week, kind=LeaveKind.SICK, reason="住院")
+        leave = service.do_request_leave(session, who(session, ids, "a1"), asked)
+        service.do_decide_leave(session, who(session, ids, "lead"), leave.id, DecisionIn(approve=True, version=1))
+    with sessions() as session:
+        theirs = service.roster_view(session, who(session, ids, "b1"), week)
+        assert theirs.revision == 2 and theirs.revisions == []  # 乙组 sees the roster, not 甲组's changes
+        ours = service.roster_view(session, who(session, ids, "a2"), week)
+        assert [r.reason for r in ours.revisions] == ["请假获批"] and "病假" not in str(ours.revisions)
+
+
+def test_a_published_roster_keeps_its_past_and_the_next_weeks_rest(centre) -> None:  # type: ignore[no-untyped-def]
+    sessions, ids = centre
+    this_week = service.week_of(service.today())
+    following = this_week + timedelta(days=7)
+    with transaction(sessions) as session:
+        boss = who(session, ids, "boss")
+        published(session, ids, this_week, {"a1": [None, None, None, None, None, None, "early"]})
+        published(session, ids, following, {"a1": EARLY5})
+        version = service.roster_view(session, boss, this_week).version
+        today = CellIn(agent_id=ids["a1"], day=service.today(), shift="late")
+        with pytest.raises(Invalid, match="已经开始或过去"):
+            service.do_adjust_roster(session, boss, this_week, AdjustIn(version=version, cells=[today], reason="补录"))
+        sunday_night = CellIn(agent_id=ids["a1"], day=this_week + timedelta(days=6), shift="night")
+        if sunday_night.day > service.today():
+            with pytest.raises(Invalid, match="休息不足"), attempt(session):
+                body = AdjustIn(version=version, cells=[sunday_night], reason="夜班缺人")
+                service.do_adjust_roster(session, boss, this_week, body)  # Monday's 早班 follows it
+
+
+def test_forecasts_redrafts_and_swaps_refuse_what_no_longer_holds(centre) -> None:  # type: ignore[no-untyped-def]
+    sessions, ids = centre
+    with transaction(sessions) as session:
+        boss = who(session, ids, "boss")
+        with pytest.raises(Invalid, match="只能预测 8 周以内"):
+            service.forecast_view(session, boss, service.week_of(service.today()) + timedelta(weeks=9))
+        week = next_week() + timedelta(days=7)
+        first = service.do_draft_roster(session, boss, week, seconds=5)
+        with pytest.raises(Conflict, match="覆盖"):
+            service.do_draft_roster(session, boss, week, seconds=5)
+        service.do_draft_roster(session, boss, week, first.version, seconds=5)
+        swap_week = next_week()
+        day = swap_week + timedelta(days=2)
+        published(session, ids, swap_week, {"a1": EARLY5, "a2": ["early", "early", None, "early", "early", "early"]})
+        swap = service.do_request_swap(
+            session, who(session, ids, "a1"), SwapIn(partner_id=ids["a2"], day=day, note="x")
+        )
+        service.do_answer_swap(session, who(session, ids, "a2"), swap.id, AgreeIn(agree=True, version=1))
+        version = service.roster_view(session, boss, swap_week).version
+        moved = CellIn(agent_id=ids["a2"], day=day, shift="middle")
+        service.do_adjust_roster(session, boss, swap_week, AdjustIn(version=version, cells=[moved], reason="支援"))
+        with pytest.raises(Conflict, match="变动"):
+            service.do_decide_swap(session, who(session, ids, "lead"), swap.id, DecisionIn(approve=True, version=2))
+
+
+def test_notices_are_read_by_their_agent_on_purpose(centre) -> None:  # type: ignore[no-untyped-def]
+    sessions, ids = centre
+    with transaction(sessions) as session:
+        published(session, ids, next_week(), {"a1": EARLY5})
+        boss = who(session, ids, "boss")
+        version = service.roster_view(session, boss, next_week()).version
+        cell = CellIn(agent_id=ids["a1"], day=next_week() + timedelta(days=4), shift=None)
+        service.do_adjust_roster(session, boss, next_week(), AdjustIn(version=version, cells=[cell], reason="调休"))
+    with transaction(sessions) as session:
+        a1 = who(session, ids, "a1")
+        mine = service.my_schedule(session, a1)
+        assert [n.read for n in mine.notices] == [False]
+        assert service.do_read_notices(session, a1) == 1
+        assert session.scalars(select(AuditEntry).where(AuditEntry.entity == "notice")).one().actor_id == a1.id
+    with sessions() as session:
+        assert [n.read for n in service.my_schedule(session, who(session, ids, "a1")).notices] == [True]
+
+
+def test_odd_input_gets_a_clear_answer_not_a_500(centre, app_factory: AppFactory) -> None:  # type: ignore[no-untyped-def]
+    assert centre
+    app = app_factory()
+    boss = client_for(app, "50009", "kefu2026")
+    for path in (
+        "/workforce/adherence?week=9999-12-31",
+        "/workforce/forecast?week=0001-01-01",
+        "/workforce/rosters/abc",
+    ):
+        answer = boss.get(path)
+        assert 400 <= answer.status_code < 500, (path, answer.status_code)
+    huge = boss.post("/api/workforce/leave", json={"first_day": "2030-01-07", "last_day": "2030-01-07",
+                                                   "kind": "annual", "reason": "x", "agent_id": 10**20})  # fmt: skip
+    assert huge.status_code == 422
+    week = next_week()
+    with transaction(centre[0]) as session:
+        published(session, centre[1], week, {"a1": EARLY5})
+        version = service.roster_view(session, who(session, centre[1], "boss"), week).version
+    csrf = boss.headers["X-CSRF-Token"]
+    for cells in ({"cell-0-2026-12-07": "early"}, {"cell-x": "early"}, {f"cell-{centre[1]['a1']}-{week}": "e" * 40}):
+        answer = boss.post(f"/workforce/rosters/{week}/cells", data={"csrf": csrf, "version": version, **cells},
+                           follow_redirects=False)  # fmt: skip
+        assert answer.status_code == 303, answer.text

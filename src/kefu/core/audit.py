@@ -95,6 +95,7 @@ class AuditEntity(ChoiceSet, title="对象类型"):
     ROSTER = "roster", "排班"
     LEAVE = "leave", "请假申请"
     SWAP = "swap", "换班申请"
+    NOTICE = "notice", "排班通知"
 
 
 class AuditEntry(Base):

@@ -139,13 +139,14 @@ def _people(session: Session, agents: Sequence[User], password: tuple[str, str],
 
 
 def _on_duty(agents: Sequence[User], day: date, hour: int, absent: set[tuple[int, date]]) -> list[User]:
-    """Who works this hour: each agent on one shift a week (rotating), two days off a week."""
+    """Who works this hour: each agent on one shift a week, two days off a week. The shift rotates
+    early → late → middle → early, so that no week ends on a 晚班 followed by an 早班."""
     week, weekday = day.isocalendar()[1], day.weekday()
     out = []
     for index, agent in enumerate(agents):
         if (weekday - index) % 7 in (5, 6) or (agent.id, day) in absent:
             continue
-        start, end = SHIFTS[(index + week) % 3]
+        start, end = SHIFTS[(index - week) % 3]
         if start <= hour < end or (hour < 8 and index % 9 == week % 9):  # one night agent
             out.append(agent)
     return out
@@ -308,7 +309,7 @@ def _rosters(session: Session, supervisor: User, agents: Sequence[User], calls: 
     for week_start in (this_week - timedelta(days=7), this_week):
         week = week_start.isocalendar()[1]
         plan = {
-            agent.id: [None if (d - index) % 7 in (5, 6) else codes[(index + week) % 3] for d in range(7)]
+            agent.id: [None if (d - index) % 7 in (5, 6) else codes[(index - week) % 3] for d in range(7)]
             for index, agent in enumerate(agents)
         }
         published = datetime.combine(week_start - timedelta(days=8), time(17), centre_tz())

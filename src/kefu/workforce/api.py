@@ -46,8 +46,9 @@ def forecast(
 
 @router.post("/rosters", status_code=201)
 def draft(body: DraftIn, user: CurrentUser, session: DB) -> RosterOut:
-    """Forecast → requirement (Erlang) → roster (CP-SAT) for every active agent; again: redraft."""
-    service.do_draft_roster(session, user, body.week_start)
+    """Forecast → requirement (Erlang) → roster (CP-SAT) for every active agent; again, with the
+    draft's ``version``: redraft (hand adjustments are replaced)."""
+    service.do_draft_roster(session, user, body.week_start, body.version)
     return service.roster_view(session, user, body.week_start)
 
 
@@ -72,6 +73,12 @@ def publish(week: date, body: PublishIn, user: CurrentUser, session: DB) -> Rost
 @router.get("/me")
 def my_schedule(user: CurrentUser, session: DB) -> MyScheduleOut:
     return service.my_schedule(session, user)
+
+
+@router.post("/notices/read")
+def read_notices(user: CurrentUser, session: DB) -> dict[str, int]:
+    """Mark one's schedule notices read."""
+    return {"read": service.do_read_notices(session, user)}
 
 
 @router.get("/leave")

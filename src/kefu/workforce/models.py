@@ -123,6 +123,8 @@ class SwapRequest(Versioned, Timestamped, Base):
     partner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     day: Mapped[date] = mapped_column(index=True)
     note: Mapped[str] = mapped_column(String(500))
+    requester_shift: Mapped[str | None] = mapped_column(String(16))  # the shifts as they were when asked
+    partner_shift: Mapped[str | None] = mapped_column(String(16))
     status: Mapped[RequestStatus] = mapped_column(enum_column(RequestStatus), default=RequestStatus.AWAITING_PARTNER)
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None]

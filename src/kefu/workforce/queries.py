@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from kefu.accounts.models import UserSession
@@ -34,10 +34,6 @@ def inbound_calls(session: Session, start: datetime, end: datetime) -> tuple[lis
         else:
             handling.append(max(0.0, (ended - answered).total_seconds()) + (hold or 0.0) + (wrap or 0.0))
     return rings, handling
-
-
-def first_call(session: Session) -> datetime | None:
-    return session.scalar(select(func.min(CallRecord.ring_at)).where(CallRecord.direction == Direction.INBOUND))
 
 
 def working_spans(

@@ -132,34 +132,44 @@ def coverage_of(
     return out
 
 
+@dataclass(frozen=True)
+class Problem:
+    agent_no: str
+    day: int | None  # None: the whole week
+    kind: str  # "leave" and "rest" are hard rules; "days" (working days in the week) is a warning
+    text: str
+
+    @property
+    def hard(self) -> bool:
+        return self.kind != "days"
+
+
 def problems(
     plan: dict[str, list[str | None]],
     agents: Sequence[Agent],
     shifts: Sequence[Shift] = SHIFTS,
     rules: Rules | None = None,
-) -> list[tuple[str, int | None, str]]:
-    """What a roster adjusted by hand breaks: (工号, day or None, 说明). Leave and the minimum
-    rest are hard rules; the number of working days is the week's rule too."""
+) -> list[Problem]:
+    """What a roster adjusted by hand breaks, per agent (the day before the week included)."""
     rules = rules or Rules()
     by_code = {shift.code: (i, shift) for i, shift in enumerate(shifts)}
     pairs = set(_forbidden_pairs(shifts, rules.min_rest_hours))
-    out: list[tuple[str, int | None, str]] = []
+    out: list[Problem] = []
     for agent in agents:
         days = plan.get(agent.agent_no, [None] * DAYS)
         worked = [by_code.get(code) if code else None for code in days]
         for d, one in enumerate(worked):
             if one is not None and d in agent.leave:
-                out.append((agent.agent_no, d, f"请假当天排了{one[1].label}"))
+                out.append(Problem(agent.agent_no, d, "leave", f"请假当天排了{one[1].label}"))
         previous = [by_code.get(agent.before) if agent.before else None, *worked[:-1]]
         for d, (first, second) in enumerate(zip(previous, worked, strict=True)):
             if first is not None and second is not None and (first[0], second[0]) in pairs:
-                out.append(
-                    (agent.agent_no, d, f"{first[1].label}后接{second[1].label},休息不足 {rules.min_rest_hours:g} 小时")
-                )
+                rest = f"{first[1].label}后接{second[1].label},休息不足 {rules.min_rest_hours:g} 小时"
+                out.append(Problem(agent.agent_no, d, "rest", rest))
         expected = min(rules.working_days, DAYS - len(agent.leave))
         count = sum(1 for one in worked if one is not None)
         if count != expected:
-            out.append((agent.agent_no, None, f"本周上班 {count} 天,应为 {expected} 天"))
+            out.append(Problem(agent.agent_no, None, "days", f"本周上班 {count} 天,应为 {expected} 天"))
     return out
 
 

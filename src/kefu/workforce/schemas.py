@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kefu.core.fields import CentreTime
+from kefu.core.fields import CentreTime, Id, Version
 from kefu.workforce.models import LeaveKind, RequestStatus, RosterStatus
 
 Note = Field(min_length=1, max_length=500)
@@ -18,22 +18,23 @@ class Body(BaseModel):
 
 class DraftIn(Body):
     week_start: date = Field(description="排班周的周一(中心日历)")
+    version: Version | None = Field(default=None, description="重新生成已有草稿时:页面上草稿的版本号")
 
 
 class CellIn(Body):
-    agent_id: int = Field(gt=0)
+    agent_id: Id
     day: date
     shift: str | None = Field(default=None, max_length=16, description="班次代码;空为休息")
 
 
 class AdjustIn(Body):
-    version: int = Field(ge=1, description="页面上排班的版本号,防止覆盖别人的修改")
+    version: Version
     cells: list[CellIn] = Field(min_length=1, max_length=5000)
     reason: str | None = Field(default=None, max_length=500, description="已发布的排班修订时必填")
 
 
 class PublishIn(Body):
-    version: int = Field(ge=1)
+    version: Version
     late_reason: str | None = Field(default=None, max_length=500, description="不足提前天数发布时必填")
 
 
@@ -42,24 +43,24 @@ class LeaveIn(Body):
     last_day: date
     kind: LeaveKind
     reason: str = Note
-    agent_id: int | None = Field(default=None, gt=0, description="代人申请时填写(班组长、主管)")
+    agent_id: Id | None = Field(default=None, description="代人申请时填写(班组长、主管)")
 
 
 class DecisionIn(Body):
     approve: bool
-    version: int = Field(ge=1)
+    version: Version
     note: str | None = Field(default=None, max_length=500, description="拒绝或特批时必填")
 
 
 class SwapIn(Body):
-    partner_id: int = Field(gt=0)
+    partner_id: Id
     day: date
     note: str = Note
 
 
 class AgreeIn(Body):
     agree: bool
-    version: int = Field(ge=1)
+    version: Version
 
 
 class ShiftOut(BaseModel):
@@ -84,6 +85,7 @@ class RosterRow(BaseModel):
 class Problem(BaseModel):
     agent_no: str
     day: date | None
+    kind: str  # leave, rest (hard rules) or days (the week's working days)
     text: str
 
 

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pandas as pd
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kefu.accounts.models import User
@@ -52,6 +53,7 @@ from kefu.workforce.schemas import (
 
 SHIFT_BY_CODE = {shift.code: shift for shift in SHIFTS}
 HISTORY_WEEKS = 8  # the calls a forecast learns from
+AHEAD_WEEKS = 8  # the furthest week a forecast is made for (beyond it, it says nothing useful)
 DRAFT_SECONDS = 10.0  # the solver's limit in a web request; the best roster found by then is kept
 YEARS = range(2000, 2100)
 
@@ -170,6 +172,9 @@ def week_forecast(session: Session, week_start: date, minutes: int = 30) -> Week
     checked_week(week_start)
     if minutes not in (15, 30, 60):
         raise Invalid("时段长度应为 15、30 或 60 分钟")
+    furthest = week_of(today()) + timedelta(weeks=AHEAD_WEEKS)
+    if week_start > furthest:
+        raise Invalid(f"只能预测 {AHEAD_WEEKS} 周以内(最远到 {furthest:%Y-%m-%d} 这一周)")
     cut = min(week_start, today())
     rings, handling = queries.inbound_calls(session, day_start(cut - timedelta(weeks=HISTORY_WEEKS)), day_start(cut))
     if len({on_centre_clock(r).date() for r in rings}) < 14:
@@ -287,16 +292,18 @@ def _before(session: Session, week_start: date) -> dict[int, str]:
 
 
 def _solver_agents(
-    session: Session, agents: Sequence[User], week_start: date
-) -> tuple[list[Agent], dict[int, set[date]]]:
+    session: Session, agents: Sequence[User], week_start: date, leave: dict[int, set[date]] | None = None
+) -> list[Agent]:
+    """The agents as the solver and the checks see them: their leave days and the shift each
+    worked on the Sunday before (``leave``: already read for the week)."""
     days = week_days(week_start)
-    leave = _approved_leave(session, [a.id for a in agents], days[0], days[-1])
+    if leave is None:
+        leave = _approved_leave(session, [a.id for a in agents], days[0], days[-1])
     before = _before(session, week_start)
-    out = [
+    return [
         Agent(a.agent_no, a.name, frozenset((d - week_start).days for d in leave.get(a.id, ())), before.get(a.id))
         for a in agents
     ]
-    return out, leave
 
 
 def _all_agents(session: Session) -> list[User]:
@@ -304,9 +311,12 @@ def _all_agents(session: Session) -> list[User]:
     return list(session.scalars(query))
 
 
-def do_draft_roster(session: Session, actor: User, week_start: date, *, seconds: float = DRAFT_SECONDS) -> m.Roster:
+def do_draft_roster(
+    session: Session, actor: User, week_start: date, version: int | None = None, *, seconds: float = DRAFT_SECONDS
+) -> m.Roster:
     """Forecast the week, turn it into the requirement and let the solver roster every active
-    agent around their approved leave. Drafting again replaces a draft; a published week is
+    agent around their approved leave. Drafting again replaces a draft (``version``: the one the
+    planner saw, so that nobody's hand adjustments are thrown away unseen); a published week is
     changed by revisions only."""
     _need(actor, Permission.WORKFORCE_PLAN, "编排排班")
     checked_week(week_start)
@@ -315,12 +325,16 @@ def do_draft_roster(session: Session, actor: User, week_start: date, *, seconds:
     existing = _roster(session, week_start)
     if existing is not None and existing.status is m.RosterStatus.PUBLISHED:
         raise Conflict(f"{week_start:%Y-%m-%d} 这一周的排班已发布,请在排班表上修订")
+    if existing is not None:
+        if version is None:
+            raise Conflict("这一周已有排班草稿;重新生成会覆盖其中的手工调整,请在排班表页面确认后重新生成")
+        check_version(existing, version, "排班草稿")
     agents = _all_agents(session)
     if not agents:
         raise Invalid("没有在岗的话务员,无法排班")
     made = week_forecast(session, week_start)
     need = requirement_of(made)
-    solver_agents, _ = _solver_agents(session, agents, week_start)
+    solver_agents = _solver_agents(session, agents, week_start)
     try:
         solved = solve(need, solver_agents, rules=Rules(seconds=seconds))
     except ValueError as error:
@@ -338,6 +352,11 @@ def do_draft_roster(session: Session, actor: User, week_start: date, *, seconds:
     if existing is None:
         roster = m.Roster(week_start=week_start, requirement=need, basis=basis, created_by=actor.id)
         session.add(roster)
+        try:
+            with session.begin_nested():
+                session.flush()
+        except IntegrityError:
+            raise Conflict(f"{week_start:%Y-%m-%d} 这一周的排班刚由别人生成,请刷新后查看") from None
     else:
         roster = existing
         roster.requirement, roster.basis = need, basis
@@ -359,28 +378,48 @@ def do_draft_roster(session: Session, actor: User, week_start: date, *, seconds:
     return roster
 
 
-def _problems(session: Session, roster: m.Roster, agents: Sequence[User]) -> list[Problem]:
-    solver_agents, _ = _solver_agents(session, agents, roster.week_start)
+def _problems(
+    session: Session, roster: m.Roster, agents: Sequence[User], solver_agents: Sequence[Agent] | None = None
+) -> list[Problem]:
+    if solver_agents is None:
+        solver_agents = _solver_agents(session, agents, roster.week_start)
     plan = _plan_of(roster)
     by_no = {a.agent_no: plan.get(a.id, [None] * DAYS) for a in agents}
     return [
-        Problem(agent_no=no, day=None if d is None else roster.week_start + timedelta(days=d), text=text)
-        for no, d, text in problems(by_no, solver_agents)
-    ]
+        Problem(
+            agent_no=p.agent_no, day=None if p.day is None else roster.week_start + timedelta(days=p.day),
+            kind=p.kind, text=p.text,
+        )
+        for p in problems(by_no, solver_agents)
+    ]  # fmt: skip
 
 
-HARD = ("请假", "休息不足")
+Broken = set[tuple[str, str, str]]  # (工号, day, 说明) of the hard rules broken
 
 
-def _hard(found: Iterable[Problem]) -> list[Problem]:
-    return [p for p in found if any(word in p.text for word in HARD)]
+def _broken(session: Session, roster: m.Roster, agents: Sequence[User]) -> Broken:
+    """The hard rules (leave, minimum rest) broken in the roster's week and in the week after
+    it, which its Sunday shifts carry into."""
+    out: Broken = set()
+    for week in (roster, _roster(session, roster.week_start + timedelta(days=DAYS))):
+        if week is not None:
+            found = _problems(session, week, agents)
+            out |= {(p.agent_no, f"{p.day or ''}", p.text) for p in found if p.kind != "days"}
+    return out
+
+
+def _refuse_new(before: Broken, after: Broken, what: str) -> None:
+    new = sorted(after - before)
+    if new:
+        raise Invalid(f"{what}违反排班规则,没有保存:" + ";".join(" ".join(p) for p in new[:5]))
 
 
 def roster_view(session: Session, user: User, week_start: date, team: str | None = None) -> RosterOut:
     roster = roster_or_404(session, week_start)
     if roster.status is m.RosterStatus.DRAFT and not may_plan(user):
         raise Forbidden("这一周的排班还是草稿,发布后才能查看")
-    shown = [a for a in visible_agents(session, user) if team is None or a.team == team]
+    visible = visible_agents(session, user)
+    shown = [a for a in visible if team is None or a.team == team]
     everyone = _all_agents(session)
     plan = _plan_of(roster)
     days = week_days(week_start)
@@ -396,7 +435,7 @@ def roster_view(session: Session, user: User, week_start: date, team: str | None
                 weekends=sum(1 for c in shifts[5:] if c),
             )
         )  # fmt: skip
-    solver_agents, _ = _solver_agents(session, everyone, week_start)
+    solver_agents = _solver_agents(session, everyone, week_start, leave)
     scheduled = coverage_of({a.agent_no: plan.get(a.id, [None] * DAYS) for a in everyone}, solver_agents)
     shortfall = [
         (days[d], slot_label(s), need - scheduled[d][s])
@@ -405,20 +444,23 @@ def roster_view(session: Session, user: User, week_start: date, team: str | None
         if scheduled[d][s] < need
     ]
     visible_nos = {a.agent_no for a in shown}
-    found = [p for p in _problems(session, roster, everyone) if p.agent_no in visible_nos]
-    revisions = session.scalars(
+    found = [p for p in _problems(session, roster, everyone, solver_agents) if p.agent_no in visible_nos]
+    revisions = []
+    seen = None if access.scope_of(user, Record.SCHEDULE) is Scope.ALL else {a.id for a in visible}
+    for r in session.scalars(
         select(m.RosterRevision).where(m.RosterRevision.roster_id == roster.id).order_by(m.RosterRevision.revision)
-    )
+    ):
+        changes = [c for c in r.changes if seen is None or c["agent_id"] in seen]  # other teams' stay theirs
+        if changes:
+            revisions.append(
+                RevisionOut(revision=r.revision, at=r.at, by=r.author.name, reason=r.reason, changes=changes)
+            )
     return RosterOut(
         id=roster.id, week_start=week_start, days=days, status=roster.status, revision=roster.revision,
         version=roster.version, published_at=roster.published_at, late_reason=roster.late_reason,
         shifts=shifts_out(), rows=rows, requirement=roster.requirement, scheduled=scheduled, shortfall=shortfall,
         gaps=[slot_label(s) for s in uncovered()],
-        problems=found, basis=roster.basis,
-        revisions=[
-            RevisionOut(revision=r.revision, at=r.at, by=r.author.name, reason=r.reason, changes=r.changes)
-            for r in revisions
-        ],
+        problems=found, basis=roster.basis, revisions=revisions,
     )  # fmt: skip
 
 
@@ -463,11 +505,11 @@ def _revise(
     session.add(
         m.RosterRevision(roster_id=roster.id, revision=roster.revision, by=actor.id, reason=reason, changes=done)
     )
+    per_agent: dict[object, list[str]] = {}
     for change in done:
-        _notify(
-            session, [int(change["agent_id"])],  # type: ignore[call-overload]
-            f"{change['day']} 的班次已调整:{change['before']} → {change['after']}({reason})",
-        )  # fmt: skip
+        per_agent.setdefault(change["agent_id"], []).append(f"{change['day']} {change['before']} → {change['after']}")
+    for agent_id, lines in per_agent.items():
+        _notify(session, [int(agent_id)], f"您的班次已调整({reason}):" + ";".join(lines))  # type: ignore[call-overload]
     record(
         session, actor.id, AuditAction.REVISE, AuditEntity.ROSTER, roster.id,
         changes={"revision": [roster.revision - 1, roster.revision]},
@@ -505,17 +547,15 @@ def do_adjust_roster(session: Session, actor: User, week_start: date, body: Adju
             )  # fmt: skip
             save(session, "排班")
         return done
-    if week_start + timedelta(days=DAYS) <= today():
-        raise Invalid("这一周已经过去,排班不能再修订")
+    past = sorted({day for _, day in changes if day <= today()})
+    if past:
+        raise Invalid(f"{past[0]:%Y-%m-%d} 已经开始或过去,已发布排班中这一天的班次不能再修订")
     if not body.reason:
         raise Invalid("已发布的排班修订必须写明原因(会通知到相关话务员)")
-    before = {(p.agent_no, p.day, p.text) for p in _hard(_problems(session, roster, list(agents.values())))}
+    everyone = list(agents.values())
+    before = _broken(session, roster, everyone)
     done = _revise(session, actor, roster, changes, body.reason)
-    new = [
-        p for p in _hard(_problems(session, roster, list(agents.values()))) if (p.agent_no, p.day, p.text) not in before
-    ]
-    if new:
-        raise Invalid("修订违反排班规则:" + ";".join(f"{p.agent_no} {p.day or ''} {p.text}" for p in new[:5]))
+    _refuse_new(before, _broken(session, roster, everyone), "修订")
     return done
 
 
@@ -528,16 +568,16 @@ def do_publish_roster(session: Session, actor: User, week_start: date, body: Pub
         raise Conflict("这一周的排班已经发布")
     notice = get_settings().roster_notice_days
     ahead = (week_start - today()).days
+    if ahead < 1:
+        raise Invalid("这一周已经开始,不能再发布草稿")
     if ahead < notice and not body.late_reason:
         raise Invalid(
             f"排班须至少提前 {notice} 天发布(这一周最晚应在 {week_start - timedelta(days=notice):%Y-%m-%d} 发布),"
             f"现在只提前 {ahead} 天;确需发布请写明原因"
         )
-    if ahead < 1:
-        raise Invalid("这一周已经开始,不能再发布草稿")
-    broken = _hard(_problems(session, roster, _all_agents(session)))
+    broken = sorted(_broken(session, roster, _all_agents(session)))
     if broken:
-        raise Invalid("排班违反规则,不能发布:" + ";".join(f"{p.agent_no} {p.day or ''} {p.text}" for p in broken[:5]))
+        raise Invalid("排班违反规则,不能发布:" + ";".join(" ".join(p) for p in broken[:5]))
     roster.status, roster.revision = m.RosterStatus.PUBLISHED, 1
     roster.published_at, roster.published_by = utcnow(), actor.id
     roster.late_reason = body.late_reason if ahead < notice else None
@@ -608,16 +648,13 @@ def my_schedule(session: Session, user: User, weeks: int = 2) -> MyScheduleOut:
 
 
 def do_read_notices(session: Session, user: User) -> int:
+    """The user marks their schedule notices read (only their own)."""
     unread = list(session.scalars(select(m.Notice).where(m.Notice.agent_id == user.id, m.Notice.read_at.is_(None))))
     for n in unread:
         n.read_at = utcnow()
+    if unread:
+        record(session, user.id, AuditAction.READ, AuditEntity.NOTICE, user.id, detail=f"{len(unread)} 条排班通知已读")
     return len(unread)
-
-
-def unread_notices(session: Session, user: User) -> int:
-    return len(
-        list(session.scalars(select(m.Notice.id).where(m.Notice.agent_id == user.id, m.Notice.read_at.is_(None))))
-    )
 
 
 # ---------------------------------------------------------------- leave
@@ -702,7 +739,7 @@ def do_decide_leave(session: Session, actor: User, leave_id: int, body: Decision
     leave.decided_by, leave.decided_at, leave.decision_note = actor.id, utcnow(), body.note
     span = f"{leave.first_day:%Y-%m-%d}–{leave.last_day:%Y-%m-%d}"
     if body.approve:
-        _clear_leave_days(session, actor, leave, span)
+        _clear_leave_days(session, actor, leave)
     _notify(
         session,
         [leave.agent_id],
@@ -719,8 +756,9 @@ def do_decide_leave(session: Session, actor: User, leave_id: int, body: Decision
     return leave
 
 
-def _clear_leave_days(session: Session, actor: User, leave: m.LeaveRequest, span: str) -> None:
-    first, last = leave.first_day, leave.last_day
+def _clear_leave_days(session: Session, actor: User, leave: m.LeaveRequest) -> None:
+    """Days already begun keep their plan (adherence and attendance are read against it)."""
+    first, last = max(leave.first_day, today() + timedelta(days=1)), leave.last_day
     for roster in session.scalars(
         select(m.Roster).where(m.Roster.week_start <= last, m.Roster.week_start > first - timedelta(days=DAYS))
     ):
@@ -732,9 +770,10 @@ def _clear_leave_days(session: Session, actor: User, leave: m.LeaveRequest, span
         if not changes:
             continue
         if roster.status is m.RosterStatus.PUBLISHED:
-            _revise(session, actor, roster, changes, f"{leave.agent.name} {span} {leave.kind.label}获批")
+            _revise(session, actor, roster, changes, "请假获批")  # the kind of leave is the agent's own business
         else:
             _apply(session, roster, changes)
+            roster.updated_at = utcnow()  # a planner's grid of the draft from before is now out of date
 
 
 def do_cancel_leave(session: Session, actor: User, leave_id: int) -> m.LeaveRequest:
@@ -772,8 +811,7 @@ def swap_out(session: Session, swap: m.SwapRequest) -> SwapOut:
         id=swap.id, version=swap.version, requester_id=swap.requester_id,
         requester=f"{swap.requester.name}({swap.requester.agent_no})", partner_id=swap.partner_id,
         partner=f"{swap.partner.name}({swap.partner.agent_no})", day=swap.day,
-        requester_shift=shift_text(_shift_on(session, swap.requester_id, swap.day)[1]),
-        partner_shift=shift_text(_shift_on(session, swap.partner_id, swap.day)[1]),
+        requester_shift=shift_text(swap.requester_shift), partner_shift=shift_text(swap.partner_shift),
         note=swap.note, status=swap.status, decision_note=swap.decision_note, created_at=swap.created_at,
     )  # fmt: skip
 
@@ -795,6 +833,8 @@ def do_request_swap(session: Session, actor: User, body: SwapIn) -> m.SwapReques
     theirs = _shift_on(session, partner.id, body.day)[1]
     if mine == theirs:
         raise Invalid("两人当天的班次相同,无需换班")
+    if _approved_leave(session, [actor.id, partner.id], body.day, body.day):
+        raise Invalid(f"{body.day:%Y-%m-%d} 你们中有人已获批请假,不能换班")
     busy = session.scalars(
         select(m.SwapRequest).where(
             m.SwapRequest.day == body.day,
@@ -805,7 +845,10 @@ def do_request_swap(session: Session, actor: User, body: SwapIn) -> m.SwapReques
     ).first()
     if busy is not None:
         raise Conflict("当天已有涉及你们的换班申请在处理中")
-    swap = m.SwapRequest(requester_id=actor.id, partner_id=partner.id, day=body.day, note=body.note)
+    swap = m.SwapRequest(
+        requester_id=actor.id, partner_id=partner.id, day=body.day, note=body.note, requester_shift=mine,
+        partner_shift=theirs,
+    )  # fmt: skip
     session.add(swap)
     session.flush()
     _notify(session, [partner.id], f"{actor.name} 请求与您交换 {body.day:%Y-%m-%d} 的班次:{body.note}")
@@ -849,21 +892,21 @@ def do_decide_swap(session: Session, actor: User, swap_id: int, body: DecisionIn
     if not body.approve and not body.note:
         raise Invalid("拒绝换班须写明原因")
     if body.approve:
+        if swap.day <= today():
+            raise Invalid("当天或已经过去的班次不能再换")
         roster, mine = _shift_on(session, swap.requester_id, swap.day)
         theirs = _shift_on(session, swap.partner_id, swap.day)[1]
         if roster is None or roster.status is not m.RosterStatus.PUBLISHED:
             raise Invalid("这一周的排班不在发布状态")
-        if swap.day <= today():
-            raise Invalid("当天或已经过去的班次不能再换")
+        if (mine, theirs) != (swap.requester_shift, swap.partner_shift):
+            raise Conflict("申请之后两人当天的班次已有变动,这份换班申请不再适用,请拒绝后让话务员重新申请")
         agents = _all_agents(session)
-        before = {(p.agent_no, p.day, p.text) for p in _hard(_problems(session, roster, agents))}
+        before = _broken(session, roster, agents)
         _revise(
             session, actor, roster, {(swap.requester_id, swap.day): theirs, (swap.partner_id, swap.day): mine},
             f"{swap.requester.name} 与 {swap.partner.name} 换班",
         )  # fmt: skip
-        new = [p for p in _hard(_problems(session, roster, agents)) if (p.agent_no, p.day, p.text) not in before]
-        if new:
-            raise Invalid("换班后违反排班规则:" + ";".join(f"{p.agent_no} {p.day or ''} {p.text}" for p in new[:3]))
+        _refuse_new(before, _broken(session, roster, agents), "换班")
     swap.status = m.RequestStatus.APPROVED if body.approve else m.RequestStatus.REFUSED
     swap.decided_by, swap.decided_at, swap.decision_note = actor.id, utcnow(), body.note
     if not body.approve:

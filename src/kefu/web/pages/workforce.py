@@ -19,12 +19,12 @@ from kefu.core.security import Permission, Role, allowed
 from kefu.flows import adherence as adherence_flow
 from kefu.http.deps import DB, CurrentUser
 from kefu.inspection.charts import heat_map, trend_lines
-from kefu.web.pages.common import Body, form_body, form_int, form_problems, redirect
+from kefu.web.pages.common import Body, form_body, form_problems, redirect
 from kefu.web.pages.common import render as render_page
 from kefu.workforce import service
 from kefu.workforce.models import LeaveKind, RequestStatus
 from kefu.workforce.roster import SLOTS
-from kefu.workforce.schemas import AdjustIn, AgreeIn, CellIn, DecisionIn, DraftIn, LeaveIn, PublishIn, SwapIn
+from kefu.workforce.schemas import AdjustIn, AgreeIn, DecisionIn, DraftIn, LeaveIn, PublishIn, SwapIn
 
 router = APIRouter(include_in_schema=False)
 WEEKDAYS = "一二三四五六日"
@@ -39,6 +39,9 @@ LABELS = {
     "day": "日期",
     "late_reason": "晚发布原因",
     "version": "版本",
+    "cells": "排班格子",
+    "agent_id": "话务员",
+    "shift": "班次",
 }
 
 
@@ -51,9 +54,12 @@ def _week(value: str | None, default: date) -> date:
     if not value:
         return default
     try:
-        return service.week_of(date.fromisoformat(value))
+        day = date.fromisoformat(value)
     except ValueError:
         raise Invalid(f"日期应为 年-月-日,而不是「{value}」") from None
+    if day.year not in service.YEARS:
+        raise Invalid(f"日期应在 {service.YEARS.start}–{service.YEARS.stop - 1} 年之间")
+    return service.week_of(day)
 
 
 def _day_names(days: list[date]) -> list[str]:
@@ -166,7 +172,7 @@ async def draft_form(request: Request, user: CurrentUser, session: DB) -> Redire
     week = str(form.get("week_start") or "")
 
     def draft(body: DraftIn) -> object:
-        return service.do_draft_roster(session, user, body.week_start)
+        return service.do_draft_roster(session, user, body.week_start, body.version)
 
     return await _submit(request, session, DraftIn, f"/workforce/rosters/{week}", draft, "排班草稿已生成")
 
@@ -180,18 +186,11 @@ async def adjust_form(request: Request, week: str, user: CurrentUser, session: D
     cells = []
     for name, value in form.items():
         if name.startswith("cell-"):
-            parts = name.split("-", 2)
-            agent_id = form_int(parts[1]) if len(parts) == 3 else None
-            try:
-                day = date.fromisoformat(parts[2]) if len(parts) == 3 else None
-            except ValueError:
-                day = None
-            if agent_id is None or day is None:
-                return redirect(back, f"没有保存:无法识别的格子「{name}」", request)
-            cells.append(CellIn(agent_id=agent_id, day=day, shift=str(value) or None))
+            agent_id, _, day = name.removeprefix("cell-").partition("-")
+            cells.append({"agent_id": agent_id, "day": day, "shift": str(value) or None})
     try:
-        body = AdjustIn(
-            version=form_int(form.get("version")) or 0, cells=cells, reason=str(form.get("reason") or "") or None
+        body = AdjustIn.model_validate(
+            {"version": form.get("version"), "cells": cells, "reason": str(form.get("reason") or "") or None}
         )
     except ValidationError as problem:
         return redirect(back, "没有保存:" + form_problems(problem, LABELS), request)
@@ -221,7 +220,6 @@ async def publish_form(request: Request, week: str, user: CurrentUser, session: 
 @router.get("/workforce/me")
 def my_page(request: Request, user: CurrentUser, session: DB) -> HTMLResponse:
     mine = service.my_schedule(session, user)
-    service.do_read_notices(session, user)
     colleagues = [a for a in service.visible_agents(session, user) if a.id != user.id and a.team == user.team]
     swaps = service.swap_requests(session, user)
     return render(
@@ -231,6 +229,12 @@ def my_page(request: Request, user: CurrentUser, session: DB) -> HTMLResponse:
         colleagues=colleagues, earliest=service.today() + timedelta(days=service.get_settings().leave_notice_days),
         notice=service.get_settings().leave_notice_days, today=service.today(), weekdays=WEEKDAYS,
     )  # fmt: skip
+
+
+@router.post("/workforce/notices/read")
+async def notices_read_form(request: Request, user: CurrentUser, session: DB) -> RedirectResponse:
+    count = service.do_read_notices(session, user)
+    return redirect("/workforce/me", f"{count} 条通知已标为已读", request)
 
 
 @router.get("/workforce/requests")

@@ -102,6 +102,8 @@ def upgrade() -> None:
         sa.Column("partner_id", sa.Integer(), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("note", sa.String(length=500), nullable=False),
+        sa.Column("requester_shift", sa.String(length=16), nullable=True),
+        sa.Column("partner_shift", sa.String(length=16), nullable=True),
         sa.Column(
             "status",
             sa.Enum(
