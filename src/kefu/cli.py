@@ -978,6 +978,53 @@ def roster(
         out.print("需求全部覆盖。", highlight=False)
 
 
+exam_app = typer.Typer(cls=Group, help="培训考核:成绩分析。", no_args_is_help=True)
+app.add_typer(exam_app, name="exam")
+
+
+@exam_app.command("analyse", cls=Command)
+def exam_analyse(
+    results: Annotated[Path, typer.Argument(metavar="成绩文件", help="CSV 或 Excel:考生、题号、得分、满分,每行一题")],
+    output_format: Annotated[str, typer.Option("--format", metavar="格式", help="table 或 json")] = "table",
+) -> None:
+    """试题分析(Moodle 测验统计的定义):难度指数 = 平均得分 ÷ 满分;区分度 = 该题得分与其余题目总分的
+    相关系数。低于 0.2 的区分度、过难或过易的题目给出建议,便于培训师淘汰不好的题目。
+
+    例:kefu exam analyse 成绩.csv(平台「试题分析」页可导出该文件)
+    """
+    import json
+
+    from kefu.core.errors import KefuError
+    from kefu.dataio.questions import read_results
+    from kefu.training.analysis import analyse
+
+    if output_format not in ("table", "json"):
+        fail(f"--format 应为 table 或 json,而不是「{output_format}」")
+    try:
+        items = analyse(read_results(results.read_bytes(), results.name))
+    except OSError as error:
+        fail(f"{results}:{os_reason(error)}")
+    except KefuError as error:
+        fail(str(error))
+    if output_format == "json":
+        rows = [
+            {"question": i.question, "attempts": i.attempts, "facility": i.facility,
+             "discrimination": i.discrimination, "advice": i.advice}
+            for i in items
+        ]  # fmt: skip
+        out.print_json(json.dumps(rows, ensure_ascii=False))
+        return
+    table = Table(title=f"试题分析({len(items)} 题)", title_justify="left")
+    for header in ("题号", "作答人次", "难度指数", "区分度", "建议"):
+        table.add_column(header, justify="right" if header in ("作答人次", "难度指数", "区分度") else "left")
+    for i in items:
+        table.add_row(
+            escape(i.question), str(i.attempts), "—" if i.facility is None else f"{i.facility:.0%}",
+            "—" if i.discrimination is None else f"{i.discrimination:.2f}", i.advice or "",
+        )  # fmt: skip
+    out.print(table)
+
+
 @app.command(cls=Command)
 def serve(
     host: Annotated[str, typer.Option(metavar="地址", help="监听地址")] = "127.0.0.1",

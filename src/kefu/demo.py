@@ -15,6 +15,7 @@ from kefu.customers.schemas import CustomerCreate
 from kefu.flows import demo_centre, intake
 from kefu.knowledge.demo import seed_demo as seed_knowledge
 from kefu.quality.sampling import ensure_default_plan
+from kefu.training import service as training
 from kefu.workorders import demo as workorders_demo
 
 DEMO_PASSWORD = "kefu2026"
@@ -91,6 +92,7 @@ def seed_demo(
             readers=[u.id for u in agents],
         )
         ensure_default_plan(session)  # seed 004's weekly sample (also made at app startup)
+        training.do_load_shipped_bank(session, next(u for u in users if u.role == Role.TRAINER))
         if centre:
             by_role = {user.role: user for user in users}
             demo_centre.seed_centre(

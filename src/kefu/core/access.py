@@ -28,6 +28,7 @@ class Record(ChoiceSet, title="记录类型"):
     WORK_ORDER = "work_order", "工单"  # an order belongs to its owner (首问负责人) and its assignee
     PERFORMANCE = "performance", "绩效"  # figures, evaluations, coaching plans belong to the agent
     SCHEDULE = "schedule", "排班"  # shifts, leave and swap requests belong to the agent
+    TRAINING = "training", "培训考核"  # a trainee's stage, exams and results belong to the agent
 
 
 class Person(Protocol):
@@ -46,32 +47,39 @@ READ: dict[Role, dict[Record, Scope]] = {
         Record.WORK_ORDER: Scope.ALL,
         Record.PERFORMANCE: Scope.OWN,
         Record.SCHEDULE: Scope.TEAM,
+        Record.TRAINING: Scope.OWN,
     },
     Role.TEAM_LEAD: {
         Record.CALL: Scope.TEAM,
         Record.WORK_ORDER: Scope.ALL,
         Record.PERFORMANCE: Scope.TEAM,
         Record.SCHEDULE: Scope.TEAM,
+        Record.TRAINING: Scope.TEAM,
     },
     Role.QA: {Record.CALL: Scope.ALL, Record.WORK_ORDER: Scope.ALL},
     Role.TRAINER: {
         Record.CALL: Scope.ALL,
         Record.PERFORMANCE: Scope.ALL,
         Record.SCHEDULE: Scope.ALL,
+        Record.TRAINING: Scope.ALL,
     },  # scorecards with customer data masked
     Role.SUPERVISOR: {
         Record.CALL: Scope.ALL,
         Record.WORK_ORDER: Scope.ALL,
         Record.PERFORMANCE: Scope.ALL,
         Record.SCHEDULE: Scope.ALL,
+        Record.TRAINING: Scope.ALL,
     },
     Role.ADMIN: {
         Record.CALL: Scope.ALL,
         Record.WORK_ORDER: Scope.ALL,
         Record.PERFORMANCE: Scope.ALL,
         Record.SCHEDULE: Scope.ALL,
+        Record.TRAINING: Scope.ALL,
     },
 }
+# Training: an agent sits their own exams and sees their own results, a team lead the team's
+# stages and results; trainers (and supervisors) grade, set stages and keep the bank.
 # Schedules: an agent sees the team's roster (to find a partner for a swap) and asks for their own
 # leave and swaps; deciding them is the team lead's for the team, the supervisor's for everyone.
 # Writing performance records (comments, business errors, attendance, surveys, sales, coaching
@@ -85,18 +93,20 @@ WRITE: dict[Role, dict[Record, Scope]] = {
         Record.SCHEDULE: Scope.TEAM,
     },
     Role.QA: {},
-    Role.TRAINER: {},
+    Role.TRAINER: {Record.TRAINING: Scope.ALL},
     Role.SUPERVISOR: {
         Record.CALL: Scope.ALL,
         Record.WORK_ORDER: Scope.ALL,
         Record.PERFORMANCE: Scope.ALL,
         Record.SCHEDULE: Scope.ALL,
+        Record.TRAINING: Scope.ALL,
     },
     Role.ADMIN: {
         Record.CALL: Scope.ALL,
         Record.WORK_ORDER: Scope.ALL,
         Record.PERFORMANCE: Scope.ALL,
         Record.SCHEDULE: Scope.ALL,
+        Record.TRAINING: Scope.ALL,
     },
 }
 

@@ -96,6 +96,9 @@ class AuditEntity(ChoiceSet, title="对象类型"):
     LEAVE = "leave", "请假申请"
     SWAP = "swap", "换班申请"
     NOTICE = "notice", "排班通知"
+    QUESTION = "question", "题库"
+    TRAINEE = "trainee", "培训状态"
+    EXAM = "exam", "理论考核"
 
 
 class AuditEntry(Base):

@@ -79,6 +79,17 @@ class Settings(BaseSettings):
     )
     leave_notice_days: int = Field(default=3, ge=0, le=60, description="请假至少提前几天申请")
     roster_notice_days: int = Field(default=7, ge=0, le=60, description="排班至少提前几天发布")
+    # Training (SPEC §9, seed 004): the theory exam.
+    exam_blueprint: str = Field(
+        default="single:30x1,multiple:15x2,true_false:10x1,short:5x6",
+        description="理论考核试卷结构:题型:题数x每题分值,总分 100",
+    )
+    exam_minutes: int = Field(default=90, ge=1, le=600, description="理论考核时长(分钟)")
+    exam_pass_mark: float = Field(default=80, gt=0, le=100, description="理论考核及格分")
+    exam_multiple_scoring: Literal["all_or_nothing", "partial"] = Field(
+        default="all_or_nothing", description="多选题计分:全对才得分,或少选得一半分"
+    )
+    exam_retake_days: int = Field(default=7, ge=0, le=90, description="补考最早在首次考试几天后")
     db_pool_timeout: float = Field(
         default=3, gt=0, le=30, description="seconds to wait for a database connection before answering 503"
     )

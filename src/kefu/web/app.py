@@ -47,6 +47,7 @@ def routers() -> list[APIRouter]:
     from kefu.quality.api import reviews as quality_reviews_api
     from kefu.quality.api import rulebooks as quality_rulebooks_api
     from kefu.quality.api import sampling as quality_sampling_api
+    from kefu.training.api import router as training_api
     from kefu.web import audit_api
     from kefu.web.pages import assist as assist_pages
     from kefu.web.pages import audit as audit_pages
@@ -60,6 +61,7 @@ def routers() -> list[APIRouter]:
     from kefu.web.pages import quality_rulebooks as quality_rulebooks_pages
     from kefu.web.pages import quality_sampling as quality_sampling_pages
     from kefu.web.pages import sessions as session_pages
+    from kefu.web.pages import training as training_pages
     from kefu.web.pages import workforce as workforce_pages
     from kefu.workforce.api import router as workforce_api
     from kefu.workorders.api import router as workorders_api
@@ -75,6 +77,7 @@ def routers() -> list[APIRouter]:
         knowledge_api,
         performance_api,
         workforce_api,
+        training_api,
         audit_api.router,
         auth.router,
         session_pages.router,
@@ -86,6 +89,7 @@ def routers() -> list[APIRouter]:
         knowledge_pages.router,
         performance_pages.router,
         workforce_pages.router,
+        training_pages.router,
         audit_pages.router,
         assist_api,
         assist_pages.router,

@@ -1,0 +1,144 @@
+"""/api/training: the question bank (Excel in and out, the shipped bank), trainees' stages, the
+theory exam (start, answers saved as one goes, hand-in, grading, results) and item analysis.
+Thin: who may see or do what is kefu.training.service's."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Query, UploadFile
+from fastapi.responses import Response
+
+from kefu.core.audit import AuditAction, AuditEntity, record
+from kefu.core.fields import Id, Version
+from kefu.core.spreadsheets import MEDIA_TYPES, to_csv
+from kefu.dataio.api import read_upload
+from kefu.dataio.questions import questions_workbook, read_questions
+from kefu.http.deps import DB, CurrentUser
+from kefu.training import service
+from kefu.training.models import Category, QuestionType, SittingStatus
+from kefu.training.schemas import (
+    AnswerIn,
+    GradesIn,
+    ItemOut,
+    QuestionIn,
+    QuestionOut,
+    ResultOut,
+    SittingOut,
+    StageIn,
+    TraineeOut,
+)
+
+router = APIRouter(prefix="/api/training", tags=["training"])
+XLSX = MEDIA_TYPES["xlsx"]
+
+
+@router.get("/questions")
+def questions(
+    user: CurrentUser, session: DB, type: QuestionType | None = None, category: Category | None = None
+) -> list[QuestionOut]:
+    """The bank with its keys (trainers, supervisors)."""
+    return [service.question_out(q) for q in service.questions(session, user, kind=type, category=category)]
+
+
+@router.post("/questions")
+def save_question(
+    body: QuestionIn, user: CurrentUser, session: DB, version: Annotated[Version | None, Query()] = None
+) -> QuestionOut:
+    """A new question, or a change to the one with the same 题号 (with the ``version`` edited)."""
+    return service.question_out(service.do_save_question(session, user, body, version))
+
+
+@router.post("/questions/shipped")
+def load_shipped(user: CurrentUser, session: DB) -> dict[str, int]:
+    """Add (or bring back to its shipped wording) kefu's own bank, written from the seeds."""
+    added, changed = service.do_load_shipped_bank(session, user)
+    return {"added": added, "changed": changed}
+
+
+@router.post("/questions/import")
+def import_questions(user: CurrentUser, session: DB, file: Annotated[UploadFile, File()]) -> dict[str, int]:
+    """An Excel or CSV sheet (题号, 题型, 考核范围, 题干, 选项A–F, 答案, …): all rows or none."""
+    items = read_questions(read_upload(file), file.filename or "题库")
+    added, changed = service.do_import_questions(session, user, items, file.filename or "题库")
+    return {"added": added, "changed": changed}
+
+
+@router.get("/questions/export")
+def export_questions(user: CurrentUser, session: DB) -> Response:
+    items = [service.question_out(q) for q in service.questions(session, user)]
+    record(session, user.id, AuditAction.EXPORT, AuditEntity.QUESTION, None, detail=f"导出题库 {len(items)} 道")
+    return Response(
+        questions_workbook(items), media_type=XLSX, headers={"Content-Disposition": 'attachment; filename="bank.xlsx"'}
+    )
+
+
+@router.get("/trainees")
+def trainees(user: CurrentUser, session: DB) -> list[TraineeOut]:
+    return service.trainees(session, user)
+
+
+@router.put("/trainees")
+def set_stage(body: StageIn, user: CurrentUser, session: DB) -> list[TraineeOut]:
+    """在训 / 待考 (a new round of attempts) / 已上岗 / 需重新培训, set by a trainer."""
+    service.do_set_stage(session, user, body)
+    return service.trainees(session, user)
+
+
+@router.post("/exams", status_code=201)
+def start_exam(user: CurrentUser, session: DB) -> SittingOut:
+    """The candidate's theory exam: a paper drawn for them, or the one under way."""
+    sitting = service.do_start_exam(session, user)
+    return service.sitting_view(session, user, sitting.id)
+
+
+@router.get("/exams/{sitting_id}")
+def exam(sitting_id: Id, user: CurrentUser, session: DB) -> SittingOut:
+    return service.sitting_view(session, user, sitting_id)
+
+
+@router.put("/exams/{sitting_id}/answers")
+def save_answer(sitting_id: Id, body: AnswerIn, user: CurrentUser, session: DB) -> dict[str, int]:
+    """One answer, kept at once; refused after the time is up."""
+    sitting = service.do_save_answer(session, user, sitting_id, body)
+    return {"seconds_left": service.seconds_left(sitting)}
+
+
+@router.post("/exams/{sitting_id}/submit")
+def submit(sitting_id: Id, user: CurrentUser, session: DB) -> dict[str, object]:
+    sitting = service.do_submit(session, user, sitting_id)
+    final = sitting.status in (SittingStatus.PASSED, SittingStatus.FAILED)
+    return {"status": sitting.status.value, "label": sitting.status.label, "total": sitting.total if final else None}
+
+
+@router.post("/exams/{sitting_id}/grades")
+def grade(sitting_id: Id, body: GradesIn, user: CurrentUser, session: DB) -> ResultOut:
+    service.do_grade(session, user, sitting_id, body)
+    return service.result_view(session, user, sitting_id)
+
+
+@router.get("/exams/{sitting_id}/result")
+def result(sitting_id: Id, user: CurrentUser, session: DB) -> ResultOut:
+    return service.result_view(session, user, sitting_id)
+
+
+@router.get("/analysis")
+def analysis(user: CurrentUser, session: DB) -> list[ItemOut]:
+    """Facility and discrimination of every question answered in a final sitting (Moodle's definitions)."""
+    return service.item_analysis(session, user)
+
+
+@router.get("/results.csv")
+def results_csv(user: CurrentUser, session: DB) -> Response:
+    """Every final sitting, one row per candidate and question — what ``kefu exam analyse`` reads."""
+    rows = [
+        (s.agent.agent_no + f"#{s.attempt}", by_id[item["question_id"]].code, s.scores[str(item["question_id"])],
+         item["points"])
+        for s, by_id in service.final_scores(session, user)
+        for item in s.paper
+    ]  # fmt: skip
+    record(session, user.id, AuditAction.EXPORT, AuditEntity.EXAM, None, detail=f"导出考试成绩 {len(rows)} 行")
+    return Response(
+        to_csv(["考生", "题号", "得分", "满分"], rows), media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="results.csv"'},
+    )  # fmt: skip
