@@ -115,3 +115,64 @@ def test_the_page_hands_in_by_itself_when_time_is_up(page, school) -> None:  # t
     with sessions() as session:
         done = session.get(Sitting, sitting_id)
         assert done.status is SittingStatus.FAILED and done.total == 0 and done.submitted_at <= done.deadline
+
+
+def test_a_role_play_from_start_to_scored_transcript(page, school) -> None:  # type: ignore[no-untyped-def]
+    login(page, school[1], "10001")
+    page.goto("/training/roleplay")
+    headings = [page.locator("h2").nth(i).inner_text() for i in range(page.locator("h2").count())]
+    assert {"基础场景", "复杂场景", "投诉处理", "异常处理", "销售话术"} <= set(headings)
+    assert page.locator("details.scenario").count() >= 15
+    scenario = page.locator('details.scenario[data-code="basic-01"]')
+    scenario.locator("summary").click()
+    assert "[必要]" in scenario.inner_text()
+    scenario.get_by_role("button", name="开始演练").click()
+    page.wait_for_url("**/training/roleplay/*")
+    replies = [
+        "您好,感谢致电智能科技客服中心,我是客服小李,工号12345,很高兴为您服务。",
+        "张先生您好,为了保障您的账户安全,请您提供一下手机号码最后四位进行身份验证。",
+        "谢谢您的配合,验证通过。我们有基础版、标准版和高级版三种套餐,分别是1999元、3999元和5999元。",
+        "张先生,请问您对哪个套餐更感兴趣呢?",
+        "请问还有其他可以帮到您的吗?感谢您的来电,祝您生活愉快,再见。",
+    ]
+    for text in [*replies, *["好的"] * 8]:
+        if page.locator("#reply").count() == 0:
+            break
+        before = page.locator("#turns li").count()
+        page.locator('#reply textarea[name="text"]').fill(text)
+        page.locator("#reply button").click()
+        page.wait_for_load_state()
+        assert page.locator("#turns li").count() > before  # the customer answered (or the play ended)
+    assert page.locator("#result").count() == 1
+    assert page.locator("#roleplay-score").inner_text() != "—"
+    said, total = page.locator("#key-said").inner_text().split("/")
+    assert int(total) >= 4 and int(said) >= 4
+
+
+def test_the_trainer_records_a_practical_exam_and_assigns_practice(page, school) -> None:  # type: ignore[no-untyped-def]
+    application, url = school
+    login(page, url, "40001")
+    page.goto("/training/practicals/new")
+    page.locator('select[name="agent_id"]').select_option(label="王敏(10002)· 待考")
+    page.locator('select[name="scenario-0"]').select_option("basic-01")
+    page.locator('textarea[name="transcript-0"]').fill(
+        "客户:你好\n客服:您好,感谢致电,我是客服小王,工号10002,很高兴为您服务"
+    )
+    page.locator('select[name="scenario-1"]').select_option("complaint-01")
+    page.locator('textarea[name="transcript-1"]').fill("客户:你们怎么搞的!\n客服:非常抱歉给您带来不便,我理解您的心情")
+    for box in page.locator('#practical-form input[name^="score-"]').all():
+        box.fill("88")
+    page.locator("#practical-form button[type=submit]").click()
+    page.wait_for_url("**/training/practicals/*")
+    assert page.locator("#practical-total").inner_text().startswith("88")
+    assert page.locator("section.simulated").count() == 2
+    with application.state.sessions() as session:  # type: ignore[attr-defined]
+        agent_id = session.scalars(select(User.id).where(User.agent_no == "10001")).one()
+    page.goto(f"/training/agents/{agent_id}/practice")
+    assert page.locator("h1").inner_text().startswith("针对性练习")
+    offered = page.locator("#proposals button")
+    if offered.count():
+        offered.first.click()
+        page.wait_for_load_state()
+        assert page.locator(".flash").inner_text() == "练习已安排"
+        assert page.locator("#assignments tbody tr").first.locator("td").nth(2).inner_text() == "未完成"

@@ -23,6 +23,9 @@ from kefu.core.errors import Conflict, Forbidden, Invalid
 from kefu.core.security import Role
 from kefu.flows.adherence import do_feed_attendance
 from kefu.performance.models import Attendance
+from kefu.training import service as training
+from kefu.training.models import Stage
+from kefu.training.schemas import StageIn
 from kefu.workforce import service
 from kefu.workforce.models import LeaveKind, Notice, RequestStatus, RosterStatus
 from kefu.workforce.schemas import AdjustIn, AgreeIn, CellIn, DecisionIn, LeaveIn, PublishIn, SwapIn
@@ -98,6 +101,7 @@ def test_a_draft_from_the_forecast_rosters_everyone_around_approved_leave(centre
         )
         assert not leave.late
         service.do_decide_leave(session, who(session, ids, "lead"), leave.id, DecisionIn(approve=True, version=1))
+        training.do_set_stage(session, boss, StageIn(agent_id=ids["a3"], stage=Stage.TRAINING))  # a new hire
         roster = service.do_draft_roster(session, boss, week, seconds=5)
         view = service.roster_view(session, boss, week)
     assert view.status is RosterStatus.DRAFT and len(view.rows) == 4
@@ -108,6 +112,8 @@ def test_a_draft_from_the_forecast_rosters_everyone_around_approved_leave(centre
     assert row.shifts[:2] == [None, None] and row.leave[:2] == [True, True]
     assert sum(1 for s in row.shifts if s) == 5  # five days, around the leave
     assert view.gaps == ["07:30"] and view.problems == []
+    new_hire = next(r for r in view.rows if r.agent_no == "81003")
+    assert new_hire.stage == "在训" and new_hire.shifts == [None] * 7  # on the grid, never rostered
     assert roster.basis["计算方法"] == "Erlang C"
     with sessions() as session, pytest.raises(Forbidden, match="草稿"):
         service.roster_view(session, who(session, ids, "a2"), week)  # agents see published rosters only

@@ -26,7 +26,7 @@ from kefu.quality.models import (  # noqa: F401
     SamplingPlan,
     SamplingRun,
 )
-from kefu.training.models import Question, Sitting, Trainee  # noqa: F401
+from kefu.training.models import Practical, PracticeAssignment, Question, RolePlay, Sitting, Trainee  # noqa: F401
 from kefu.workforce.models import (  # noqa: F401
     Assignment,
     LeaveRequest,

@@ -99,6 +99,9 @@ class AuditEntity(ChoiceSet, title="对象类型"):
     QUESTION = "question", "题库"
     TRAINEE = "trainee", "培训状态"
     EXAM = "exam", "理论考核"
+    ROLEPLAY = "roleplay", "情景演练"
+    PRACTICAL = "practical", "实操考核"
+    ASSIGNMENT = "assignment", "练习任务"
 
 
 class AuditEntry(Base):

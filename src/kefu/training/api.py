@@ -4,7 +4,7 @@ Thin: who may see or do what is kefu.training.service's."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import Response
@@ -14,16 +14,22 @@ from kefu.core.fields import Id, Version
 from kefu.core.spreadsheets import MEDIA_TYPES, to_csv
 from kefu.dataio.api import read_upload
 from kefu.dataio.questions import questions_workbook, read_questions
+from kefu.http.api_docs import download_responses
 from kefu.http.deps import DB, CurrentUser
-from kefu.training import service
+from kefu.training import practice, roleplay, service
 from kefu.training.models import Category, QuestionType, SittingStatus
 from kefu.training.schemas import (
     AnswerIn,
+    AssignIn,
     GradesIn,
     ItemOut,
+    PracticalIn,
     QuestionIn,
     QuestionOut,
+    ReplyIn,
     ResultOut,
+    RolePlayIn,
+    RolePlayOut,
     SittingOut,
     StageIn,
     TraineeOut,
@@ -64,7 +70,9 @@ def import_questions(user: CurrentUser, session: DB, file: Annotated[UploadFile,
     return {"added": added, "changed": changed}
 
 
-@router.get("/questions/export")
+@router.get(
+    "/questions/export", response_class=Response, responses=download_responses("xlsx", description="题库 .xlsx")
+)
 def export_questions(user: CurrentUser, session: DB) -> Response:
     items = [service.question_out(q) for q in service.questions(session, user)]
     record(session, user.id, AuditAction.EXPORT, AuditEntity.QUESTION, None, detail=f"导出题库 {len(items)} 道")
@@ -128,7 +136,7 @@ def analysis(user: CurrentUser, session: DB) -> list[ItemOut]:
     return service.item_analysis(session, user)
 
 
-@router.get("/results.csv")
+@router.get("/results.csv", response_class=Response, responses=download_responses("csv", description="考试成绩 CSV"))
 def results_csv(user: CurrentUser, session: DB) -> Response:
     """Every final sitting, one row per candidate and question — what ``kefu exam analyse`` reads."""
     rows = [
@@ -142,3 +150,55 @@ def results_csv(user: CurrentUser, session: DB) -> Response:
         to_csv(["考生", "题号", "得分", "满分"], rows), media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="results.csv"'},
     )  # fmt: skip
+
+
+def roleplay_out(play: Any) -> RolePlayOut:
+    scenario = roleplay.scenarios()[play.scenario]
+    return RolePlayOut(
+        id=play.id, agent_id=play.agent_id, scenario=scenario.code, chapter=scenario.chapter, title=scenario.title,
+        description=scenario.description, customer=scenario.customer, notes=scenario.notes,
+        turns=play.state["turns"], finished=play.finished_at is not None, started_at=play.started_at,
+        finished_at=play.finished_at, result=play.result,
+    )  # fmt: skip
+
+
+@router.get("/scenarios")
+def scenarios(user: CurrentUser) -> list[dict[str, object]]:
+    """The simulation handbook: five chapters, each scenario with its description, customer,
+    key phrases (required or optional) and notes."""
+    return [
+        {"code": s.code, "chapter": s.chapter, "title": s.title, "description": s.description, "customer": s.customer,
+         "notes": s.notes, "key_phrases": [{"text": k.text, "required": k.required} for k in s.key_phrases]}
+        for s in roleplay.scenarios().values()
+    ]  # fmt: skip
+
+
+@router.post("/roleplays", status_code=201)
+def start_roleplay(body: RolePlayIn, user: CurrentUser, session: DB) -> RolePlayOut:
+    return roleplay_out(practice.do_start_roleplay(session, user, body.scenario, body.assignment_id))
+
+
+@router.post("/roleplays/{play_id}/reply")
+def reply(play_id: Id, body: ReplyIn, user: CurrentUser, session: DB) -> RolePlayOut:
+    """The agent's reply; the scripted customer answers; at the end the transcript is scored."""
+    return roleplay_out(practice.do_roleplay_reply(session, user, play_id, body.text))
+
+
+@router.get("/roleplays/{play_id}")
+def get_roleplay(play_id: Id, user: CurrentUser, session: DB) -> RolePlayOut:
+    return roleplay_out(practice.roleplay_of(session, user, play_id))
+
+
+@router.post("/practicals", status_code=201)
+def record_practical(body: PracticalIn, user: CurrentUser, session: DB) -> dict[str, object]:
+    """The practical exam: the trainer's five scores and the simulated calls, each inspected."""
+    calls = [practice.SimulatedCall(c.scenario, c.transcript) for c in body.calls]
+    done = practice.do_record_practical(session, user, body.agent_id, calls, body.scores, body.comments, body.comment)
+    return {"id": done.id, "total": done.total, "passed": done.passed, "calls": done.calls}
+
+
+@router.post("/assignments", status_code=201)
+def assign(body: AssignIn, user: CurrentUser, session: DB) -> dict[str, int]:
+    """Practice for an agent (a scenario or an article), with the inspection rules it answers."""
+    done = practice.do_assign(session, user, body.agent_id, body.scenario, body.article_id, body.rules, body.reason)
+    return {"id": done.id}

@@ -101,3 +101,59 @@ class Trainee(Timestamped, Base):
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     agent: Mapped[User] = relationship(foreign_keys=[agent_id], lazy="joined")
+
+
+class RolePlay(Base):
+    """An agent's role play against a scenario's scripted customer, and its scoring at the end."""
+
+    __tablename__ = "training_roleplays"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    scenario: Mapped[str] = mapped_column(String(32))  # a scenario code of the handbook
+    assignment_id: Mapped[int | None] = mapped_column(ForeignKey("training_assignments.id", ondelete="SET NULL"))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)  # kefu.training.roleplay.Play
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the inspection and the key phrases
+
+    agent: Mapped[User] = relationship(lazy="joined")
+
+
+class Practical(Base):
+    """Seed 004's practical exam: 2–3 simulated calls with the trainer as the customer, five
+    criteria scored by the trainer, each call's transcript inspected beside them."""
+
+    __tablename__ = "training_practicals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    trainer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    held_at: Mapped[datetime]
+    calls: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # scenario, turns, inspection
+    criteria: Mapped[dict[str, Any]] = mapped_column(JSON)  # criterion → score 0–100 and comment
+    total: Mapped[float]
+    passed: Mapped[bool]
+    comment: Mapped[str | None] = mapped_column(Text)
+
+    agent: Mapped[User] = relationship(foreign_keys=[agent_id], lazy="joined")
+    trainer: Mapped[User] = relationship(foreign_keys=[trainer_id], lazy="joined")
+
+
+class PracticeAssignment(Base):
+    """Practice a trainer gave an agent (a scenario to role-play, an article to read), with the
+    findings that called for it: the loop from inspection back to training."""
+
+    __tablename__ = "training_assignments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    scenario: Mapped[str | None] = mapped_column(String(32))
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("knowledge_articles.id", ondelete="SET NULL"))
+    rules: Mapped[list[str]] = mapped_column(JSON, default=list)  # the inspection rules it answers
+    reason: Mapped[str] = mapped_column(String(500))
+    assigned_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    assigned_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+
+    agent: Mapped[User] = relationship(foreign_keys=[agent_id], lazy="joined")

@@ -169,3 +169,49 @@ class ItemOut(BaseModel):
     facility: float | None
     discrimination: float | None
     advice: str | None
+
+
+class RolePlayIn(Body):
+    scenario: str = Field(min_length=1, max_length=32, description="话务模拟手册的场景代码,如 basic-01")
+    assignment_id: Id | None = None
+
+
+class ReplyIn(Body):
+    text: str = Field(min_length=1, max_length=1000)
+
+
+class RolePlayOut(BaseModel):
+    id: int
+    agent_id: int
+    scenario: str
+    chapter: str
+    title: str
+    description: str
+    customer: str
+    notes: str
+    turns: list[dict[str, Any]]
+    finished: bool
+    started_at: CentreTime
+    finished_at: CentreTime | None
+    result: dict[str, Any] | None
+
+
+class SimulatedCallIn(Body):
+    scenario: str = Field(min_length=1, max_length=32)
+    transcript: str = Field(min_length=1, max_length=20000, description="一行一句:「客服:…」「客户:…」")
+
+
+class PracticalIn(Body):
+    agent_id: Id
+    calls: list[SimulatedCallIn] = Field(min_length=2, max_length=3)
+    scores: dict[str, float] = Field(description="基础知识、系统操作、问题解决、沟通技巧、综合表现,各 0–100")
+    comments: dict[str, str] = Field(default_factory=dict)
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class AssignIn(Body):
+    agent_id: Id
+    scenario: str | None = Field(default=None, max_length=32)
+    article_id: Id | None = None
+    rules: list[str] = Field(default_factory=list, max_length=10)
+    reason: str = Field(min_length=1, max_length=500)

@@ -76,6 +76,7 @@ class RosterRow(BaseModel):
     agent_no: str
     name: str
     team: str | None
+    stage: str | None = None  # 在训 / 待考 / 需重新培训: a new hire not on duty yet, never rostered
     shifts: list[str | None]  # one per day of the week
     leave: list[bool]
     nights: int

@@ -24,6 +24,7 @@ from kefu.core.db import get_or_404, utcnow
 from kefu.core.errors import Conflict, Forbidden, Invalid, NotFound
 from kefu.core.security import Permission, Role, allowed
 from kefu.core.settings import get_settings
+from kefu.training.models import Stage, Trainee
 from kefu.workforce import models as m
 from kefu.workforce import queries
 from kefu.workforce.erlang import Load, on_roster, required
@@ -306,9 +307,17 @@ def _solver_agents(
     ]
 
 
+def _in_training(session: Session) -> dict[int, Stage]:
+    """New hires not yet on duty (kefu.training): on the roster's grid with their stage, never rostered."""
+    rows = session.execute(select(Trainee.agent_id, Trainee.stage).where(Trainee.stage != Stage.ON_DUTY))
+    return dict(rows.tuples().all())
+
+
 def _all_agents(session: Session) -> list[User]:
+    """The agents the roster is for: active, and on duty (not still in training)."""
     query = select(User).where(User.role == Role.AGENT, User.active.is_(True)).order_by(User.team, User.agent_no)
-    return list(session.scalars(query))
+    training = _in_training(session)
+    return [a for a in session.scalars(query) if a.id not in training]
 
 
 def do_draft_roster(
@@ -420,6 +429,7 @@ def roster_view(session: Session, user: User, week_start: date, team: str | None
         raise Forbidden("这一周的排班还是草稿,发布后才能查看")
     visible = visible_agents(session, user)
     shown = [a for a in visible if team is None or a.team == team]
+    training = _in_training(session)
     everyone = _all_agents(session)
     plan = _plan_of(roster)
     days = week_days(week_start)
@@ -430,6 +440,7 @@ def roster_view(session: Session, user: User, week_start: date, team: str | None
         rows.append(
             RosterRow(
                 agent_id=a.id, agent_no=a.agent_no, name=a.name, team=a.team, shifts=shifts,
+                stage=training[a.id].label if a.id in training else None,
                 leave=[d in leave.get(a.id, set()) for d in days],
                 nights=sum(1 for c in shifts if c and SHIFT_BY_CODE[c].end > SLOTS),
                 weekends=sum(1 for c in shifts[5:] if c),

@@ -12,20 +12,28 @@ from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from kefu.accounts.models import User
 from kefu.core.db import attempt
 from kefu.core.errors import Conflict, Forbidden, Invalid, NotFound
 from kefu.core.fields import Id
+from kefu.core.security import Role
 from kefu.dataio.api import read_upload
 from kefu.dataio.questions import read_questions
 from kefu.http.deps import DB, CurrentUser
 from kefu.inspection.charts import Bar, hbars
-from kefu.training import service
+from kefu.training import practice, roleplay, service
 from kefu.training.models import Category, QuestionType, SittingStatus, Stage
-from kefu.training.schemas import LETTERS, GradesIn, StageIn
-from kefu.web.pages.common import form_body, form_int, form_problems, redirect, render
+from kefu.training.schemas import LETTERS, AssignIn, GradesIn, PracticalIn, ReplyIn, RolePlayIn, StageIn
+from kefu.web.pages.common import form_body, form_int, form_problems, redirect
+from kefu.web.pages.common import render as render_page
 
 router = APIRouter(include_in_schema=False)
 REFUSALS = (Invalid, Conflict, Forbidden, NotFound)
+
+
+def render(request: Request, name: str, user: Any, **context: Any) -> HTMLResponse:
+    """A training page, with whether the tabs offer the trainer's pages."""
+    return render_page(request, name, user, can_manage=service.may_manage(user), **context)
 LABELS = {"agent_id": "话务员", "stage": "培训状态", "note": "备注", "points": "得分", "comment": "评语"}
 
 
@@ -185,3 +193,150 @@ def analysis_page(request: Request, user: CurrentUser, session: DB) -> HTMLRespo
     ]  # fmt: skip
     chart = hbars(bars, "区分度最低的题目", "question", scale=1.0) if bars else None
     return render(request, "training_analysis.html", user, items=items, chart=chart)
+
+
+# ---------------------------------------------------------------- role play
+
+
+@router.get("/training/roleplay")
+def handbook_page(request: Request, user: CurrentUser, session: DB) -> HTMLResponse:
+    mine = practice.roleplays(session, user, user.id) if user.role is Role.AGENT else []
+    todo = [e for e in practice.assignments(session, user, user.id) if e.assignment.done_at is None]
+    return render(
+        request, "training_handbook.html", user, scenarios=list(roleplay.scenarios().values()),
+        chapters=roleplay.CHAPTERS, mine=mine, todo=todo if user.role is Role.AGENT else [],
+        may_play=user.role is Role.AGENT,
+    )  # fmt: skip
+
+
+@router.post("/training/roleplay")
+async def start_roleplay_form(request: Request, user: CurrentUser, session: DB) -> RedirectResponse:
+    form = await request.form()
+    try:
+        body = form_body(RolePlayIn, form)
+    except ValidationError as problem:
+        return redirect("/training/roleplay", "没有开始:" + form_problems(problem, LABELS), request)
+    try:
+        with attempt(session):
+            play = practice.do_start_roleplay(session, user, body.scenario, body.assignment_id)
+    except REFUSALS as error:
+        return redirect("/training/roleplay", str(error), request)
+    return redirect(f"/training/roleplay/{play.id}")
+
+
+@router.get("/training/roleplay/{play_id}")
+def roleplay_page(request: Request, play_id: Id, user: CurrentUser, session: DB) -> HTMLResponse:
+    play = practice.roleplay_of(session, user, play_id)
+    scenario = roleplay.scenarios()[play.scenario]
+    return render(request, "training_roleplay.html", user, play=play, scenario=scenario, mine=play.agent_id == user.id)
+
+
+@router.post("/training/roleplay/{play_id}/reply")
+async def reply_form(request: Request, play_id: Id, user: CurrentUser, session: DB) -> RedirectResponse:
+    back = f"/training/roleplay/{play_id}"
+    form = await request.form()
+    try:
+        body = form_body(ReplyIn, form)
+    except ValidationError as problem:
+        return redirect(back, form_problems(problem, {"text": "回复"}), request)
+    try:
+        with attempt(session):
+            play = practice.do_roleplay_reply(session, user, play_id, body.text)
+    except REFUSALS as error:
+        return redirect(back, str(error), request)
+    return redirect(
+        back + ("#result" if play.finished_at else "#reply"), "演练结束,已评分" if play.finished_at else None, request
+    )
+
+
+# ---------------------------------------------------------------- the practical exam
+
+
+@router.get("/training/practicals/new")
+def practical_form_page(request: Request, user: CurrentUser, session: DB, agent_id: int | None = None) -> HTMLResponse:
+    if not service.may_manage(user):
+        raise Forbidden(f"{user.role.label}无权记录实操考核(培训师、主管可以)")
+    return render(
+        request, "training_practical_new.html", user, scenarios=list(roleplay.scenarios().values()),
+        criteria=practice.CRITERIA, agent_id=agent_id, trainees=service.trainees(session, user),
+    )  # fmt: skip
+
+
+@router.post("/training/practicals")
+async def practical_form(request: Request, user: CurrentUser, session: DB) -> RedirectResponse:
+    form = await request.form()
+    calls = [
+        {"scenario": form.get(f"scenario-{i}"), "transcript": form.get(f"transcript-{i}")}
+        for i in range(3)
+        if str(form.get(f"scenario-{i}") or "").strip() and str(form.get(f"transcript-{i}") or "").strip()
+    ]
+    data = {
+        "agent_id": form.get("agent_id"), "calls": calls,
+        "scores": {k: form.get(f"score-{k}") for k in practice.CRITERIA if str(form.get(f"score-{k}") or "").strip()},
+        "comments": {k: str(form.get(f"comment-{k}")) for k in practice.CRITERIA if form.get(f"comment-{k}")},
+        "comment": form.get("comment") or None,
+    }  # fmt: skip
+    back = f"/training/practicals/new?agent_id={form_int(form.get('agent_id')) or ''}"
+    try:
+        body = PracticalIn.model_validate(data)
+    except ValidationError as problem:
+        return redirect(
+            back, "没有保存:" + form_problems(problem, {**LABELS, "calls": "模拟通话", "scores": "评分"}), request
+        )
+    try:
+        with attempt(session):
+            done = practice.do_record_practical(
+                session, user, body.agent_id, [practice.SimulatedCall(c.scenario, c.transcript) for c in body.calls],
+                body.scores, body.comments, body.comment,
+            )  # fmt: skip
+    except REFUSALS as error:
+        return redirect(back, str(error), request)
+    return redirect(
+        f"/training/practicals/{done.id}", f"实操考核 {done.total:g} 分,{'通过' if done.passed else '未通过'}", request
+    )
+
+
+@router.get("/training/practicals/{practical_id}")
+def practical_page(request: Request, practical_id: Id, user: CurrentUser, session: DB) -> HTMLResponse:
+    found = next((p for p in practice.practicals(session, user) if p.id == practical_id), None)
+    if found is None:
+        raise NotFound(f"实操考核 {practical_id} 不存在或不在您的权限范围内")
+    return render(request, "training_practical.html", user, p=found)
+
+
+# ---------------------------------------------------------------- the loop
+
+
+@router.get("/training/agents/{agent_id}/practice")
+def practice_page(request: Request, agent_id: Id, user: CurrentUser, session: DB) -> HTMLResponse:
+    found, plans = practice.proposals(session, user, agent_id)
+    return render(
+        request, "training_practice.html", user, agent=session.get(User, agent_id), proposals=found, plans=plans,
+        effects=practice.assignments(session, user, agent_id), scenarios=roleplay.scenarios(),
+    )  # fmt: skip
+
+
+@router.post("/training/assignments")
+async def assign_form(request: Request, user: CurrentUser, session: DB) -> RedirectResponse:
+    form = await request.form()
+    back = f"/training/agents/{form_int(form.get('agent_id')) or 0}/practice"
+    try:
+        body = form_body(AssignIn, form)
+    except ValidationError as problem:
+        return redirect(back, "没有安排:" + form_problems(problem, LABELS), request)
+    try:
+        with attempt(session):
+            practice.do_assign(session, user, body.agent_id, body.scenario, body.article_id, body.rules, body.reason)
+    except REFUSALS as error:
+        return redirect(back, str(error), request)
+    return redirect(back, "练习已安排", request)
+
+
+@router.post("/training/assignments/{assignment_id}/read")
+async def read_form(request: Request, assignment_id: Id, user: CurrentUser, session: DB) -> RedirectResponse:
+    try:
+        with attempt(session):
+            practice.do_finish_reading(session, user, assignment_id)
+    except REFUSALS as error:
+        return redirect("/training/roleplay", str(error), request)
+    return redirect("/training/roleplay", "已完成阅读任务", request)

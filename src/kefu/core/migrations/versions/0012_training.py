@@ -1,4 +1,5 @@
-"""training: the question bank, theory-exam sittings, trainees' stages
+"""training: the question bank, theory-exam sittings, trainees' stages, role plays, practical
+exams and assigned practice
 
 Revision ID: 0012
 Revises: 0011
@@ -52,6 +53,24 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_training_questions_type"), ["type"], unique=False)
 
     op.create_table(
+        "training_practicals",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("agent_id", sa.Integer(), nullable=False),
+        sa.Column("trainer_id", sa.Integer(), nullable=False),
+        sa.Column("held_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("calls", sa.JSON(), nullable=False),
+        sa.Column("criteria", sa.JSON(), nullable=False),
+        sa.Column("total", sa.Double(), nullable=False),
+        sa.Column("passed", sa.Boolean(), nullable=False),
+        sa.Column("comment", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(["agent_id"], ["users.id"], name=op.f("fk_training_practicals_agent_id_users")),
+        sa.ForeignKeyConstraint(["trainer_id"], ["users.id"], name=op.f("fk_training_practicals_trainer_id_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_training_practicals")),
+    )
+    with op.batch_alter_table("training_practicals", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_training_practicals_agent_id"), ["agent_id"], unique=False)
+
+    op.create_table(
         "training_sittings",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("agent_id", sa.Integer(), nullable=False),
@@ -99,14 +118,71 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_training_trainees")),
         sa.UniqueConstraint("agent_id", name=op.f("uq_training_trainees_agent_id")),
     )
+    op.create_table(
+        "training_assignments",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("agent_id", sa.Integer(), nullable=False),
+        sa.Column("scenario", sa.String(length=32), nullable=True),
+        sa.Column("article_id", sa.Integer(), nullable=True),
+        sa.Column("rules", sa.JSON(), nullable=False),
+        sa.Column("reason", sa.String(length=500), nullable=False),
+        sa.Column("assigned_by", sa.Integer(), nullable=False),
+        sa.Column("assigned_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("done_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["agent_id"], ["users.id"], name=op.f("fk_training_assignments_agent_id_users")),
+        sa.ForeignKeyConstraint(
+            ["article_id"],
+            ["knowledge_articles.id"],
+            name=op.f("fk_training_assignments_article_id_knowledge_articles"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(["assigned_by"], ["users.id"], name=op.f("fk_training_assignments_assigned_by_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_training_assignments")),
+    )
+    with op.batch_alter_table("training_assignments", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_training_assignments_agent_id"), ["agent_id"], unique=False)
+
+    op.create_table(
+        "training_roleplays",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("agent_id", sa.Integer(), nullable=False),
+        sa.Column("scenario", sa.String(length=32), nullable=False),
+        sa.Column("assignment_id", sa.Integer(), nullable=True),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("state", sa.JSON(), nullable=False),
+        sa.Column("result", sa.JSON(), nullable=True),
+        sa.ForeignKeyConstraint(["agent_id"], ["users.id"], name=op.f("fk_training_roleplays_agent_id_users")),
+        sa.ForeignKeyConstraint(
+            ["assignment_id"],
+            ["training_assignments.id"],
+            name=op.f("fk_training_roleplays_assignment_id_training_assignments"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_training_roleplays")),
+    )
+    with op.batch_alter_table("training_roleplays", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_training_roleplays_agent_id"), ["agent_id"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("training_roleplays", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_training_roleplays_agent_id"))
+
+    op.drop_table("training_roleplays")
+    with op.batch_alter_table("training_assignments", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_training_assignments_agent_id"))
+
+    op.drop_table("training_assignments")
     op.drop_table("training_trainees")
     with op.batch_alter_table("training_sittings", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_training_sittings_agent_id"))
 
     op.drop_table("training_sittings")
+    with op.batch_alter_table("training_practicals", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_training_practicals_agent_id"))
+
+    op.drop_table("training_practicals")
     with op.batch_alter_table("training_questions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_training_questions_type"))
         batch_op.drop_index(batch_op.f("ix_training_questions_category"))
