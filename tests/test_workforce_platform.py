@@ -430,3 +430,19 @@ def test_odd_input_gets_a_clear_answer_not_a_500(centre, app_factory: AppFactory
         answer = boss.post(f"/workforce/rosters/{week}/cells", data={"csrf": csrf, "version": version, **cells},
                            follow_redirects=False)  # fmt: skip
         assert answer.status_code == 303, answer.text
+
+
+def test_a_new_hires_stage_on_the_roster_is_seen_only_by_who_may_see_their_training(centre) -> None:  # type: ignore[no-untyped-def]
+    sessions, ids = centre
+    week = next_week()
+    with transaction(sessions) as session:
+        published(session, ids, week, {"a1": EARLY5})
+        training.do_set_stage(session, who(session, ids, "boss"), StageIn(agent_id=ids["a3"], stage=Stage.RETRAINING))
+    with sessions() as session:
+
+        def stage_seen_by(key: str) -> str | None:
+            view = service.roster_view(session, who(session, ids, key), week)
+            return next(r.stage for r in view.rows if r.agent_no == "81003")
+
+        assert stage_seen_by("a2") == "未上岗"  # a colleague: not why
+        assert stage_seen_by("a3") == stage_seen_by("lead") == "需重新培训"

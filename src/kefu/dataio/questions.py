@@ -135,8 +135,13 @@ def read_results(data: bytes, filename: str) -> list[Score]:
 
     out: list[Score] = []
     errors: list[RowError] = []
+    seen: dict[tuple[str, str], int] = {}
     for row in table.rows:
         texts, problems = text_values(row, ("candidate", "question"), label)
+        pair = (str(texts.get("candidate")), str(texts.get("question")))
+        if pair in seen and not problems:
+            problems.append(RowError(row.number, label("question"), f"与第 {seen[pair]} 行重复(同一考生同一题)"))
+        seen.setdefault(pair, row.number)
         numbers = {}
         for name in ("points", "maximum"):
             try:

@@ -140,11 +140,10 @@ def analysis(user: CurrentUser, session: DB) -> list[ItemOut]:
 def results_csv(user: CurrentUser, session: DB) -> Response:
     """Every final sitting, one row per candidate and question — what ``kefu exam analyse`` reads."""
     rows = [
-        (s.agent.agent_no + f"#{s.attempt}", by_id[item["question_id"]].code, s.scores[str(item["question_id"])],
-         item["points"])
-        for s, by_id in service.final_scores(session, user)
+        (f"{s.agent.agent_no}#{s.attempt}", item["code"], s.scores[str(item["question_id"])], item["points"])
+        for s in service.final_sittings(session, user)
         for item in s.paper
-    ]  # fmt: skip
+    ]
     record(session, user.id, AuditAction.EXPORT, AuditEntity.EXAM, None, detail=f"导出考试成绩 {len(rows)} 行")
     return Response(
         to_csv(["考生", "题号", "得分", "满分"], rows), media_type="text/csv; charset=utf-8",
@@ -153,7 +152,7 @@ def results_csv(user: CurrentUser, session: DB) -> Response:
 
 
 def roleplay_out(play: Any) -> RolePlayOut:
-    scenario = roleplay.scenarios()[play.scenario]
+    scenario = practice.scenario_of(play.scenario)
     return RolePlayOut(
         id=play.id, agent_id=play.agent_id, scenario=scenario.code, chapter=scenario.chapter, title=scenario.title,
         description=scenario.description, customer=scenario.customer, notes=scenario.notes,

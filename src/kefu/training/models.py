@@ -65,13 +65,14 @@ class Sitting(Versioned, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     agent_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    attempt: Mapped[int]  # 1, or 2 for the retake
+    attempt: Mapped[int]  # counted over all rounds: after retraining the next paper is the 3rd
     status: Mapped[SittingStatus] = mapped_column(enum_column(SittingStatus), default=SittingStatus.IN_PROGRESS)
     started_at: Mapped[datetime]
     deadline: Mapped[datetime]
     submitted_at: Mapped[datetime | None]
-    paper: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # question id, type, points, in order
-    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # question id → the answer
+    # The questions as drawn (id, type, points, stem, options, key, reference, rubric), in order: a
+    # question edited later (a key corrected after the item analysis) leaves this paper as it was.
+    paper: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     scores: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # question id → points (None: to grade)
     comments: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # short answers: the grader's comment
     total: Mapped[float | None]
@@ -79,6 +80,20 @@ class Sitting(Versioned, Base):
     graded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     agent: Mapped[User] = relationship(foreign_keys=[agent_id], lazy="joined")
+
+
+class Answer(Base):
+    """One saved answer: a row per question, so answers saved at the same moment never overwrite
+    each other."""
+
+    __tablename__ = "training_answers"
+    __table_args__ = (UniqueConstraint("sitting_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sitting_id: Mapped[int] = mapped_column(ForeignKey("training_sittings.id", ondelete="CASCADE"), index=True)
+    question_id: Mapped[int]
+    answer: Mapped[Any] = mapped_column(JSON)  # option indexes, true/false, text; null: cleared
+    saved_at: Mapped[datetime]
 
 
 class Stage(ChoiceSet, title="培训状态"):

@@ -24,6 +24,7 @@ from kefu.core.db import get_or_404, utcnow
 from kefu.core.errors import Conflict, Forbidden, Invalid
 from kefu.core.security import Role
 from kefu.inspection.transcript import Transcript
+from kefu.knowledge.models import Article
 from kefu.knowledge.queries import search
 from kefu.knowledge.schemas import SearchQuery
 from kefu.performance.models import CoachingPlan, CoachingStatus
@@ -31,7 +32,7 @@ from kefu.quality.models import Finding, FindingReview, Inspection
 from kefu.quality.service import active_rulebook
 from kefu.training import models as m
 from kefu.training import roleplay
-from kefu.training.service import may_manage
+from kefu.training.service import may_manage, on_duty_if_both_passed
 
 LOOKBACK = timedelta(weeks=4)
 # Seed 004's practical exam: the criteria and their weights.
@@ -103,6 +104,7 @@ def do_roleplay_reply(session: Session, actor: User, play_id: int, text: str) ->
     except ValueError as error:
         raise Invalid(str(error)) from None
     play.state = state.as_dict()
+    record(session, actor.id, AuditAction.UPDATE, AuditEntity.ROLEPLAY, play.id, detail=f"第 {len(state.turns)} 句")
     if state.finished:
         play.finished_at = utcnow()
         play.result = _score(session, scenario, state.turns, play.started_at, play.agent)
@@ -146,6 +148,13 @@ def _score(
     }  # fmt: skip
 
 
+def scenario_of(code: str) -> roleplay.Scenario:
+    """The scenario of a stored play; one since removed from the handbook keeps a plain title."""
+    return roleplay.scenarios().get(code) or roleplay.Scenario(
+        code, "", f"场景 {code}(已从手册删除)", "", "", "", (), ()
+    )
+
+
 def roleplay_of(session: Session, user: User, play_id: int) -> m.RolePlay:
     play = get_or_404(session, m.RolePlay, play_id, "情景演练")
     access.check(user, Record.TRAINING, [play.agent], what=f"{play.agent.name}的情景演练")
@@ -182,6 +191,8 @@ def _turns(text: str) -> list[dict[str, Any]]:
         found = TURN.match(line)
         if found is None:
             raise Invalid(f"模拟通话记录第 {number} 行应以「客服:」或「客户:」开头")
+        if not found.group(2).strip():
+            raise Invalid(f"模拟通话记录第 {number} 行没有内容")
         speaker = "agent" if found.group(1).lower() in ("客服", "坐席", "agent") else "customer"
         turns.append({"speaker": speaker, "text": found.group(2).strip()})
     if not any(t["speaker"] == "agent" for t in turns):
@@ -203,8 +214,8 @@ def do_record_practical(
         raise Invalid("实操考核针对话务员")
     if not 2 <= len(calls) <= 3:
         raise Invalid("实操考核为 2–3 个不同类型的模拟通话")
-    if len({c.scenario for c in calls}) != len(calls):
-        raise Invalid("每个模拟通话应是不同的场景")
+    if len({_scenario(c.scenario).chapter for c in calls}) != len(calls):
+        raise Invalid("实操考核的模拟通话应是不同类型的场景(不同章节)")
     if set(scores) != set(CRITERIA):
         raise Invalid(f"请为五个维度评分:{'、'.join(CRITERIA)}")
     if any(not 0 <= v <= 100 for v in scores.values()):
@@ -226,17 +237,19 @@ def do_record_practical(
     session.add(practical)
     session.flush()
     trainee = session.scalars(select(m.Trainee).where(m.Trainee.agent_id == agent.id)).first()
-    theory = session.scalars(
-        select(m.Sitting).where(m.Sitting.agent_id == agent.id, m.Sitting.status == m.SittingStatus.PASSED)
-    ).first()
-    if trainee is not None and practical.passed and theory is not None:
-        trainee.stage, trainee.updated_by = m.Stage.ON_DUTY, actor.id
-        trainee.note = f"理论 {theory.total:g} 分、实操 {total:g} 分,上岗;随后两周跟踪辅导"
+    if trainee is not None and practical.passed:
+        on_duty_if_both_passed(session, actor.id, trainee)
     record(
         session, actor.id, AuditAction.JUDGE, AuditEntity.PRACTICAL, practical.id,
         detail=f"{agent.name}({agent.agent_no})实操考核 {total:g} 分,{'通过' if practical.passed else '未通过'}",
     )  # fmt: skip
     return practical
+
+
+def practical_of(session: Session, user: User, practical_id: int) -> m.Practical:
+    found = get_or_404(session, m.Practical, practical_id, "实操考核")
+    access.check(user, Record.TRAINING, [found.agent], what=f"{found.agent.name}的实操考核")
+    return found
 
 
 def practicals(session: Session, user: User) -> list[m.Practical]:
@@ -324,6 +337,8 @@ def do_assign(
         raise Invalid("一项练习是一个演练场景或一篇知识文章")
     if scenario is not None:
         _scenario(scenario)
+    if article_id is not None:
+        get_or_404(session, Article, article_id, "知识文章")
     assignment = m.PracticeAssignment(
         agent_id=agent.id, scenario=scenario, article_id=article_id, rules=rules, reason=reason[:500],
         assigned_by=actor.id, assigned_at=utcnow(),

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
 
 from kefu.core.fields import CentreTime, Id, Version
 from kefu.training.models import Category, QuestionType, SittingStatus, Stage
@@ -24,7 +24,7 @@ class QuestionIn(Body):
     category: Category
     difficulty: int = Field(default=1, ge=1, le=3)
     stem: str = Field(min_length=2, max_length=2000)
-    options: list[str] = Field(default_factory=list, max_length=6)
+    options: list[Annotated[str, Field(max_length=500)]] = Field(default_factory=list, max_length=6)
     answer: list[int] | bool | None = None
     reference: str | None = Field(default=None, max_length=2000)
     rubric: str | None = Field(default=None, max_length=2000)
@@ -75,15 +75,21 @@ class StageIn(Body):
 
 
 class AnswerIn(Body):
-    """One answer, saved as the candidate goes: option indexes, true/false, or text."""
+    """One answer, saved as the candidate goes: option indexes, true/false, or text. Strict: 1 is
+    no 对, true is no option index."""
 
     question_id: Id
-    answer: list[int] | bool | str | None = None
+    answer: (
+        Annotated[list[StrictInt], Field(max_length=6)]
+        | StrictBool
+        | Annotated[StrictStr, Field(max_length=2000)]
+        | None
+    ) = None
 
 
 class GradeIn(Body):
     question_id: Id
-    points: float = Field(ge=0, le=100)
+    points: float = Field(ge=0, le=100, allow_inf_nan=False)
     comment: str | None = Field(default=None, max_length=1000)
 
 
@@ -205,7 +211,7 @@ class PracticalIn(Body):
     agent_id: Id
     calls: list[SimulatedCallIn] = Field(min_length=2, max_length=3)
     scores: dict[str, float] = Field(description="基础知识、系统操作、问题解决、沟通技巧、综合表现,各 0–100")
-    comments: dict[str, str] = Field(default_factory=dict)
+    comments: dict[str, Annotated[str, Field(max_length=500)]] = Field(default_factory=dict, max_length=10)
     comment: str | None = Field(default=None, max_length=2000)
 
 
@@ -213,5 +219,5 @@ class AssignIn(Body):
     agent_id: Id
     scenario: str | None = Field(default=None, max_length=32)
     article_id: Id | None = None
-    rules: list[str] = Field(default_factory=list, max_length=10)
+    rules: list[Annotated[str, Field(max_length=64, pattern=r"^[a-z_]+$")]] = Field(default_factory=list, max_length=10)
     reason: str = Field(min_length=1, max_length=500)

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import random
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date, timedelta
 from functools import cache
 from importlib import resources
 from typing import Any
 
 import yaml
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kefu.accounts.models import User
@@ -138,6 +139,8 @@ def do_save_question(session: Session, actor: User, data: QuestionIn, version: i
         session.flush()
         record(session, actor.id, AuditAction.CREATE, AuditEntity.QUESTION, q.id, detail=f"{q.code} {q.stem[:60]}")
         return q
+    if version is None:
+        raise Conflict(f"题号 {q.code} 已存在;修改请带上所编辑题目的版本号")
     check_version(q, version, f"题目 {q.code}")
     before = question_out(q).model_dump(mode="json")
     _fill(q, data)
@@ -268,6 +271,9 @@ def do_start_exam(session: Session, actor: User) -> m.Sitting:
     trainee = _trainee(session, actor.id)
     if actor.role is not Role.AGENT or trainee is None:
         raise Forbidden("理论考核由培训师安排:您不在新人培训名单上")
+    # A write to the trainee's row first: the row lock (PostgreSQL) or the writer's lock (SQLite)
+    # lets one start through at a time, so a double click never draws a second paper.
+    session.execute(update(m.Trainee).where(m.Trainee.id == trainee.id).values(updated_by=m.Trainee.updated_by))
     sittings = _round(session, trainee, actor.id)
     running = next((s for s in sittings if s.status is m.SittingStatus.IN_PROGRESS), None)
     if running is not None:
@@ -286,18 +292,17 @@ def do_start_exam(session: Session, actor: User) -> m.Sitting:
     if retake is not None and today() < retake:
         raise Invalid(f"补考须在首次考试一周之后:最早 {retake:%Y-%m-%d}")
     rules = blueprint()
-    bank = [
-        Drawable(q.id, q.type.value, q.category.value)
-        for q in session.scalars(select(m.Question).where(m.Question.active.is_(True)))
-    ]
+    active = {q.id: q for q in session.scalars(select(m.Question).where(m.Question.active.is_(True)))}
+    bank = [Drawable(q.id, q.type.value, q.category.value) for q in active.values()]
     try:
-        paper = draw(bank, rules, random.Random(secrets.randbits(64)))
+        drawn = draw(bank, rules, random.Random(secrets.randbits(64)))
     except ValueError as error:
         raise Invalid(f"{error},请联系培训师补充题库") from None
+    paper = [{**item, **_snapshot(active[item["question_id"]])} for item in drawn]
     now = utcnow()
     sitting = m.Sitting(
         agent_id=actor.id, attempt=_next_attempt(session, actor.id), started_at=now,
-        deadline=now + timedelta(minutes=rules.minutes), paper=paper, answers={}, scores={}, comments={},
+        deadline=now + timedelta(minutes=rules.minutes), paper=paper, scores={}, comments={},
         policy={"minutes": rules.minutes, "pass_mark": rules.pass_mark, "multiple_scoring": rules.multiple_scoring},
     )  # fmt: skip
     session.add(sitting)
@@ -307,6 +312,13 @@ def do_start_exam(session: Session, actor: User) -> m.Sitting:
         detail=f"理论考核第 {len(sittings) + 1} 次:{len(paper)} 题,{rules.minutes} 分钟",
     )  # fmt: skip
     return sitting
+
+
+def _snapshot(q: m.Question) -> dict[str, Any]:
+    return {
+        "code": q.code, "category": q.category.value, "stem": q.stem, "options": list(q.options), "key": q.answer,
+        "reference": q.reference, "rubric": q.rubric, "explanation": q.explanation,
+    }  # fmt: skip
 
 
 def _own_sitting(session: Session, actor: User, sitting_id: int) -> m.Sitting:
@@ -320,14 +332,15 @@ def seconds_left(sitting: m.Sitting) -> int:
     return max(0, int((sitting.deadline - utcnow()).total_seconds()))
 
 
-def _questions_of(session: Session, sitting: m.Sitting) -> dict[int, m.Question]:
-    ids = [p["question_id"] for p in sitting.paper]
-    return {q.id: q for q in session.scalars(select(m.Question).where(m.Question.id.in_(ids)))}
+def answers_of(session: Session, sitting: m.Sitting) -> dict[int, Any]:
+    """The candidate's saved answers, by question id."""
+    rows = session.execute(select(m.Answer.question_id, m.Answer.answer).where(m.Answer.sitting_id == sitting.id))
+    return {question_id: answer for question_id, answer in rows}
 
 
-def _checked_answer(question: m.Question, given: Any) -> Any:
-    """The answer in the question's shape, or a clear refusal."""
-    kind = question.type
+def _checked_answer(item: dict[str, Any], given: Any) -> Any:
+    """The answer in the question's shape (as drawn on the paper), or a clear refusal."""
+    kind = m.QuestionType(item["type"])
     if given is None or given == [] or given == "":
         return None
     if kind is m.QuestionType.TRUE_FALSE:
@@ -343,7 +356,7 @@ def _checked_answer(question: m.Question, given: Any) -> Any:
     chosen = given if isinstance(given, list) else None
     if chosen is None or any(isinstance(i, bool) or not isinstance(i, int) for i in chosen):
         raise Invalid("选择题请选择选项")
-    if any(i < 0 or i >= len(question.options) for i in chosen) or len(set(chosen)) != len(chosen):
+    if any(i < 0 or i >= len(item["options"]) for i in chosen) or len(set(chosen)) != len(chosen):
         raise Invalid("选择了不存在的选项")
     if kind is m.QuestionType.SINGLE and len(chosen) != 1:
         raise Invalid("单选题只能选一个选项")
@@ -358,11 +371,24 @@ def do_save_answer(session: Session, actor: User, sitting_id: int, data: AnswerI
         raise Conflict("这场考试已经交卷")
     if utcnow() > sitting.deadline + timedelta(seconds=GRACE_SECONDS):
         raise Conflict("考试时间已到,之后的作答不再保存;已保存的答案将被评分")
-    if data.question_id not in {p["question_id"] for p in sitting.paper}:
+    item = next((p for p in sitting.paper if p["question_id"] == data.question_id), None)
+    if item is None:
         raise Invalid("这道题不在您的试卷上")
-    question = session.get(m.Question, data.question_id)
-    answer = _checked_answer(question, data.answer)  # type: ignore[arg-type]
-    sitting.answers = {**sitting.answers, str(data.question_id): answer}
+    answer = _checked_answer(item, data.answer)
+    now = utcnow()
+    saved = session.scalars(
+        select(m.Answer).where(m.Answer.sitting_id == sitting.id, m.Answer.question_id == data.question_id)
+    ).first()
+    if saved is None:
+        try:
+            with session.begin_nested():  # the same question saved twice at once: the later one wins
+                session.add(m.Answer(sitting_id=sitting.id, question_id=data.question_id, answer=answer, saved_at=now))
+        except IntegrityError:
+            saved = session.scalars(
+                select(m.Answer).where(m.Answer.sitting_id == sitting.id, m.Answer.question_id == data.question_id)
+            ).one()
+    if saved is not None:
+        saved.answer, saved.saved_at = answer, now
     record(session, actor.id, AuditAction.UPDATE, AuditEntity.EXAM, sitting.id, detail=f"保存第 {data.question_id} 题")
     return sitting
 
@@ -379,19 +405,18 @@ def do_submit(session: Session, actor: User, sitting_id: int) -> m.Sitting:
         raise Conflict("这场考试已经交卷")
     now = utcnow()
     sitting.submitted_at = min(now, sitting.deadline)
-    by_id = _questions_of(session, sitting)
     scoring = sitting.policy.get("multiple_scoring", "all_or_nothing")
+    given = answers_of(session, sitting)
     scores: dict[str, Any] = {}
     for item in sitting.paper:
-        q = by_id[item["question_id"]]
-        given = sitting.answers.get(str(q.id))
-        scored = grade(q.type.value, q.answer, given, item["points"], scoring)
-        if q.type is m.QuestionType.SHORT and not given:
+        answer = given.get(item["question_id"])
+        scored = grade(item["type"], item["key"], answer, item["points"], scoring)
+        if item["type"] == m.QuestionType.SHORT.value and not answer:
             scored = 0.0  # nothing written: nothing to grade
-        scores[str(q.id)] = scored
+        scores[str(item["question_id"])] = scored
     sitting.scores = scores
     sitting.status = m.SittingStatus.GRADING
-    _finish_if_graded(session, sitting)
+    _finish_if_graded(session, sitting, actor.id)
     record(
         session, actor.id, AuditAction.COMPLETE, AuditEntity.EXAM, sitting.id,
         detail="交卷" + ("(时间到,由培训师收卷)" if actor.id != sitting.agent_id else ""),
@@ -400,7 +425,34 @@ def do_submit(session: Session, actor: User, sitting_id: int) -> m.Sitting:
     return sitting
 
 
-def _finish_if_graded(session: Session, sitting: m.Sitting) -> None:
+def move_stage(session: Session, actor_id: int | None, trainee: m.Trainee, stage: m.Stage, note: str) -> None:
+    """A stage the track itself reaches (retraining after a second failure, on duty after both
+    exams), audited like a trainer's setting."""
+    old = trainee.stage
+    trainee.stage, trainee.note = stage, note
+    if old is not stage:
+        record(
+            session, actor_id, AuditAction.UPDATE, AuditEntity.TRAINEE, trainee.id,
+            changes={"stage": [old.value, stage.value]}, detail=f"{trainee.agent.name}:{note}",
+        )  # fmt: skip
+
+
+def on_duty_if_both_passed(session: Session, actor_id: int | None, trainee: m.Trainee) -> bool:
+    """Theory (this round) and practical passed, in either order: on duty, two weeks coached."""
+    theory = next((s for s in _round(session, trainee, trainee.agent_id) if s.status is m.SittingStatus.PASSED), None)
+    practical = session.scalars(
+        select(m.Practical)
+        .where(m.Practical.agent_id == trainee.agent_id, m.Practical.passed.is_(True))
+        .order_by(m.Practical.held_at.desc())
+    ).first()
+    if theory is None or practical is None:
+        return False
+    note = f"理论 {theory.total:g} 分、实操 {practical.total:g} 分,上岗;随后两周跟踪辅导"
+    move_stage(session, actor_id, trainee, m.Stage.ON_DUTY, note)
+    return True
+
+
+def _finish_if_graded(session: Session, sitting: m.Sitting, actor_id: int | None) -> None:
     """All questions scored: the total, passed or failed, and the trainee's stage."""
     if any(v is None for v in sitting.scores.values()):
         return
@@ -412,9 +464,10 @@ def _finish_if_graded(session: Session, sitting: m.Sitting) -> None:
         return
     failures = [s for s in _round(session, trainee, sitting.agent_id) if s.status is m.SittingStatus.FAILED]
     if passed:
-        trainee.note = f"理论考核通过({sitting.total:g} 分),待实操考核"
+        if not on_duty_if_both_passed(session, actor_id, trainee):
+            trainee.note = f"理论考核通过({sitting.total:g} 分),待实操考核"
     elif len(failures) >= 2:
-        trainee.stage, trainee.note = m.Stage.RETRAINING, "两次理论考核未通过,需重新参加培训"
+        move_stage(session, actor_id, trainee, m.Stage.RETRAINING, "两次理论考核未通过,需重新参加培训")
     else:
         retake = on_centre_clock(sitting.submitted_at or sitting.deadline).date() + timedelta(
             days=blueprint().retake_after_days
@@ -433,18 +486,17 @@ def do_grade(session: Session, actor: User, sitting_id: int, data: GradesIn) -> 
     if sitting.agent_id == actor.id:
         raise Forbidden("不能批阅自己的试卷")
     points = {p["question_id"]: p for p in sitting.paper}
-    by_id = _questions_of(session, sitting)
     scores, comments = dict(sitting.scores), dict(sitting.comments)
     for g in data.grades:
         item = points.get(g.question_id)
-        if item is None or by_id[g.question_id].type is not m.QuestionType.SHORT:
+        if item is None or item["type"] != m.QuestionType.SHORT.value:
             raise Invalid(f"第 {g.question_id} 题不是这份试卷上的简答题")
         if g.points > item["points"]:
             raise Invalid(f"这道简答题满分 {item['points']:g} 分,不能给 {g.points:g} 分")
         scores[str(g.question_id)] = g.points
         comments[str(g.question_id)] = g.comment
     sitting.scores, sitting.comments, sitting.graded_by = scores, comments, actor.id
-    _finish_if_graded(session, sitting)
+    _finish_if_graded(session, sitting, actor.id)
     record(
         session, actor.id, AuditAction.JUDGE, AuditEntity.EXAM, sitting.id,
         detail=f"阅卷 {len(data.grades)} 道简答题" + (f",总分 {sitting.total:g}" if sitting.total is not None else ""),
@@ -459,46 +511,47 @@ def do_grade(session: Session, actor: User, sitting_id: int, data: GradesIn) -> 
 def sitting_view(session: Session, user: User, sitting_id: int) -> SittingOut:
     """The paper as the candidate sits it: questions and their own answers, never the keys."""
     sitting = _own_sitting(session, user, sitting_id)
-    by_id = _questions_of(session, sitting)
+    given = answers_of(session, sitting)
     return SittingOut(
         id=sitting.id, version=sitting.version, agent_id=sitting.agent_id, agent_no=sitting.agent.agent_no,
         agent_name=sitting.agent.name, attempt=sitting.attempt, status=sitting.status, started_at=sitting.started_at,
         deadline=sitting.deadline, submitted_at=sitting.submitted_at, seconds_left=seconds_left(sitting),
         total=sitting.total, pass_mark=sitting.policy["pass_mark"],
-        questions=[
-            _paper_question(n, item, by_id[item["question_id"]], sitting) for n, item in enumerate(sitting.paper, 1)
-        ],
+        questions=[_paper_question(n, item, given) for n, item in enumerate(sitting.paper, 1)],
     )  # fmt: skip
 
 
-def _paper_question(number: int, item: dict[str, Any], q: m.Question, sitting: m.Sitting) -> PaperQuestion:
+def _paper_question(number: int, item: dict[str, Any], given: dict[int, Any]) -> PaperQuestion:
     return PaperQuestion(
-        question_id=q.id, number=number, type=q.type, category=q.category, points=item["points"], stem=q.stem,
-        options=q.options, answer=sitting.answers.get(str(q.id)),
+        question_id=item["question_id"], number=number, type=item["type"], category=item["category"],
+        points=item["points"], stem=item["stem"], options=item["options"], answer=given.get(item["question_id"]),
     )  # fmt: skip
 
 
 def result_view(session: Session, user: User, sitting_id: int) -> ResultOut:
-    """After hand-in: trainers see everything (to grade); the candidate and their team lead once
-    the result is final."""
+    """After hand-in: trainers see everything (to grade); the candidate and their team lead the
+    result once it is final — points and right or wrong per question, never the keys, reference
+    answers or grading points (the retake draws from the same bank)."""
     sitting = get_or_404(session, m.Sitting, sitting_id, "考试")
     _readable(user, sitting.agent, f"{sitting.agent.name}的考试")
     final = sitting.status in (m.SittingStatus.PASSED, m.SittingStatus.FAILED)
     if not may_manage(user) and not final:
         raise Forbidden("成绩在交卷并阅卷完成后公布")
-    by_id = _questions_of(session, sitting)
+    given = answers_of(session, sitting)
+    keys = may_manage(user)
     questions = []
     for n, item in enumerate(sitting.paper, 1):
-        q = by_id[item["question_id"]]
-        base = _paper_question(n, item, q, sitting)
+        qid = item["question_id"]
         questions.append(
             ReviewedQuestion(
-                **base.model_dump(), key=q.answer, reference=q.reference, rubric=q.rubric, explanation=q.explanation,
-                scored=sitting.scores.get(str(q.id)), comment=sitting.comments.get(str(q.id)),
+                **_paper_question(n, item, given).model_dump(), scored=sitting.scores.get(str(qid)),
+                comment=sitting.comments.get(str(qid)),
+                **({"key": item["key"], "reference": item["reference"], "rubric": item["rubric"],
+                    "explanation": item["explanation"]} if keys else {}),
             )
         )  # fmt: skip
     objective = sum(
-        float(v) for k, v in sitting.scores.items() if v is not None and by_id[int(k)].type.value != "short"
+        float(sitting.scores[str(item["question_id"])] or 0) for item in sitting.paper if item["type"] != "short"
     )
     return ResultOut(
         id=sitting.id, version=sitting.version, agent_id=sitting.agent_id, agent_no=sitting.agent.agent_no,
@@ -527,19 +580,19 @@ def my_exam(session: Session, user: User) -> tuple[m.Stage, list[m.Sitting], dat
 # ---------------------------------------------------------------- item analysis
 
 
-def final_scores(session: Session, user: User) -> Iterable[tuple[m.Sitting, dict[int, m.Question]]]:
+def final_sittings(session: Session, user: User) -> list[m.Sitting]:
     _manager(user, "查看试题分析")
-    for sitting in session.scalars(
-        select(m.Sitting).where(m.Sitting.status.in_([m.SittingStatus.PASSED, m.SittingStatus.FAILED]))
-    ):
-        yield sitting, _questions_of(session, sitting)
+    query = select(m.Sitting).where(m.Sitting.status.in_([m.SittingStatus.PASSED, m.SittingStatus.FAILED]))
+    return list(session.scalars(query.order_by(m.Sitting.id)))
 
 
 def item_analysis(session: Session, user: User) -> list[ItemOut]:
     """Moodle's facility and discrimination indexes over every final sitting."""
-    scores, questions = [], {}
-    for sitting, by_id in final_scores(session, user):
-        questions.update(by_id)
+    scores = []
+    sittings_ = final_sittings(session, user)
+    ids = {item["question_id"] for s in sittings_ for item in s.paper}
+    questions = {q.id: q for q in session.scalars(select(m.Question).where(m.Question.id.in_(ids)))}
+    for sitting in sittings_:
         for item in sitting.paper:
             scores.append(
                 Score(str(sitting.id), str(item["question_id"]), float(sitting.scores[str(item["question_id"])]),

@@ -310,7 +310,7 @@ def _solver_agents(
 def _in_training(session: Session) -> dict[int, Stage]:
     """New hires not yet on duty (kefu.training): on the roster's grid with their stage, never rostered."""
     rows = session.execute(select(Trainee.agent_id, Trainee.stage).where(Trainee.stage != Stage.ON_DUTY))
-    return dict(rows.tuples().all())
+    return {agent_id: stage for agent_id, stage in rows}
 
 
 def _all_agents(session: Session) -> list[User]:
@@ -430,6 +430,11 @@ def roster_view(session: Session, user: User, week_start: date, team: str | None
     visible = visible_agents(session, user)
     shown = [a for a in visible if team is None or a.team == team]
     training = _in_training(session)
+    training_scope = access.scope_of(user, Record.TRAINING)
+
+    def sees_training(agent: User) -> bool:  # a colleague's stage is their own business (own/team/all)
+        return access.within(user, training_scope, [agent])
+
     everyone = _all_agents(session)
     plan = _plan_of(roster)
     days = week_days(week_start)
@@ -440,7 +445,7 @@ def roster_view(session: Session, user: User, week_start: date, team: str | None
         rows.append(
             RosterRow(
                 agent_id=a.id, agent_no=a.agent_no, name=a.name, team=a.team, shifts=shifts,
-                stage=training[a.id].label if a.id in training else None,
+                stage=(training[a.id].label if sees_training(a) else "未上岗") if a.id in training else None,
                 leave=[d in leave.get(a.id, set()) for d in days],
                 nights=sum(1 for c in shifts if c and SHIFT_BY_CODE[c].end > SLOTS),
                 weekends=sum(1 for c in shifts[5:] if c),

@@ -34,7 +34,9 @@ REFUSALS = (Invalid, Conflict, Forbidden, NotFound)
 def render(request: Request, name: str, user: Any, **context: Any) -> HTMLResponse:
     """A training page, with whether the tabs offer the trainer's pages."""
     return render_page(request, name, user, can_manage=service.may_manage(user), **context)
-LABELS = {"agent_id": "话务员", "stage": "培训状态", "note": "备注", "points": "得分", "comment": "评语"}
+
+
+LABELS = {"agent_id": "话务员", "stage": "培训状态", "note": "备注", "grades": "简答题评分", "comment": "评语"}
 
 
 @router.get("/training")
@@ -227,7 +229,7 @@ async def start_roleplay_form(request: Request, user: CurrentUser, session: DB) 
 @router.get("/training/roleplay/{play_id}")
 def roleplay_page(request: Request, play_id: Id, user: CurrentUser, session: DB) -> HTMLResponse:
     play = practice.roleplay_of(session, user, play_id)
-    scenario = roleplay.scenarios()[play.scenario]
+    scenario = practice.scenario_of(play.scenario)
     return render(request, "training_roleplay.html", user, play=play, scenario=scenario, mine=play.agent_id == user.id)
 
 
@@ -298,10 +300,7 @@ async def practical_form(request: Request, user: CurrentUser, session: DB) -> Re
 
 @router.get("/training/practicals/{practical_id}")
 def practical_page(request: Request, practical_id: Id, user: CurrentUser, session: DB) -> HTMLResponse:
-    found = next((p for p in practice.practicals(session, user) if p.id == practical_id), None)
-    if found is None:
-        raise NotFound(f"实操考核 {practical_id} 不存在或不在您的权限范围内")
-    return render(request, "training_practical.html", user, p=found)
+    return render(request, "training_practical.html", user, p=practice.practical_of(session, user, practical_id))
 
 
 # ---------------------------------------------------------------- the loop

@@ -11,6 +11,7 @@
   const form = document.getElementById("submit-form");
   let deadline = Date.now() + Number(root.dataset.left) * 1000;
   let handedIn = false;
+  const pending = new Map();  // short answers being typed: saved a moment after the last key
 
   function show() {
     const left = Math.max(0, Math.round((deadline - Date.now()) / 1000));
@@ -19,7 +20,13 @@
     if (left === 0 && !handedIn) {
       handedIn = true;
       timer.textContent = "时间到,正在交卷…";
-      form.submit();
+      // the answers still being typed are saved first (the server accepts them for a few seconds)
+      const waiting = Array.from(pending.entries()).map(([fieldset, timeout]) => {
+        clearTimeout(timeout);
+        return save(fieldset);
+      });
+      pending.clear();
+      Promise.all([...waiting, ...inFlight]).finally(() => form.submit());
     }
   }
 
@@ -31,7 +38,15 @@
     return checked.map(Number);
   }
 
-  async function save(fieldset) {
+  const inFlight = new Set();
+  function save(fieldset) {
+    const done = send(fieldset);
+    inFlight.add(done);
+    done.finally(() => inFlight.delete(done));
+    return done;
+  }
+
+  async function send(fieldset) {
     const body = { question_id: Number(fieldset.dataset.question), answer: answerOf(fieldset) };
     saved.textContent = "正在保存…";
     try {
@@ -53,7 +68,6 @@
     }
   }
 
-  const pending = new Map();
   root.querySelectorAll("fieldset.question").forEach((fieldset) => {
     fieldset.addEventListener("change", () => save(fieldset));
     const text = fieldset.querySelector("textarea");

@@ -1,5 +1,5 @@
-"""training: the question bank, theory-exam sittings, trainees' stages, role plays, practical
-exams and assigned practice
+"""training: the question bank, theory-exam sittings and their answers, trainees' stages, role
+plays, practical exams and assigned practice
 
 Revision ID: 0012
 Revises: 0011
@@ -84,7 +84,6 @@ def upgrade() -> None:
         sa.Column("deadline", sa.DateTime(timezone=True), nullable=False),
         sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("paper", sa.JSON(), nullable=False),
-        sa.Column("answers", sa.JSON(), nullable=False),
         sa.Column("scores", sa.JSON(), nullable=False),
         sa.Column("comments", sa.JSON(), nullable=False),
         sa.Column("total", sa.Double(), nullable=True),
@@ -118,6 +117,25 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_training_trainees")),
         sa.UniqueConstraint("agent_id", name=op.f("uq_training_trainees_agent_id")),
     )
+    op.create_table(
+        "training_answers",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("sitting_id", sa.Integer(), nullable=False),
+        sa.Column("question_id", sa.Integer(), nullable=False),
+        sa.Column("answer", sa.JSON(), nullable=False),
+        sa.Column("saved_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["sitting_id"],
+            ["training_sittings.id"],
+            name=op.f("fk_training_answers_sitting_id_training_sittings"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_training_answers")),
+        sa.UniqueConstraint("sitting_id", "question_id", name=op.f("uq_training_answers_sitting_id")),
+    )
+    with op.batch_alter_table("training_answers", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_training_answers_sitting_id"), ["sitting_id"], unique=False)
+
     op.create_table(
         "training_assignments",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -174,6 +192,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_training_assignments_agent_id"))
 
     op.drop_table("training_assignments")
+    with op.batch_alter_table("training_answers", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_training_answers_sitting_id"))
+
+    op.drop_table("training_answers")
     op.drop_table("training_trainees")
     with op.batch_alter_table("training_sittings", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_training_sittings_agent_id"))
