@@ -15,7 +15,7 @@ from conftest import GOOD_TURNS, RUDE_TURNS, call_at_nine
 from kefu.accounts import service as accounts
 from kefu.accounts.models import User
 from kefu.core.db import transaction, utcnow
-from kefu.core.errors import Forbidden, Invalid
+from kefu.core.errors import Conflict, Forbidden, Invalid
 from kefu.core.security import Role
 from kefu.flows import intake
 from kefu.training import practice, roleplay, service
@@ -168,3 +168,26 @@ def test_findings_propose_practice_and_the_weeks_after_are_shown_beside_the_week
         assert effects[0].before >= 3 and effects[0].after == 0
         assert [e.assignment.id for e in practice.assignments(session, who(session, ids, "peer"))] == []
         assert session.scalars(select(PracticeAssignment)).one().rules == [top.rule]
+
+
+def test_two_trainees_role_play_each_other_and_the_trainer_scores(floor) -> None:  # type: ignore[no-untyped-def]
+    sessions, ids = floor
+    with transaction(sessions) as session:
+        agent, peer = who(session, ids, "agent"), who(session, ids, "peer")
+        play = practice.do_start_pair(session, agent, "complaint-01", peer.id)
+        practice.do_roleplay_reply(session, peer, play.id, "你们的设备又坏了,怎么回事!")  # the customer's part
+        practice.do_roleplay_reply(session, agent, play.id, "非常抱歉给您带来不便,我理解您的心情,我马上为您处理。")
+        assert [t["speaker"] for t in play.state["turns"]] == ["customer", "agent"]
+        with pytest.raises(Forbidden):
+            practice.do_roleplay_reply(session, who(session, ids, "lead"), play.id, "插一句")
+        with pytest.raises(Forbidden):
+            practice.do_score_pair(session, peer, play.id, 90, None)
+        with pytest.raises(Conflict, match="已结束"):
+            practice.do_score_pair(session, who(session, ids, "trainer"), play.id, 90, None)
+        practice.do_finish_pair(session, peer, play.id)
+        assert play.result["key_total"] >= 1 and play.result["score"] is not None
+        practice.do_score_pair(session, who(session, ids, "trainer"), play.id, 86, "道歉及时")
+    with sessions() as session:
+        seen = practice.roleplay_of(session, who(session, ids, "peer"), play.id)  # the partner (another team) too
+        assert seen.trainer_score == 86 and seen.trainer_comment == "道歉及时"
+        assert [p.id for p in practice.pair_plays(session, who(session, ids, "peer"))] == [play.id]

@@ -176,3 +176,39 @@ def test_the_trainer_records_a_practical_exam_and_assigns_practice(page, school)
         page.wait_for_load_state()
         assert page.locator(".flash").inner_text() == "练习已安排"
         assert page.locator("#assignments tbody tr").first.locator("td").nth(2).inner_text() == "未完成"
+
+
+def test_a_pair_role_play_in_two_browsers_scored_by_the_trainer(page, school, browser) -> None:  # type: ignore[no-untyped-def]
+    url = school[1]
+    login(page, url, "10001")
+    page.goto("/training/roleplay")
+    scenario = page.locator('details.scenario[data-code="complaint-01"]')
+    scenario.locator("summary").click()
+    scenario.locator(".pair-form select").select_option(label="王敏(10002)")
+    scenario.locator(".pair-form button").click()
+    page.wait_for_url("**/training/roleplay/*")
+    play_url = page.url
+    customer = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN", base_url=url).new_page()
+    login(customer, url, "10002")
+    customer.goto(play_url)
+    customer.locator('#reply textarea[name="text"]').fill("你们的设备又坏了,到底怎么回事!")
+    customer.locator("#reply button").click()
+    customer.wait_for_load_state()
+    page.reload()
+    assert "怎么回事" in page.locator("#turns").inner_text()
+    page.locator('#reply textarea[name="text"]').fill("非常抱歉给您带来不便,我理解您的心情,我马上为您处理。")
+    page.locator("#reply button").click()
+    page.wait_for_load_state()
+    page.locator("#finish button").click()
+    page.wait_for_load_state()
+    assert page.locator("#result").count() == 1 and page.locator("#roleplay-score").inner_text() != "—"
+    customer.context.close()
+    trainer = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN", base_url=url).new_page()
+    login(trainer, url, "40001")
+    trainer.goto(play_url)
+    trainer.locator('#score-form input[name="score"]').fill("88")
+    trainer.locator('#score-form input[name="comment"]').fill("道歉及时,方案可以更具体")
+    trainer.locator("#score-form button").click()
+    trainer.wait_for_load_state()
+    assert trainer.locator("#trainer-score").inner_text().startswith("88")
+    trainer.context.close()

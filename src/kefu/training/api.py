@@ -23,6 +23,8 @@ from kefu.training.schemas import (
     AssignIn,
     GradesIn,
     ItemOut,
+    PairIn,
+    PairScoreIn,
     PracticalIn,
     QuestionIn,
     QuestionOut,
@@ -157,7 +159,8 @@ def roleplay_out(play: Any) -> RolePlayOut:
         id=play.id, agent_id=play.agent_id, scenario=scenario.code, chapter=scenario.chapter, title=scenario.title,
         description=scenario.description, customer=scenario.customer, notes=scenario.notes,
         turns=play.state["turns"], finished=play.finished_at is not None, started_at=play.started_at,
-        finished_at=play.finished_at, result=play.result,
+        finished_at=play.finished_at, result=play.result, partner_id=play.partner_id,
+        trainer_score=play.trainer_score, trainer_comment=play.trainer_comment,
     )  # fmt: skip
 
 
@@ -175,6 +178,23 @@ def scenarios(user: CurrentUser) -> list[dict[str, object]]:
 @router.post("/roleplays", status_code=201)
 def start_roleplay(body: RolePlayIn, user: CurrentUser, session: DB) -> RolePlayOut:
     return roleplay_out(practice.do_start_roleplay(session, user, body.scenario, body.assignment_id))
+
+
+@router.post("/roleplays/pairs", status_code=201)
+def start_pair(body: PairIn, user: CurrentUser, session: DB) -> RolePlayOut:
+    """两两配对: the user plays the agent, ``partner_id`` the customer; both say their lines with
+    /reply, either ends it with /finish; a trainer scores it with /score."""
+    return roleplay_out(practice.do_start_pair(session, user, body.scenario, body.partner_id))
+
+
+@router.post("/roleplays/{play_id}/finish")
+def finish_pair(play_id: Id, user: CurrentUser, session: DB) -> RolePlayOut:
+    return roleplay_out(practice.do_finish_pair(session, user, play_id))
+
+
+@router.post("/roleplays/{play_id}/score")
+def score_pair(play_id: Id, body: PairScoreIn, user: CurrentUser, session: DB) -> RolePlayOut:
+    return roleplay_out(practice.do_score_pair(session, user, play_id, body.score, body.comment))
 
 
 @router.post("/roleplays/{play_id}/reply")

@@ -126,13 +126,18 @@ class RolePlay(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     agent_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     scenario: Mapped[str] = mapped_column(String(32))  # a scenario code of the handbook
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # 两两配对: plays the customer
     assignment_id: Mapped[int | None] = mapped_column(ForeignKey("training_assignments.id", ondelete="SET NULL"))
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
     state: Mapped[dict[str, Any]] = mapped_column(JSON)  # kefu.training.roleplay.Play
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the inspection and the key phrases
+    trainer_score: Mapped[float | None]  # a pair role play, scored by a trainer (0–100)
+    trainer_comment: Mapped[str | None] = mapped_column(Text)
+    scored_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
-    agent: Mapped[User] = relationship(lazy="joined")
+    agent: Mapped[User] = relationship(foreign_keys=[agent_id], lazy="joined")
+    partner: Mapped[User | None] = relationship(foreign_keys=[partner_id], lazy="joined")
 
 
 class Practical(Base):

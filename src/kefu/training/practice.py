@@ -90,8 +90,11 @@ def do_start_roleplay(session: Session, actor: User, scenario: str, assignment_i
 
 
 def do_roleplay_reply(session: Session, actor: User, play_id: int, text: str) -> m.RolePlay:
-    """The agent's reply; the customer answers, and at the end the transcript is scored."""
+    """The agent's reply; the scripted customer answers, and at the end the transcript is scored.
+    In a pair role play: a line of whichever part the actor plays."""
     play = get_or_404(session, m.RolePlay, play_id, "情景演练")
+    if play.partner_id is not None:  # in pairs: said as the part the actor plays
+        return do_pair_say(session, actor, play_id, text)
     if play.agent_id != actor.id:
         raise Forbidden("只能继续自己的情景演练")
     if play.finished_at is not None:
@@ -157,8 +160,17 @@ def scenario_of(code: str) -> roleplay.Scenario:
 
 def roleplay_of(session: Session, user: User, play_id: int) -> m.RolePlay:
     play = get_or_404(session, m.RolePlay, play_id, "情景演练")
-    access.check(user, Record.TRAINING, [play.agent], what=f"{play.agent.name}的情景演练")
+    if user.id != play.partner_id:  # the colleague playing the customer sees the play too
+        access.check(user, Record.TRAINING, [play.agent], what=f"{play.agent.name}的情景演练")
     return play
+
+
+def pair_plays(session: Session, user: User) -> list[m.RolePlay]:
+    """Pair role plays the user takes part in (either part), or may score (trainers: all)."""
+    query = select(m.RolePlay).where(m.RolePlay.partner_id.is_not(None)).order_by(m.RolePlay.started_at.desc())
+    if not may_manage(user):
+        query = query.where((m.RolePlay.agent_id == user.id) | (m.RolePlay.partner_id == user.id))
+    return list(session.scalars(query.limit(100)))
 
 
 def roleplays(session: Session, user: User, agent_id: int | None = None) -> list[m.RolePlay]:
@@ -388,3 +400,89 @@ def assignments(session: Session, user: User, agent_id: int | None = None) -> li
         weeks = max((now - a.assigned_at).total_seconds() / (7 * 86400), 1 / 7)
         out.append(Effect(a, sum(before[r] for r in a.rules), sum(after[r] for r in a.rules), round(weeks, 1)))
     return out
+
+
+# ---------------------------------------------------------------- role play in pairs (两两配对)
+
+
+def do_start_pair(session: Session, actor: User, scenario: str, partner_id: int) -> m.RolePlay:
+    """Seed 004's 两两配对: the actor takes the agent's part, a colleague plays the customer (the
+    scenario's 客户特征 on their screen); at the end the transcript is scored as any role play,
+    and a trainer adds their own score."""
+    if actor.role is not Role.AGENT:
+        raise Forbidden("情景演练由话务员本人进行")
+    chosen = _scenario(scenario)
+    partner = get_or_404(session, User, partner_id, "用户")
+    if partner.id == actor.id or partner.role is not Role.AGENT or not partner.active:
+        raise Invalid("配对演练的搭档应为另一位在岗的话务员")
+    play = m.RolePlay(
+        agent_id=actor.id, partner_id=partner.id, scenario=chosen.code, started_at=utcnow(),
+        state=roleplay.Play().as_dict(),
+    )  # fmt: skip
+    session.add(play)
+    session.flush()
+    record(
+        session, actor.id, AuditAction.START, AuditEntity.ROLEPLAY, play.id,
+        detail=f"配对演练 {chosen.title}:{actor.name} 扮演客服,{partner.name} 扮演客户",
+    )  # fmt: skip
+    return play
+
+
+def _pair(session: Session, actor: User, play_id: int) -> m.RolePlay:
+    play = get_or_404(session, m.RolePlay, play_id, "情景演练")
+    if play.partner_id is None:
+        raise Invalid("这不是配对演练")
+    if actor.id not in (play.agent_id, play.partner_id):
+        raise Forbidden("只有配对的两位话务员可以在这次演练中发言")
+    if play.finished_at is not None:
+        raise Conflict("这次演练已经结束")
+    return play
+
+
+def do_pair_say(session: Session, actor: User, play_id: int, text: str) -> m.RolePlay:
+    """One line, said as the part the actor plays (客服 or 客户)."""
+    play = _pair(session, actor, play_id)
+    text = text.strip()
+    if not text:
+        raise Invalid("请输入要说的话")
+    if len(text) > 1000:
+        raise Invalid("一次最多说 1000 字")
+    speaker = "agent" if actor.id == play.agent_id else "customer"
+    state = roleplay.Play.of(play.state)
+    state.turns.append({"speaker": speaker, "text": text})
+    play.state = state.as_dict()
+    record(session, actor.id, AuditAction.UPDATE, AuditEntity.ROLEPLAY, play.id, detail=f"第 {len(state.turns)} 句")
+    return play
+
+
+def do_finish_pair(session: Session, actor: User, play_id: int) -> m.RolePlay:
+    play = _pair(session, actor, play_id)
+    state = roleplay.Play.of(play.state)
+    if not any(t["speaker"] == "agent" for t in state.turns):
+        raise Invalid("扮演客服的一方还没有说话,无法评分")
+    state.finished = True
+    play.state, play.finished_at = state.as_dict(), utcnow()
+    play.result = _score(session, scenario_of(play.scenario), state.turns, play.started_at, play.agent)
+    record(
+        session, actor.id, AuditAction.COMPLETE, AuditEntity.ROLEPLAY, play.id,
+        detail=f"配对演练结束:质检 {play.result['score']} 分",
+    )  # fmt: skip
+    return play
+
+
+def do_score_pair(session: Session, actor: User, play_id: int, score: float, comment: str | None) -> m.RolePlay:
+    """The trainer's score of a finished pair role play (0–100), beside the inspection's."""
+    if not may_manage(actor):
+        raise Forbidden(f"{actor.role.label}无权为演练评分(培训师、主管可以)")
+    play = get_or_404(session, m.RolePlay, play_id, "情景演练")
+    if play.partner_id is None or play.finished_at is None:
+        raise Conflict("只能为已结束的配对演练评分")
+    if not 0 <= score <= 100:
+        raise Invalid("评分应在 0–100 之间")
+    old = play.trainer_score
+    play.trainer_score, play.trainer_comment, play.scored_by = score, comment, actor.id
+    record(
+        session, actor.id, AuditAction.JUDGE, AuditEntity.ROLEPLAY, play.id,
+        changes={"trainer_score": [old, score]}, detail=comment,
+    )  # fmt: skip
+    return play

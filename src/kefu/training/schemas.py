@@ -182,6 +182,16 @@ class RolePlayIn(Body):
     assignment_id: Id | None = None
 
 
+class PairIn(Body):
+    scenario: str = Field(min_length=1, max_length=32)
+    partner_id: Id
+
+
+class PairScoreIn(Body):
+    score: float = Field(ge=0, le=100, allow_inf_nan=False)
+    comment: str | None = Field(default=None, max_length=1000)
+
+
 class ReplyIn(Body):
     text: str = Field(min_length=1, max_length=1000)
 
@@ -200,6 +210,9 @@ class RolePlayOut(BaseModel):
     started_at: CentreTime
     finished_at: CentreTime | None
     result: dict[str, Any] | None
+    partner_id: int | None = None
+    trainer_score: float | None = None
+    trainer_comment: str | None = None
 
 
 class SimulatedCallIn(Body):

@@ -186,6 +186,13 @@ def do_load_shipped_bank(session: Session, actor: User) -> tuple[int, int]:
 # ---------------------------------------------------------------- trainees
 
 
+def agents_on_duty(session: Session) -> list[User]:
+    """Active agents, for choosing a partner or a candidate."""
+    return list(
+        session.scalars(select(User).where(User.role == Role.AGENT, User.active.is_(True)).order_by(User.agent_no))
+    )
+
+
 def _trainee(session: Session, agent_id: int) -> m.Trainee | None:
     return session.scalars(select(m.Trainee).where(m.Trainee.agent_id == agent_id)).first()
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, get_origin
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
 
 from kefu.core import validation
+from kefu.core.db import attempt
+from kefu.core.errors import KefuError
 from kefu.core.fields import MAX_ID
 from kefu.web.templating import page_context, templates
 
@@ -67,3 +70,32 @@ def safe_next(target: str | None) -> str:
     if not target or any(ord(ch) < 32 for ch in target):
         return "/"
     return target if target.startswith("/") and not target.startswith(("//", "/\\")) else "/"
+
+
+async def submit_form(
+    request: Request,
+    session: Session,
+    model: type[Body],
+    default: str,
+    action: Callable[[Body], object],
+    done: str,
+    labels: Mapping[str, str],
+    area: str,
+) -> RedirectResponse:
+    """A page's form as the API's body, given to ``action`` in a savepoint; back to the page it
+    came from (its ``back`` field, if a page of ``area`` on this site, else ``default``) with what
+    happened — the refusal in words, nothing of a refused action kept."""
+    form = await request.form()
+    back = str(form.get("back") or "")
+    if not (back.startswith(area) and "//" not in back):
+        back = default
+    try:
+        body = form_body(model, {k: v for k, v in form.items() if k != "back"})
+    except ValidationError as problem:
+        return redirect(back, "没有保存:" + form_problems(problem, labels), request)
+    try:
+        with attempt(session):
+            action(body)
+    except KefuError as error:
+        return redirect(back, str(error), request)
+    return redirect(back, done, request)

@@ -10,11 +10,10 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
 
 from kefu.core.access import Record, Scope, scope_of
-from kefu.core.db import attempt, utcnow
-from kefu.core.errors import Conflict, Forbidden, Invalid, NotFound
+from kefu.core.db import utcnow
+from kefu.core.errors import Forbidden, Invalid
 from kefu.core.fields import Id
 from kefu.core.security import Permission, allowed
 from kefu.http.deps import DB, CurrentUser
@@ -22,7 +21,7 @@ from kefu.inspection.charts import interval_columns, trend_lines
 from kefu.overviews import performance_board as boards
 from kefu.performance import service
 from kefu.performance.schemas import AttendanceIn, CoachingCloseIn, CoachingIn, CommentIn, ErrorIn, PublishIn
-from kefu.web.pages.common import Body, form_body, form_problems, redirect, render
+from kefu.web.pages.common import Body, render, submit_form
 
 router = APIRouter(include_in_schema=False)
 SHOWN_INSPECTIONS = 500  # the scorecards listed under an agent's month, lowest score first
@@ -120,28 +119,10 @@ def _trend_charts(agent: Any, trend: boards.Trend) -> dict[str, Any]:
     return {"quality": trend.quality, "csat": trend.csat, "quality_chart": quality, "csat_chart": csat}
 
 
-def _back(form: Any, default: str) -> str:
-    """Where a form came from: a performance page of this site, nothing else."""
-    back = str(form.get("back") or "")
-    return back if back.startswith("/performance/") and "//" not in back else default
-
-
 async def _submit(
     request: Request, session: DB, model: type[Body], default: str, action: Callable[[Body], object], done: str
 ) -> RedirectResponse:
-    """The form as the API's body, given to ``action``; back to the page with what happened."""
-    form = await request.form()
-    back = _back(form, default)
-    try:
-        body = form_body(model, {k: v for k, v in form.items() if k != "back"})
-    except ValidationError as problem:
-        return redirect(back, "没有保存:" + form_problems(problem, LABELS), request)
-    try:
-        with attempt(session):
-            action(body)
-    except (Invalid, Conflict, Forbidden, NotFound) as error:
-        return redirect(back, str(error), request)
-    return redirect(back, done, request)
+    return await submit_form(request, session, model, default, action, done, LABELS, "/performance/")
 
 
 @router.post("/performance/months/{month}/agents/{agent_id}/comment")

@@ -23,7 +23,17 @@ from kefu.http.deps import DB, CurrentUser
 from kefu.inspection.charts import Bar, hbars
 from kefu.training import practice, roleplay, service
 from kefu.training.models import Category, QuestionType, SittingStatus, Stage
-from kefu.training.schemas import LETTERS, AssignIn, GradesIn, PracticalIn, ReplyIn, RolePlayIn, StageIn
+from kefu.training.schemas import (
+    LETTERS,
+    AssignIn,
+    GradesIn,
+    PairIn,
+    PairScoreIn,
+    PracticalIn,
+    ReplyIn,
+    RolePlayIn,
+    StageIn,
+)
 from kefu.web.pages.common import form_body, form_int, form_problems, redirect
 from kefu.web.pages.common import render as render_page
 
@@ -204,8 +214,11 @@ def analysis_page(request: Request, user: CurrentUser, session: DB) -> HTMLRespo
 def handbook_page(request: Request, user: CurrentUser, session: DB) -> HTMLResponse:
     mine = practice.roleplays(session, user, user.id) if user.role is Role.AGENT else []
     todo = [e for e in practice.assignments(session, user, user.id) if e.assignment.done_at is None]
+    partners = [a for a in service.agents_on_duty(session) if a.id != user.id]
+    pairs = practice.pair_plays(session, user)
     return render(
-        request, "training_handbook.html", user, scenarios=list(roleplay.scenarios().values()),
+        request, "training_handbook.html", user, scenarios=list(roleplay.scenarios().values()), partners=partners,
+        pairs=pairs,
         chapters=roleplay.CHAPTERS, mine=mine, todo=todo if user.role is Role.AGENT else [],
         may_play=user.role is Role.AGENT,
     )  # fmt: skip
@@ -226,11 +239,54 @@ async def start_roleplay_form(request: Request, user: CurrentUser, session: DB) 
     return redirect(f"/training/roleplay/{play.id}")
 
 
+@router.post("/training/roleplay/pairs")
+async def start_pair_form(request: Request, user: CurrentUser, session: DB) -> RedirectResponse:
+    form = await request.form()
+    try:
+        body = form_body(PairIn, form)
+    except ValidationError as problem:
+        return redirect("/training/roleplay", "没有开始:" + form_problems(problem, {"partner_id": "搭档"}), request)
+    try:
+        with attempt(session):
+            play = practice.do_start_pair(session, user, body.scenario, body.partner_id)
+    except REFUSALS as error:
+        return redirect("/training/roleplay", str(error), request)
+    return redirect(f"/training/roleplay/{play.id}")
+
+
+@router.post("/training/roleplay/{play_id}/finish")
+async def finish_pair_form(request: Request, play_id: Id, user: CurrentUser, session: DB) -> RedirectResponse:
+    back = f"/training/roleplay/{play_id}"
+    try:
+        with attempt(session):
+            practice.do_finish_pair(session, user, play_id)
+    except REFUSALS as error:
+        return redirect(back, str(error), request)
+    return redirect(back + "#result", "演练结束,已评分", request)
+
+
+@router.post("/training/roleplay/{play_id}/score")
+async def score_pair_form(request: Request, play_id: Id, user: CurrentUser, session: DB) -> RedirectResponse:
+    back = f"/training/roleplay/{play_id}"
+    form = await request.form()
+    try:
+        body = form_body(PairScoreIn, form)
+    except ValidationError as problem:
+        return redirect(back, "没有保存:" + form_problems(problem, {"score": "评分", "comment": "评语"}), request)
+    try:
+        with attempt(session):
+            practice.do_score_pair(session, user, play_id, body.score, body.comment)
+    except REFUSALS as error:
+        return redirect(back, str(error), request)
+    return redirect(back + "#result", "评分已保存", request)
+
+
 @router.get("/training/roleplay/{play_id}")
 def roleplay_page(request: Request, play_id: Id, user: CurrentUser, session: DB) -> HTMLResponse:
     play = practice.roleplay_of(session, user, play_id)
     scenario = practice.scenario_of(play.scenario)
-    return render(request, "training_roleplay.html", user, play=play, scenario=scenario, mine=play.agent_id == user.id)
+    part = "agent" if user.id == play.agent_id else ("customer" if user.id == play.partner_id else None)
+    return render(request, "training_roleplay.html", user, play=play, scenario=scenario, part=part)
 
 
 @router.post("/training/roleplay/{play_id}/reply")

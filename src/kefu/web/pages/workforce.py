@@ -19,7 +19,7 @@ from kefu.core.security import Permission, Role, allowed
 from kefu.flows import adherence as adherence_flow
 from kefu.http.deps import DB, CurrentUser
 from kefu.inspection.charts import heat_map, trend_lines
-from kefu.web.pages.common import Body, form_body, form_problems, redirect
+from kefu.web.pages.common import Body, form_problems, redirect, submit_form
 from kefu.web.pages.common import render as render_page
 from kefu.workforce import service
 from kefu.workforce.models import LeaveKind, RequestStatus
@@ -66,27 +66,10 @@ def _day_names(days: list[date]) -> list[str]:
     return [f"周{WEEKDAYS[d.weekday()]} {d:%m-%d}" for d in days]
 
 
-def _back(form: Any, default: str) -> str:
-    back = str(form.get("back") or "")
-    return back if back.startswith("/workforce") and "//" not in back else default
-
-
 async def _submit(
     request: Request, session: DB, model: type[Body], default: str, action: Callable[[Body], object], done: str
 ) -> RedirectResponse:
-    """The form as the API's body, given to ``action``; back to the page with what happened."""
-    form = await request.form()
-    back = _back(form, default)
-    try:
-        body = form_body(model, {k: v for k, v in form.items() if k != "back"})
-    except ValidationError as problem:
-        return redirect(back, "没有保存:" + form_problems(problem, LABELS), request)
-    try:
-        with attempt(session):
-            action(body)
-    except (Invalid, Conflict, Forbidden, NotFound) as error:
-        return redirect(back, str(error), request)
-    return redirect(back, done, request)
+    return await submit_form(request, session, model, default, action, done, LABELS, "/workforce")
 
 
 @router.get("/workforce")

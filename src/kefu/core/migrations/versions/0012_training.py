@@ -1,5 +1,5 @@
 """training: the question bank, theory-exam sittings and their answers, trainees' stages, role
-plays, practical exams and assigned practice
+plays (alone or in pairs), practical exams and assigned practice
 
 Revision ID: 0012
 Revises: 0011
@@ -165,11 +165,15 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("agent_id", sa.Integer(), nullable=False),
         sa.Column("scenario", sa.String(length=32), nullable=False),
+        sa.Column("partner_id", sa.Integer(), nullable=True),
         sa.Column("assignment_id", sa.Integer(), nullable=True),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("state", sa.JSON(), nullable=False),
         sa.Column("result", sa.JSON(), nullable=True),
+        sa.Column("trainer_score", sa.Double(), nullable=True),
+        sa.Column("trainer_comment", sa.Text(), nullable=True),
+        sa.Column("scored_by", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(["agent_id"], ["users.id"], name=op.f("fk_training_roleplays_agent_id_users")),
         sa.ForeignKeyConstraint(
             ["assignment_id"],
@@ -177,6 +181,8 @@ def upgrade() -> None:
             name=op.f("fk_training_roleplays_assignment_id_training_assignments"),
             ondelete="SET NULL",
         ),
+        sa.ForeignKeyConstraint(["partner_id"], ["users.id"], name=op.f("fk_training_roleplays_partner_id_users")),
+        sa.ForeignKeyConstraint(["scored_by"], ["users.id"], name=op.f("fk_training_roleplays_scored_by_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_training_roleplays")),
     )
     with op.batch_alter_table("training_roleplays", schema=None) as batch_op:
