@@ -166,6 +166,8 @@ def test_the_trainer_records_a_practical_exam_and_assigns_practice(page, school)
     page.wait_for_url("**/training/practicals/*")
     assert page.locator("#practical-total").inner_text().startswith("88")
     assert page.locator("section.simulated").count() == 2
+    page.goto("/training")
+    assert "王敏" in page.locator("#practicals tbody tr").first.inner_text()
     with application.state.sessions() as session:  # type: ignore[attr-defined]
         agent_id = session.scalars(select(User.id).where(User.agent_no == "10001")).one()
     page.goto(f"/training/agents/{agent_id}/practice")

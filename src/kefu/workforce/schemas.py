@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -208,4 +208,3 @@ class AttendanceFed(BaseModel):
     days: int
     agents: int
     through: date | None
-    at: datetime | None = None

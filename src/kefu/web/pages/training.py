@@ -58,11 +58,13 @@ def home(request: Request, user: CurrentUser, session: DB) -> Response:
             grading=[s for s in rows if s.status is SittingStatus.GRADING],
             overdue=[s for s in rows if s.status is SittingStatus.IN_PROGRESS and service.seconds_left(s) == 0],
             recent=rows[:30], bank=len(service.questions(session, user)), may_manage=True,
+            practicals=practice.practicals(session, user)[:30],
         )  # fmt: skip
     stage, rounds, retake = service.my_exam(session, user)
     return render(
         request, "training_home.html", user, trainees=service.trainees(session, user), stage=stage, rounds=rounds,
         retake=retake, recent=service.sittings(session, user)[:30], may_manage=False,
+        practicals=practice.practicals(session, user)[:30],
         rules=service.blueprint(),
     )  # fmt: skip
 
