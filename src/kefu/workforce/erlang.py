@@ -21,7 +21,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import betainc
 
 # A probability of waiting this small ends the sum over the callers waiting ahead.
 NEGLIGIBLE = 1e-15
@@ -90,6 +89,8 @@ def erlang_c(load: Load, agents: int, within: float) -> Result:
 
 
 def erlang_a(load: Load, agents: int, within: float) -> Result:
+    from scipy.special import betainc  # here: a web worker that never staffs never loads scipy
+
     assert load.patience is not None
     a, theta = load.erlangs, 1 / load.patience
     if a == 0:

@@ -23,8 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-
-from ortools.sat.python import cp_model
+from typing import Any
 
 SLOTS = 48  # half hours a day
 DAYS = 7
@@ -180,6 +179,8 @@ def solve(
     rules: Rules | None = None,
 ) -> Roster:
     """``requirement[day][half hour]``: agents needed on duty (after shrinkage), for 7 days."""
+    from ortools.sat.python import cp_model  # here: a web worker that never rosters never loads it
+
     rules = rules or Rules()
     if len(requirement) != DAYS or any(len(day) != SLOTS for day in requirement):
         raise ValueError("需求应为 7 天、每天 48 个半小时")
@@ -226,7 +227,7 @@ def solve(
             model.add(sum(coverage[d][slot]) + carried[slot] * (d == 0) + gap >= need)
             short.append(gap)
 
-    def spread(counts: list[cp_model.LinearExpr], name: str) -> cp_model.IntVar:
+    def spread(counts: list[Any], name: str) -> Any:
         high, low = model.new_int_var(0, DAYS, f"{name}_max"), model.new_int_var(0, DAYS, f"{name}_min")
         model.add_max_equality(high, counts)
         model.add_min_equality(low, counts)

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -28,8 +28,11 @@ from kefu.training.models import Stage, Trainee
 from kefu.workforce import models as m
 from kefu.workforce import queries
 from kefu.workforce.erlang import Load, on_roster, required
-from kefu.workforce.forecast import forecast, history
 from kefu.workforce.roster import DAYS, SHIFTS, SLOTS, Agent, Rules, coverage_of, problems, solve, uncovered
+
+if TYPE_CHECKING:
+    import pandas as pd
+
 from kefu.workforce.schemas import (
     AdherenceDay,
     AdherenceRow,
@@ -161,6 +164,8 @@ class WeekForecast:
 
 
 def _grid(series: pd.Series, week_start: date, minutes: int, fill: float) -> list[list[float]]:
+    import pandas as pd
+
     per_day = 24 * 60 // minutes
     index = pd.date_range(pd.Timestamp(week_start), periods=DAYS * per_day, freq=f"{minutes}min")
     values = series.reindex(index).fillna(fill).to_numpy()
@@ -170,6 +175,11 @@ def _grid(series: pd.Series, week_start: date, minutes: int, fill: float) -> lis
 def week_forecast(session: Session, week_start: date, minutes: int = 30) -> WeekForecast:
     """The week's calls per interval, forecast from the complete days of calls before it (up to
     ``HISTORY_WEEKS``), with the backtest; and the actual calls of the days already over."""
+    # pandas and statsmodels (~200 MB a process) only in the process that forecasts
+    import pandas as pd
+
+    from kefu.workforce.forecast import forecast, history
+
     checked_week(week_start)
     if minutes not in (15, 30, 60):
         raise Invalid("时段长度应为 15、30 或 60 分钟")
