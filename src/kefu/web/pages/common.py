@@ -41,13 +41,17 @@ def form_int(value: Any) -> int | None:
 
 
 Body = TypeVar("Body", bound=BaseModel)
+PAGE_FIELDS = frozenset({"csrf", "back"})  # the page's own fields, never part of the API's body
 
 
 def form_body(model: type[Body], form: Mapping[str, Any]) -> Body:
-    """A posted form as the API's body for the same action: the CSRF token dropped, a field left
-    empty (a form sends "") is a field not sent, and a list field takes every value sent under
-    its name (checkboxes, multiple selects). Raises pydantic's ``ValidationError``."""
-    data: dict[str, Any] = {name: value for name, value in form.items() if name != "csrf" and str(value).strip() != ""}
+    """A posted form as the API's body for the same action: the CSRF token and the page to go back
+    to dropped, a field left empty (a form sends "") is a field not sent, and a list field takes
+    every value sent under its name (checkboxes, multiple selects). Raises pydantic's
+    ``ValidationError``."""
+    data: dict[str, Any] = {
+        name: value for name, value in form.items() if name not in PAGE_FIELDS and str(value).strip() != ""
+    }
     getlist = getattr(form, "getlist", None)
     for name, field in model.model_fields.items():
         if getlist is not None and get_origin(field.annotation) is list:
@@ -77,25 +81,30 @@ async def submit_form(
     session: Session,
     model: type[Body],
     default: str,
-    action: Callable[[Body], object],
-    done: str,
+    action: Callable[[Body], Any],
+    done: str | Callable[[Any], str | None] | None,
     labels: Mapping[str, str],
     area: str,
+    *,
+    refused: str = "没有保存:",
+    to: Callable[[Any], str] | None = None,
 ) -> RedirectResponse:
     """A page's form as the API's body, given to ``action`` in a savepoint; back to the page it
     came from (its ``back`` field, if a page of ``area`` on this site, else ``default``) with what
-    happened — the refusal in words, nothing of a refused action kept."""
+    happened — the refusal in words, nothing of a refused action kept. On success ``done`` (or
+    ``done`` of what the action returned) is the message and ``to`` of it, if given, the page."""
     form = await request.form()
     back = str(form.get("back") or "")
     if not (back.startswith(area) and "//" not in back):
         back = default
     try:
-        body = form_body(model, {k: v for k, v in form.items() if k != "back"})
+        body = form_body(model, form)
     except ValidationError as problem:
-        return redirect(back, "没有保存:" + form_problems(problem, labels), request)
+        return redirect(back, refused + form_problems(problem, labels), request)
     try:
         with attempt(session):
-            action(body)
+            result = action(body)
     except KefuError as error:
         return redirect(back, str(error), request)
-    return redirect(back, done, request)
+    message = done(result) if callable(done) else done
+    return redirect(to(result) if to is not None else back, message, request)

@@ -34,7 +34,7 @@ from kefu.training.schemas import (
     RolePlayIn,
     StageIn,
 )
-from kefu.web.pages.common import form_body, form_int, form_problems, redirect
+from kefu.web.pages.common import form_int, form_problems, redirect, submit_form
 from kefu.web.pages.common import render as render_page
 
 router = APIRouter(include_in_schema=False)
@@ -71,17 +71,12 @@ def home(request: Request, user: CurrentUser, session: DB) -> Response:
 
 @router.post("/training/trainees")
 async def stage_form(request: Request, user: CurrentUser, session: DB) -> RedirectResponse:
-    form = await request.form()
-    try:
-        body = form_body(StageIn, form)
-    except ValidationError as problem:
-        return redirect("/training", "没有保存:" + form_problems(problem, LABELS), request)
-    try:
-        with attempt(session):
-            service.do_set_stage(session, user, body)
-    except REFUSALS as error:
-        return redirect("/training", str(error), request)
-    return redirect("/training", f"培训状态已设为「{body.stage.label}」", request)
+    def put(body: StageIn) -> object:
+        return service.do_set_stage(session, user, body)
+
+    return await submit_form(
+        request, session, StageIn, "/training", put, lambda t: f"培训状态已设为「{t.stage.label}」", LABELS, "/training"
+    )
 
 
 # ---------------------------------------------------------------- the bank
@@ -146,7 +141,7 @@ def exam_page(request: Request, sitting_id: Id, user: CurrentUser, session: DB) 
 
 
 @router.post("/training/exams/{sitting_id}/submit")
-async def submit_form(request: Request, sitting_id: Id, user: CurrentUser, session: DB) -> RedirectResponse:
+async def hand_in_form(request: Request, sitting_id: Id, user: CurrentUser, session: DB) -> RedirectResponse:
     try:
         with attempt(session):
             sitting = service.do_submit(session, user, sitting_id)
@@ -228,32 +223,24 @@ def handbook_page(request: Request, user: CurrentUser, session: DB) -> HTMLRespo
 
 @router.post("/training/roleplay")
 async def start_roleplay_form(request: Request, user: CurrentUser, session: DB) -> RedirectResponse:
-    form = await request.form()
-    try:
-        body = form_body(RolePlayIn, form)
-    except ValidationError as problem:
-        return redirect("/training/roleplay", "没有开始:" + form_problems(problem, LABELS), request)
-    try:
-        with attempt(session):
-            play = practice.do_start_roleplay(session, user, body.scenario, body.assignment_id)
-    except REFUSALS as error:
-        return redirect("/training/roleplay", str(error), request)
-    return redirect(f"/training/roleplay/{play.id}")
+    def start(body: RolePlayIn) -> object:
+        return practice.do_start_roleplay(session, user, body.scenario, body.assignment_id)
+
+    return await submit_form(
+        request, session, RolePlayIn, "/training/roleplay", start, None, LABELS, "/training",
+        refused="没有开始:", to=lambda play: f"/training/roleplay/{play.id}",
+    )  # fmt: skip
 
 
 @router.post("/training/roleplay/pairs")
 async def start_pair_form(request: Request, user: CurrentUser, session: DB) -> RedirectResponse:
-    form = await request.form()
-    try:
-        body = form_body(PairIn, form)
-    except ValidationError as problem:
-        return redirect("/training/roleplay", "没有开始:" + form_problems(problem, {"partner_id": "搭档"}), request)
-    try:
-        with attempt(session):
-            play = practice.do_start_pair(session, user, body.scenario, body.partner_id)
-    except REFUSALS as error:
-        return redirect("/training/roleplay", str(error), request)
-    return redirect(f"/training/roleplay/{play.id}")
+    def start(body: PairIn) -> object:
+        return practice.do_start_pair(session, user, body.scenario, body.partner_id)
+
+    return await submit_form(
+        request, session, PairIn, "/training/roleplay", start, None, {"partner_id": "搭档"}, "/training",
+        refused="没有开始:", to=lambda play: f"/training/roleplay/{play.id}",
+    )  # fmt: skip
 
 
 @router.post("/training/roleplay/{play_id}/finish")
@@ -270,17 +257,14 @@ async def finish_pair_form(request: Request, play_id: Id, user: CurrentUser, ses
 @router.post("/training/roleplay/{play_id}/score")
 async def score_pair_form(request: Request, play_id: Id, user: CurrentUser, session: DB) -> RedirectResponse:
     back = f"/training/roleplay/{play_id}"
-    form = await request.form()
-    try:
-        body = form_body(PairScoreIn, form)
-    except ValidationError as problem:
-        return redirect(back, "没有保存:" + form_problems(problem, {"score": "评分", "comment": "评语"}), request)
-    try:
-        with attempt(session):
-            practice.do_score_pair(session, user, play_id, body.score, body.comment)
-    except REFUSALS as error:
-        return redirect(back, str(error), request)
-    return redirect(back + "#result", "评分已保存", request)
+
+    def score(body: PairScoreIn) -> object:
+        return practice.do_score_pair(session, user, play_id, body.score, body.comment)
+
+    return await submit_form(
+        request, session, PairScoreIn, back, score, "评分已保存", {"score": "评分", "comment": "评语"}, "/training",
+        to=lambda _: back + "#result",
+    )  # fmt: skip
 
 
 @router.get("/training/roleplay/{play_id}")
@@ -294,19 +278,15 @@ def roleplay_page(request: Request, play_id: Id, user: CurrentUser, session: DB)
 @router.post("/training/roleplay/{play_id}/reply")
 async def reply_form(request: Request, play_id: Id, user: CurrentUser, session: DB) -> RedirectResponse:
     back = f"/training/roleplay/{play_id}"
-    form = await request.form()
-    try:
-        body = form_body(ReplyIn, form)
-    except ValidationError as problem:
-        return redirect(back, form_problems(problem, {"text": "回复"}), request)
-    try:
-        with attempt(session):
-            play = practice.do_roleplay_reply(session, user, play_id, body.text)
-    except REFUSALS as error:
-        return redirect(back, str(error), request)
-    return redirect(
-        back + ("#result" if play.finished_at else "#reply"), "演练结束,已评分" if play.finished_at else None, request
-    )
+
+    def say(body: ReplyIn) -> object:
+        return practice.do_roleplay_reply(session, user, play_id, body.text)
+
+    return await submit_form(
+        request, session, ReplyIn, back, say, lambda play: "演练结束,已评分" if play.finished_at else None,
+        {"text": "回复"}, "/training", refused="",
+        to=lambda play: back + ("#result" if play.finished_at else "#reply"),
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------- the practical exam
@@ -377,16 +357,13 @@ def practice_page(request: Request, agent_id: Id, user: CurrentUser, session: DB
 async def assign_form(request: Request, user: CurrentUser, session: DB) -> RedirectResponse:
     form = await request.form()
     back = f"/training/agents/{form_int(form.get('agent_id')) or 0}/practice"
-    try:
-        body = form_body(AssignIn, form)
-    except ValidationError as problem:
-        return redirect(back, "没有安排:" + form_problems(problem, LABELS), request)
-    try:
-        with attempt(session):
-            practice.do_assign(session, user, body.agent_id, body.scenario, body.article_id, body.rules, body.reason)
-    except REFUSALS as error:
-        return redirect(back, str(error), request)
-    return redirect(back, "练习已安排", request)
+
+    def assign(body: AssignIn) -> object:
+        return practice.do_assign(session, user, body.agent_id, body.scenario, body.article_id, body.rules, body.reason)
+
+    return await submit_form(
+        request, session, AssignIn, back, assign, "练习已安排", LABELS, "/training", refused="没有安排:"
+    )
 
 
 @router.post("/training/assignments/{assignment_id}/read")
